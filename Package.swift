@@ -1,0 +1,42 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "FakeDRM",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "fakedrm", targets: ["fakedrm"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // libdrm's real uapi (drm.h, i915_drm.h) plus our fakedrm.h, and the
+        // kernel's ioctl descriptor table built from the real ioctl numbers.
+        .target(name: "CDrm", path: "Sources/CDrm"),
+        // libfuse3 low-level API, pinned to FUSE_USE_VERSION 35.
+        .target(
+            name: "CFuse", path: "Sources/CFuse",
+            linkerSettings: [.linkedLibrary("fuse3"), .linkedLibrary("pthread")]),
+        // The device model: every rule and errno. Pure Swift, no FUSE.
+        .target(name: "FakeDRMDevice", dependencies: ["CDrm"], path: "Sources/Device"),
+        // ioctl decoding: DRM dispatch rules, struct marshalling, user pointers.
+        .target(name: "FakeDRMUAPI", dependencies: ["CDrm", "FakeDRMDevice"], path: "Sources/UAPI"),
+        // FUSE transport: per-open inodes, faults, writeback, invalidation.
+        .target(
+            name: "FakeDRMTransport",
+            dependencies: ["CFuse", "CDrm", "FakeDRMDevice", "FakeDRMUAPI"],
+            path: "Sources/Transport"),
+        .executableTarget(
+            name: "fakedrm",
+            dependencies: [
+                "FakeDRMTransport", "FakeDRMDevice",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/CLI"),
+        .testTarget(name: "DeviceTests", dependencies: ["FakeDRMDevice", "CDrm"]),
+        .testTarget(name: "UAPITests", dependencies: ["FakeDRMUAPI", "FakeDRMDevice", "CDrm"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["CDrm"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

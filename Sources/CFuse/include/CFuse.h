@@ -1,0 +1,18 @@
+/* libfuse3's low-level API for Swift, pinned to the 3.5 callback ABI
+ * (ioctl takes an unsigned cmd). */
+#ifndef CFUSE_H
+#define CFUSE_H
+
+#define FUSE_USE_VERSION 35
+#include <fuse3/fuse_lowlevel.h>
+#include <sys/types.h>
+
+/* fuse_session_loop_mt is a versioned macro in 3.14; Swift sees this. */
+int cfuse_loop_mt(struct fuse_session *se, unsigned max_threads);
+
+/* process_vm_readv/writev on one range; returns 0 or -errno (EFAULT on a
+ * short or failed copy). */
+int cfuse_peek(pid_t pid, void *dst, uint64_t addr, size_t len);
+int cfuse_poke(pid_t pid, uint64_t addr, const void *src, size_t len);
+
+#endif

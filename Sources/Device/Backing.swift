@@ -1,0 +1,42 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An object's backing store: anonymous memory reserved up front and
+/// populated by the kernel on first touch, so a 2 GiB object touched in one
+/// page costs one page. Purging hands the pages back (reads see zeros).
+///
+/// Copies in and out are not serialised with each other: like the hardware,
+/// concurrent access to one object from two paths is the client's race.
+public final class Backing: @unchecked Sendable {
+    public let size: Int
+    public let base: UnsafeMutableRawPointer
+
+    public init?(size: Int) {
+        let p = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+        guard let p, p != MAP_FAILED else { return nil }
+        self.size = size
+        self.base = p
+    }
+
+    deinit { munmap(base, size) }
+
+    public func copyOut(at offset: Int, into dst: UnsafeMutableRawPointer, count: Int) {
+        dst.copyMemory(from: base + offset, byteCount: count)
+    }
+
+    public func copyIn(at offset: Int, from src: UnsafeRawPointer, count: Int) {
+        (base + offset).copyMemory(from: src, byteCount: count)
+    }
+
+    /// Drops every page (I915_MADV_DONTNEED purge, truncate).
+    public func purge() { _ = madvise(base, size, MADV_DONTNEED) }
+
+    /// Bytes of this object actually resident (for introspection).
+    public var residentBytes: Int {
+        let pages = (size + 4095) / 4096
+        var vec = [UInt8](repeating: 0, count: pages)
+        guard mincore(base, size, &vec) == 0 else { return 0 }
+        return vec.reduce(0) { $0 + Int($1 & 1) } * 4096
+    }
+}

@@ -1,0 +1,30 @@
+import CDrm
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What hardware the device pretends to be. Defaults: a Tiger Lake GT2
+/// integrated part (gen 12.0), the profile SEMANTICS.md recommends: it has a
+/// mappable aperture, fences and swizzle NONE, and still allows PREAD/PWRITE.
+public struct DeviceProfile: Sendable {
+    public var chipsetID: UInt16 = 0x9A49
+    public var revision: Int32 = 1
+    public var graphicsVersion = 12
+    /// CPU-mappable low part of the GGTT.
+    public var apertureSize: UInt64 = 256 << 20
+    /// Whole GGTT; GET_APERTURE and CONTEXT_GETPARAM(GTT_SIZE) report it.
+    public var ggttSize: UInt64 = 4 << 30
+    public var fences: Int = 32
+    /// Reported as 0 on purpose: each open has its own page cache, so a CPU
+    /// view is not coherent with a GTT view without SET_DOMAIN. Userspace that
+    /// checks HAS_LLC then takes its non-LLC paths, which synchronise.
+    public var hasLLC = false
+    public var hasSnoop = true
+    /// System memory reported by QUERY(MEMORY_REGIONS): MemTotal, as i915 does.
+    public var systemMemory = UInt64(sysconf(Int32(_SC_PHYS_PAGES))) * UInt64(sysconf(Int32(_SC_PAGESIZE)))
+    /// Bit-6 swizzle the GGTT applies to X and Y tiled objects (gen8+: none).
+    public var swizzleX = UInt32(I915_BIT_6_SWIZZLE_NONE)
+    public var swizzleY = UInt32(I915_BIT_6_SWIZZLE_NONE)
+
+    public init() {}
+}

@@ -1,0 +1,132 @@
+import CDrm
+
+/// CPU access to object contents and its coherency points: PREAD, PWRITE,
+/// SET_DOMAIN, SW_FINISH, and the state ioctls that change what a fault
+/// may see (MADVISE, SET_CACHING).
+extension DrmDevice {
+    /// access_ok(): the user range lies below TASK_SIZE_MAX without wrapping.
+    static func accessOK(_ ptr: UInt64, _ size: UInt64) -> Bool {
+        let (end, overflow) = ptr.addingReportingOverflow(size)
+        return !overflow && end <= 0x7FFF_FFFF_F000
+    }
+
+    /// Validates a PREAD/PWRITE and returns the backing plus the cached
+    /// copies to flush first, per i915_gem_pread/pwrite_ioctl's order.
+    private func prepareTransfer(_ file: FileID, handle: UInt32, offset: UInt64, size: UInt64,
+                                 dataPtr: UInt64, write: Bool) throws(DrmError) -> (Backing, [Invalidation]) {
+        guard Self.accessOK(dataPtr, size) else { throw DrmError.EFAULT }
+        return try withFile(file) { (s, f) throws(DrmError) in
+            let obj = try s.lookup(handle, in: f)
+            let (end, overflow) = offset.addingReportingOverflow(size)
+            guard !overflow, end <= obj.size else { throw DrmError.EINVAL }
+            if write, obj.readonly { throw DrmError.EINVAL }
+            // shmem pread/pwrite: pages of a purgeable object cannot be had.
+            guard obj.madv == .willNeed else { throw DrmError.EFAULT }
+            return (obj.backing, s.takeCachedRanges(of: obj))
+        }
+    }
+
+    /// i915_gem_pread_ioctl. Mapped copies are written back first, then
+    /// `copyOut` moves the bytes to the client with the device unlocked (the
+    /// destination may be one of the client's own mappings of this device).
+    public func pread(_ file: FileID, handle: UInt32, offset: UInt64, size: UInt64, dataPtr: UInt64,
+                      copyOut: (UnsafeRawBufferPointer) throws(DrmError) -> Void) throws(DrmError) {
+        guard size != 0 else { return }
+        let (backing, flush) = try prepareTransfer(file, handle: handle, offset: offset, size: size, dataPtr: dataPtr, write: false)
+        cache.invalidate(flush)
+        try copyOut(UnsafeRawBufferPointer(start: backing.base + Int(offset), count: Int(size)))
+    }
+
+    /// i915_gem_pwrite_ioctl. Mapped copies are written back and dropped
+    /// first, so the new bytes are what every view faults in next.
+    public func pwrite(_ file: FileID, handle: UInt32, offset: UInt64, size: UInt64, dataPtr: UInt64,
+                       copyIn: (UnsafeMutableRawBufferPointer) throws(DrmError) -> Void) throws(DrmError) {
+        guard size != 0 else { return }
+        let (backing, flush) = try prepareTransfer(file, handle: handle, offset: offset, size: size, dataPtr: dataPtr, write: true)
+        cache.invalidate(flush)
+        try copyIn(UnsafeMutableRawBufferPointer(start: backing.base + Int(offset), count: Int(size)))
+    }
+
+    /// i915_gem_set_domain_ioctl: a coherency point. Every cached copy of the
+    /// object in any open is written back and dropped, so each view sees the
+    /// others' stores (views are separate page caches here).
+    public func setDomain(_ file: FileID, handle: UInt32, readDomains: UInt32, writeDomain: UInt32) throws(DrmError) {
+        let gpuDomains = FDRM_GEM_GPU_DOMAINS
+        guard (readDomains | writeDomain) & gpuDomains == 0 else { throw DrmError.EINVAL }
+        guard writeDomain == 0 || readDomains == writeDomain else { throw DrmError.EINVAL }
+        guard readDomains != 0 else { return }
+        try flushObject(file, handle: handle) { obj throws(DrmError) in
+            guard obj.madv == .willNeed else { throw DrmError.EFAULT }
+            obj.readDomains = writeDomain != 0 ? writeDomain : obj.readDomains | readDomains
+            if writeDomain != 0 { obj.writeDomain = writeDomain }
+        }
+    }
+
+    /// i915_gem_sw_finish_ioctl: the end of a CPU access; a coherency point.
+    public func swFinish(_ file: FileID, handle: UInt32) throws(DrmError) {
+        try flushObject(file, handle: handle) { _ in }
+    }
+
+    /// Looks up the handle, applies `update`, then flushes every open's
+    /// cached copies unless the caller's own single view is all there is.
+    private func flushObject(_ file: FileID, handle: UInt32, _ update: (GemObject) throws(DrmError) -> Void) throws(DrmError) {
+        let flush = try withFile(file) { (s, f) throws(DrmError) -> [Invalidation] in
+            let obj = try s.lookup(handle, in: f)
+            try update(obj)
+            let holders = obj.mmos.reduce(0) { $0 + $1.userfault.count }
+            if holders == 1, obj.mmos.contains(where: { $0.userfault == [f.inode] }) { return [] }
+            return s.takeCachedRanges(of: obj)
+        }
+        cache.invalidate(flush)
+    }
+
+    /// i915_gem_madvise_ioctl. DONTNEED purges at once, as the shrinker would
+    /// under pressure: the pages are gone, mappings are revoked, later faults
+    /// SIGBUS and PREAD/PWRITE fail with EFAULT. Returns `retained`.
+    public func madvise(_ file: FileID, handle: UInt32, madv: UInt32) throws(DrmError) -> Bool {
+        guard madv == UInt32(I915_MADV_WILLNEED) || madv == UInt32(I915_MADV_DONTNEED) else { throw DrmError.EINVAL }
+        let (retained, revoke) = try withFile(file) { (s, f) throws(DrmError) -> (Bool, [Invalidation]) in
+            let obj = try s.lookup(handle, in: f)
+            guard obj.madv != .purged else { return (false, []) }
+            if madv == UInt32(I915_MADV_WILLNEED) {
+                obj.madv = .willNeed
+                return (true, [])
+            }
+            obj.madv = .purged
+            obj.backing.purge()
+            return (false, s.takeCachedRanges(of: obj))
+        }
+        cache.invalidate(revoke)
+        return retained
+    }
+
+    /// i915_gem_set_caching_ioctl. A change revokes mappings, as unbinding
+    /// does, so the next GTT fault applies the snoop rule.
+    public func setCaching(_ file: FileID, handle: UInt32, caching: UInt32) throws(DrmError) {
+        switch caching {
+        case UInt32(I915_CACHING_NONE), UInt32(I915_CACHING_DISPLAY): break
+        case UInt32(I915_CACHING_CACHED):
+            guard profile.hasLLC || profile.hasSnoop else { throw DrmError.ENODEV }
+        default: throw DrmError.EINVAL
+        }
+        // Without write-through (HAS_WT) DISPLAY is uncached.
+        let level = caching == UInt32(I915_CACHING_DISPLAY) ? UInt32(I915_CACHING_NONE) : caching
+        let revoke = try withFile(file) { (s, f) throws(DrmError) -> [Invalidation] in
+            let obj = try s.lookup(handle, in: f)
+            guard obj.caching != level else { return [] }
+            obj.caching = level
+            return s.takeCachedRanges(of: obj)
+        }
+        cache.invalidate(revoke)
+    }
+
+    /// i915_gem_get_caching_ioctl.
+    public func getCaching(_ file: FileID, handle: UInt32) throws(DrmError) -> UInt32 {
+        try withFile(file) { (s, f) throws(DrmError) in try s.lookup(handle, in: f).caching }
+    }
+
+    /// GEM_BUSY / GEM_WAIT: nothing ever executes, so every object is idle.
+    public func checkIdle(_ file: FileID, handle: UInt32) throws(DrmError) {
+        try withFile(file) { (s, f) throws(DrmError) in _ = try s.lookup(handle, in: f) }
+    }
+}

@@ -1,0 +1,70 @@
+import CDrm
+
+/// Object lifetime and naming: GEM_CREATE, GEM_CLOSE, FLINK, OPEN.
+extension DrmDevice {
+    /// i915_gem_create_ioctl: size rounded up to the 4 KiB page.
+    public func gemCreate(_ file: FileID, size: UInt64) throws(DrmError) -> (handle: UInt32, size: UInt64) {
+        let rounded = try objectSize(size)
+        guard let backing = Backing(size: Int(rounded)) else { throw DrmError.ENOMEM }
+        let caching = UInt32(profile.hasLLC ? I915_CACHING_CACHED : I915_CACHING_NONE)
+        return try withFile(file) { (s, f) throws(DrmError) in
+            s.nextSerial += 1
+            let obj = GemObject(serial: s.nextSerial, size: rounded, backing: backing, caching: caching)
+            s.objectCount += 1
+            s.objectBytes += rounded
+            return (f.addHandle(obj), rounded)
+        }
+    }
+
+    /// The checks __i915_gem_object_create_user_ext makes on a size: 0, or
+    /// wrapping when rounded to the page, is EINVAL; past MAX_LFS_FILESIZE E2BIG.
+    func objectSize(_ size: UInt64) throws(DrmError) -> UInt64 {
+        let rounded = (size &+ 4095) & ~4095
+        guard rounded != 0 else { throw DrmError.EINVAL }
+        guard rounded <= UInt64(Int64.max) else { throw DrmError.E2BIG }
+        return rounded
+    }
+
+    /// drm_gem_close_ioctl: unknown handle (0 included) is EINVAL. Mappings
+    /// made while allowed keep working; the object outlives its last handle
+    /// while a file that may map it is open.
+    public func gemClose(_ file: FileID, handle: UInt32) throws(DrmError) {
+        let invals = try withFile(file) { (s, f) throws(DrmError) -> [Invalidation] in
+            guard let obj = s.closeHandle(handle, of: f) else { throw DrmError.EINVAL }
+            return s.reclaimIfUnused(obj)
+        }
+        cache.invalidate(invals)
+    }
+
+    /// drm_gem_flink_ioctl: one global name per object, kept until its last
+    /// handle closes.
+    public func gemFlink(_ file: FileID, handle: UInt32) throws(DrmError) -> UInt32 {
+        try withFile(file) { (s, f) throws(DrmError) in
+            let obj = try s.lookup(handle, in: f)
+            if obj.flinkName == 0 {
+                obj.flinkName = s.flinkIDs.allocate()
+                s.flinkNames[obj.flinkName] = obj
+            }
+            return obj.flinkName
+        }
+    }
+
+    /// drm_gem_open_ioctl: a new handle on every call.
+    public func gemOpen(_ file: FileID, name: UInt32) throws(DrmError) -> (handle: UInt32, size: UInt64) {
+        try withFile(file) { (s, f) throws(DrmError) in
+            guard let obj = s.flinkNames[name] else { throw DrmError.ENOENT }
+            return (f.addHandle(obj), obj.size)
+        }
+    }
+
+    /// DRM_IOCTL_FAKEDRM_GEM_SET_READONLY: the kernel's I915_BO_READONLY, one-way.
+    public func setReadonly(_ file: FileID, handle: UInt32, flags: UInt32) throws(DrmError) {
+        // Write back what clients stored before the flag, then set it.
+        let invals = try withFile(file) { (s, f) throws(DrmError) -> [Invalidation] in
+            guard flags == 0 else { throw DrmError.EINVAL }
+            return s.takeCachedRanges(of: try s.lookup(handle, in: f))
+        }
+        cache.invalidate(invals)
+        try withFile(file) { (s, f) throws(DrmError) in try s.lookup(handle, in: f).readonly = true }
+    }
+}

@@ -1,0 +1,56 @@
+import CDrm
+
+/// Fence tiling state: SET_TILING / GET_TILING with i915's validation.
+extension DrmDevice {
+    public struct TilingState: Sendable, Equatable {
+        public let mode: UInt32, stride: UInt32, swizzle: UInt32
+    }
+
+    /// i915_tiling_ok for gen >= 7: NONE always; X/Y need a non-zero stride,
+    /// a multiple of the tile width (512 X, 128 Y), at most 256 KiB.
+    static func tilingOK(mode: UInt32, stride: UInt32) -> Bool {
+        if mode == UInt32(I915_TILING_NONE) { return true }
+        guard mode <= UInt32(I915_TILING_Y) else { return false }
+        guard stride / 128 <= 0x800 else { return false } // GEN7_FENCE_MAX_PITCH_VAL
+        let tileWidth: UInt32 = mode == UInt32(I915_TILING_Y) ? 128 : 512
+        return stride != 0 && stride % tileWidth == 0
+    }
+
+    func swizzle(for mode: UInt32) -> UInt32 {
+        switch mode {
+        case UInt32(I915_TILING_X): profile.swizzleX
+        case UInt32(I915_TILING_Y): profile.swizzleY
+        default: UInt32(I915_BIT_6_SWIZZLE_NONE)
+        }
+    }
+
+    /// i915_gem_set_tiling_ioctl. A change revokes every GTT mapping of the
+    /// object so the next fault goes through the new fence layout. Returns
+    /// what the object now has ("existing ABI": always written back).
+    public func setTiling(_ file: FileID, handle: UInt32, mode: UInt32, stride: UInt32) throws(DrmError) -> TilingState {
+        guard profile.fences > 0 else { throw DrmError.EOPNOTSUPP }
+        let (result, revoke) = try withFile(file) { (s, f) throws(DrmError) -> (TilingState, [Invalidation]) in
+            let obj = try s.lookup(handle, in: f)
+            guard Self.tilingOK(mode: mode, stride: stride) else { throw DrmError.EINVAL }
+            let newStride = mode == UInt32(I915_TILING_NONE) ? 0 : stride
+            var revoke: [Invalidation] = []
+            if obj.tiling != mode || obj.stride != newStride {
+                obj.tiling = mode
+                obj.stride = newStride
+                revoke = s.takeCachedRanges(of: obj, types: [.gtt])
+            }
+            return (TilingState(mode: obj.tiling, stride: obj.stride, swizzle: swizzle(for: obj.tiling)), revoke)
+        }
+        cache.invalidate(revoke)
+        return result
+    }
+
+    /// i915_gem_get_tiling_ioctl.
+    public func getTiling(_ file: FileID, handle: UInt32) throws(DrmError) -> TilingState {
+        guard profile.fences > 0 else { throw DrmError.EOPNOTSUPP }
+        return try withFile(file) { (s, f) throws(DrmError) in
+            let obj = try s.lookup(handle, in: f)
+            return TilingState(mode: obj.tiling, stride: obj.stride, swizzle: swizzle(for: obj.tiling))
+        }
+    }
+}

@@ -1,0 +1,137 @@
+import Synchronization
+
+/// The emulated i915 device: all files, objects and offset nodes, behind
+/// one lock. Each public method is one uapi operation with the kernel's
+/// rules and errnos; the uapi layer only decodes and encodes.
+public final class DrmDevice: Sendable {
+    public let profile: DeviceProfile
+    let cache: any PageCacheControl
+    let state: Mutex<DeviceState>
+
+    public init(profile: DeviceProfile = DeviceProfile(), cache: any PageCacheControl = NoPageCache()) {
+        self.profile = profile
+        self.cache = cache
+        self.state = Mutex(DeviceState())
+    }
+
+    // MARK: files
+
+    /// drm_open: a new drm_file. The first open of the primary node while no
+    /// master exists becomes master; `privileged` (CAP_SYS_ADMIN, here root)
+    /// makes a file authenticated.
+    public func open(minor: Minor, inode: UInt64, pid: Int32, privileged: Bool) -> FileID {
+        state.withLock { s in
+            s.nextFileID += 1
+            let file = DrmFile(id: s.nextFileID, minor: minor, inode: inode, pid: pid, authenticated: privileged)
+            if minor == .primary, s.master == nil {
+                s.master = file.id
+                file.isMaster = true
+                file.wasMaster = true
+                file.authenticated = true
+            }
+            s.files[file.id] = file
+            s.inodeFiles[inode, default: []].insert(file.id)
+            return file.id
+        }
+    }
+
+    /// drm_release: closes every handle, as drm_gem_release does, and lets go
+    /// of objects kept alive only for this file's possible mappings. FUSE
+    /// sends RELEASE after the last mapping made through the file is gone.
+    public func release(_ id: FileID) {
+        let invals = state.withLock { s -> [Invalidation] in
+            guard let file = s.files.removeValue(forKey: id) else { return [] }
+            if s.master == id { s.master = nil }
+            s.inodeFiles[file.inode]?.remove(id)
+            if s.inodeFiles[file.inode]?.isEmpty == true { s.inodeFiles[file.inode] = nil }
+            var invals: [Invalidation] = []
+            for h in Array(file.handles.keys) {
+                if let obj = s.closeHandle(h, of: file) { invals += s.reclaimIfUnused(obj) }
+            }
+            for obj in file.mappable.values {
+                for mmo in obj.mmos {
+                    mmo.everAllowed.remove(id)
+                    mmo.allowed.remove(id)
+                }
+                invals += s.reclaimIfUnused(obj)
+            }
+            file.mappable = [:]
+            return invals
+        }
+        cache.invalidate(invals)
+    }
+
+    /// Runs `body` on a file's state, or fails with EBADF-like ENODEV when the
+    /// transport names a file the device does not know (it never should).
+    func withFile<R>(_ id: FileID, _ body: (inout DeviceState, DrmFile) throws(DrmError) -> sending R) throws(DrmError) -> R {
+        try state.withLock { (s: inout DeviceState) throws(DrmError) -> sending R in
+            guard let file = s.files[id] else { throw DrmError.ENODEV }
+            file.stats.ioctls += 1
+            return try body(&s, file)
+        }
+    }
+}
+
+/// Everything the device lock guards.
+struct DeviceState: ~Copyable {
+    var files: [FileID: DrmFile] = [:]
+    /// Which files were opened through each inode: a writeback names only the inode.
+    var inodeFiles: [UInt64: Set<FileID>] = [:]
+    var nextFileID: FileID = 0
+    var master: FileID?
+    var offsets = OffsetManager<MmapOffset>()
+    var flinkNames: [UInt32: GemObject] = [:]
+    var flinkIDs = IDAllocator()
+    var nextSerial: UInt64 = 0
+    var objectCount = 0
+    var objectBytes: UInt64 = 0
+
+    /// drm_gem_object_release_handle: revoke the file on every node of the
+    /// object (i915_gem_close_object), drop the flink name with the last handle.
+    mutating func closeHandle(_ h: UInt32, of file: DrmFile) -> GemObject? {
+        guard let obj = file.removeHandle(h) else { return nil }
+        for mmo in obj.mmos { mmo.allowed.remove(file.id) }
+        if obj.handleCount == 0, obj.flinkName != 0 {
+            flinkNames[obj.flinkName] = nil
+            flinkIDs.free(obj.flinkName)
+            obj.flinkName = 0
+        }
+        return obj
+    }
+
+    /// Frees an object nobody can reach any more: no handle, and no open file
+    /// that may still hold a mapping of it. Returns the page-cache ranges to
+    /// revoke so no stale copy outlives it.
+    mutating func reclaimIfUnused(_ obj: GemObject) -> [Invalidation] {
+        guard obj.handleCount == 0, obj.mmos.allSatisfy({ $0.everAllowed.isEmpty }) else { return [] }
+        var invals: [Invalidation] = []
+        for mmo in obj.mmos {
+            invals += mmo.userfault.map { Invalidation(inode: $0, offset: mmo.byteOffset, length: mmo.byteLength) }
+            offsets.remove(start: mmo.start)
+        }
+        obj.mmos = []
+        objectCount -= 1
+        objectBytes -= obj.size
+        return invals
+    }
+
+    /// The object a handle names in a file, or ENOENT.
+    func lookup(_ h: UInt32, in file: DrmFile) throws(DrmError) -> GemObject {
+        guard let obj = file.handles[h] else { throw DrmError.ENOENT }
+        return obj
+    }
+
+    /// Every cached copy of `obj` in any open: what a coherency point flushes.
+    /// Clears the userfault sets; a fault racing with the flush re-adds itself.
+    mutating func takeCachedRanges(of obj: GemObject, except inode: UInt64? = nil,
+                                   types: Set<MmapType> = Set(MmapType.allCases)) -> [Invalidation] {
+        var out: [Invalidation] = []
+        for mmo in obj.mmos where types.contains(mmo.type) {
+            for ino in mmo.userfault where ino != inode {
+                out.append(Invalidation(inode: ino, offset: mmo.byteOffset, length: mmo.byteLength))
+            }
+            if let inode, mmo.userfault.contains(inode) { mmo.userfault = [inode] } else { mmo.userfault = [] }
+        }
+        return out
+    }
+}

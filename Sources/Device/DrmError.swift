@@ -1,0 +1,27 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A kernel errno, the one result every rule in the model produces on failure.
+/// The transport hands `errno` to the client unchanged.
+public struct DrmError: Error, Equatable, CustomStringConvertible {
+    public let errno: Int32
+    public init(_ errno: Int32) { self.errno = errno }
+
+    public static let EPERM = DrmError(Glibc.EPERM)
+    public static let ENOENT = DrmError(Glibc.ENOENT)
+    public static let EIO = DrmError(Glibc.EIO)
+    public static let E2BIG = DrmError(Glibc.E2BIG)
+    public static let ENOMEM = DrmError(Glibc.ENOMEM)
+    public static let EACCES = DrmError(Glibc.EACCES)
+    public static let EFAULT = DrmError(Glibc.EFAULT)
+    public static let EBUSY = DrmError(Glibc.EBUSY)
+    public static let ENODEV = DrmError(Glibc.ENODEV)
+    public static let EINVAL = DrmError(Glibc.EINVAL)
+    public static let ENOSPC = DrmError(Glibc.ENOSPC)
+    public static let ENOTTY = DrmError(Glibc.ENOTTY)
+    public static let ETIME = DrmError(Glibc.ETIME)
+    public static let EOPNOTSUPP = DrmError(Glibc.EOPNOTSUPP)
+
+    public var description: String { String(cString: strerror(errno)) }
+}

@@ -1,0 +1,60 @@
+/// Identifies one open of a device file (one FUSE file handle): a drm_file.
+public typealias FileID = UInt64
+
+/// Which device node a file was opened through.
+public enum Minor: Sendable {
+    case primary // card0
+    case render  // renderD128
+
+    public var number: Int { self == .primary ? 0 : 128 }
+}
+
+/// Per-open state: a drm_file with its GEM handle table.
+final class DrmFile {
+    let id: FileID
+    let minor: Minor
+    /// The inode this open was made through (each open has its own).
+    let inode: UInt64
+    let pid: Int32
+    var authenticated: Bool
+    var isMaster = false
+    var wasMaster = false
+    var handles: [UInt32: GemObject] = [:]
+    private var handleIDs = IDAllocator()
+    /// Objects on whose nodes this file is in `everAllowed`: what to let go at release.
+    var mappable: [ObjectIdentifier: GemObject] = [:]
+    var stats = FileStats()
+
+    init(id: FileID, minor: Minor, inode: UInt64, pid: Int32, authenticated: Bool) {
+        self.id = id
+        self.minor = minor
+        self.inode = inode
+        self.pid = pid
+        self.authenticated = authenticated
+    }
+
+    var isRender: Bool { minor == .render }
+
+    /// drm_gem_handle_create: the lowest free handle, from 1.
+    func addHandle(_ obj: GemObject) -> UInt32 {
+        let h = handleIDs.allocate()
+        handles[h] = obj
+        obj.handleCount += 1
+        return h
+    }
+
+    func removeHandle(_ h: UInt32) -> GemObject? {
+        guard let obj = handles.removeValue(forKey: h) else { return nil }
+        handleIDs.free(h)
+        obj.handleCount -= 1
+        return obj
+    }
+}
+
+/// Counters shown by the introspection listing.
+struct FileStats {
+    var ioctls = 0
+    var faults = 0
+    var deniedFaults = 0
+    var writebacks = 0
+}

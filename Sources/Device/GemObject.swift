@@ -1,0 +1,41 @@
+import CDrm
+
+/// A GEM buffer object (drm_i915_gem_object): backing pages plus the state
+/// the uapi can see. Lives in `DeviceState`, touched only under its lock.
+public final class GemObject {
+    public enum Madvise: Sendable { case willNeed, dontNeed, purged }
+
+    /// A name for people (debug listings); handles are per file.
+    public let serial: UInt64
+    /// Bytes, a whole number of pages.
+    public let size: UInt64
+    public let backing: Backing
+    /// Handles naming this object across all files; the flink name dies with the last.
+    var handleCount = 0
+    var flinkName: UInt32 = 0
+    /// I915_BO_READONLY: no path may change the contents.
+    var readonly = false
+    var madv = Madvise.willNeed
+    var caching: UInt32
+    var readDomains = UInt32(I915_GEM_DOMAIN_CPU)
+    var writeDomain = UInt32(I915_GEM_DOMAIN_CPU)
+    /// I915_TILING_* and stride in bytes (0 when untiled).
+    var tiling = UInt32(I915_TILING_NONE)
+    var stride: UInt32 = 0
+    /// One mmap offset node per type (the merged design's obj->mmo.offsets).
+    var mmos: [MmapOffset] = []
+
+    init(serial: UInt64, size: UInt64, backing: Backing, caching: UInt32) {
+        self.serial = serial
+        self.size = size
+        self.backing = backing
+        self.caching = caching
+    }
+
+    var pages: UInt64 { size >> 12 }
+
+    func mmo(_ type: MmapType) -> MmapOffset? { mmos.first { $0.type == type } }
+
+    /// Whether reads and writes still reach real pages.
+    var isPurged: Bool { madv == .purged }
+}

@@ -1,0 +1,133 @@
+import CFuse
+import FakeDRMDevice
+import FakeDRMUAPI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The low-level FUSE callbacks. Each finds the server through the
+/// request's userdata and replies exactly once.
+extension FuseServer {
+    static func operations() -> fuse_lowlevel_ops {
+        var ops = fuse_lowlevel_ops()
+        ops.`init` = { _, conn in
+            guard let conn else { return }
+            // A fault asks for the faulting page only: no speculative READs
+            // into neighbouring nodes, which may belong to other objects.
+            conn.pointee.max_readahead = 0
+            // Size and mtime never change; nothing to revalidate.
+            conn.pointee.want &= ~UInt32(FUSE_CAP_AUTO_INVAL_DATA)
+        }
+        ops.lookup = { req, parent, name in
+            let srv = FuseServer.server(req)
+            guard parent == InodeTable.root, let name, let (ino, _) = srv.inodes.lookup(String(cString: name)),
+                  let st = srv.attributes(ino) else {
+                fuse_reply_err(req, ENOENT)
+                return
+            }
+            var e = fuse_entry_param()
+            e.ino = fuse_ino_t(ino)
+            e.attr = st
+            e.attr_timeout = 0
+            e.entry_timeout = 0
+            fuse_reply_entry(req, &e)
+        }
+        ops.forget = { req, ino, n in
+            FuseServer.server(req).inodes.forget(UInt64(ino), n)
+            fuse_reply_none(req)
+        }
+        ops.forget_multi = { req, count, forgets in
+            let srv = FuseServer.server(req)
+            for i in 0..<count { srv.inodes.forget(UInt64(forgets![i].ino), forgets![i].nlookup) }
+            fuse_reply_none(req)
+        }
+        ops.getattr = { req, ino, _ in
+            guard var st = FuseServer.server(req).attributes(UInt64(ino)) else {
+                fuse_reply_err(req, ENOENT)
+                return
+            }
+            fuse_reply_attr(req, &st, 0)
+        }
+        ops.readdir = { req, ino, size, off, _ in
+            guard ino == fuse_ino_t(InodeTable.root) else {
+                fuse_reply_err(req, ENOTDIR)
+                return
+            }
+            let names: [(String, mode_t)] = [(".", S_IFDIR), ("..", S_IFDIR)] + InodeTable.names.map { ($0.0, S_IFREG) }
+            withUnsafeTemporaryAllocation(of: CChar.self, capacity: max(size, 1)) { buf in
+                var used = 0
+                for (i, (name, mode)) in names.enumerated() where i >= off {
+                    var st = stat()
+                    st.st_mode = mode
+                    // Any non-zero number: readdir users skip entries with inode 0.
+                    st.st_ino = UInt(i + 1)
+                    let n = fuse_add_direntry(req, buf.baseAddress! + used, size - used, name, &st, off_t(i + 1))
+                    if n > size - used { break }
+                    used += n
+                }
+                fuse_reply_buf(req, buf.baseAddress, used)
+            }
+        }
+        ops.open = { req, ino, fi in
+            let srv = FuseServer.server(req)
+            guard case .device(let minor) = srv.inodes.node(UInt64(ino)), let fi else {
+                fuse_reply_err(req, ENOENT)
+                return
+            }
+            let ctx = fuse_req_ctx(req)!.pointee
+            fi.pointee.fh = srv.device.open(minor: minor, inode: UInt64(ino), pid: ctx.pid, privileged: ctx.uid == 0)
+            // Without keep_cache every open() would drop every cached page.
+            fi.pointee.keep_cache = 1
+            fi.pointee.direct_io = 0
+            fuse_reply_open(req, fi)
+        }
+        ops.release = { req, _, fi in
+            FuseServer.server(req).device.release(fi!.pointee.fh)
+            fuse_reply_err(req, 0)
+        }
+        ops.flush = { req, _, _ in fuse_reply_err(req, 0) }
+        ops.fsync = { req, ino, _, _ in
+            FuseServer.server(req).device.sync(inode: UInt64(ino))
+            fuse_reply_err(req, 0)
+        }
+        ops.read = { req, ino, size, off, fi in
+            let srv = FuseServer.server(req)
+            withUnsafeTemporaryAllocation(byteCount: size, alignment: 4096) { buf in
+                do throws(DrmError) {
+                    try srv.device.fault(fi!.pointee.fh, inode: UInt64(ino), offset: UInt64(off), into: buf)
+                    // Always the full length: a short reply shrinks i_size.
+                    fuse_reply_buf(req, buf.baseAddress, size)
+                } catch {
+                    fuse_reply_err(req, error.errno)
+                }
+            }
+        }
+        ops.write = { req, ino, data, size, off, _ in
+            do throws(DrmError) {
+                try FuseServer.server(req).device.writeback(inode: UInt64(ino), offset: UInt64(off),
+                                                  data: UnsafeRawBufferPointer(start: data, count: size))
+                fuse_reply_write(req, size)
+            } catch {
+                fuse_reply_err(req, error.errno)
+            }
+        }
+        ops.ioctl = { req, _, cmd, _, fi, flags, inBuf, inSize, outSize in
+            let srv = FuseServer.server(req)
+            // 32-bit callers would need every pointer-bearing struct translated.
+            if flags & UInt32(FUSE_IOCTL_COMPAT) != 0 {
+                fuse_reply_err(req, ENOTTY)
+                return
+            }
+            let ctx = fuse_req_ctx(req)!.pointee
+            let caller = IoctlCaller(file: fi!.pointee.fh, pid: ctx.pid, privileged: ctx.uid == 0,
+                                     memory: ProcessMemory(pid: ctx.pid))
+            withUnsafeTemporaryAllocation(byteCount: max(outSize, 1), alignment: 16) { out in
+                let r = srv.dispatcher.dispatch(cmd: cmd, input: UnsafeRawBufferPointer(start: inBuf, count: inSize),
+                                                output: UnsafeMutableRawBufferPointer(rebasing: out[0..<outSize]),
+                                                caller: caller)
+                fuse_reply_ioctl(req, -r.errno, r.outBytes > 0 ? out.baseAddress : nil, r.outBytes)
+            }
+        }
+        return ops
+    }
+}

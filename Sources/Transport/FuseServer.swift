@@ -1,0 +1,107 @@
+import CFuse
+import FakeDRMDevice
+import FakeDRMUAPI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Serves one DrmDevice on a FUSE mount: the low-level ops, the session and
+/// its multi-threaded loop (invalidations block on writebacks that other
+/// loop threads must serve).
+public final class FuseServer: @unchecked Sendable {
+    public let device: DrmDevice
+    let dispatcher: IoctlDispatcher
+    let inodes = InodeTable()
+    let pageCache: FusePageCache
+    /// Size every device inode reports: past the end of the offset space, so
+    /// no fault lands beyond EOF. Never changes, nor does mtime.
+    static let deviceFileSize: UInt64 = 1 << 46
+    let startTime = time(nil)
+    private var session: OpaquePointer?
+    private let threads: UInt32
+
+    /// Builds the device with this server's page cache as its revoker.
+    public init(profile: DeviceProfile, threads: UInt32 = 16) {
+        let cache = FusePageCache()
+        pageCache = cache
+        device = DrmDevice(profile: profile, cache: cache)
+        dispatcher = IoctlDispatcher(device: device)
+        self.threads = threads
+    }
+
+    public enum MountError: Error, CustomStringConvertible {
+        case session, mount(String)
+        public var description: String {
+            switch self {
+            case .session: "could not create a FUSE session (is /dev/fuse there and usable?)"
+            case .mount(let p): "could not mount on \(p) (see the message above; is FUSE available and are you allowed to mount?)"
+            }
+        }
+    }
+
+    /// Creates the session and mounts it; `options` go to libfuse as `-o`.
+    public func mount(at mountpoint: String, options: [String]) throws(MountError) {
+        var argv = ["fakedrm"]
+        for o in options { argv += ["-o", o] }
+        var cargs = argv.map { strdup($0) }
+        defer { cargs.forEach { free($0) } }
+        var ops = Self.operations()
+        let se: OpaquePointer? = cargs.withUnsafeMutableBufferPointer { buf in
+            var args = fuse_args(argc: Int32(buf.count), argv: buf.baseAddress, allocated: 0)
+            defer { fuse_opt_free_args(&args) }
+            return fuse_session_new(&args, &ops, MemoryLayout<fuse_lowlevel_ops>.size, Unmanaged.passUnretained(self).toOpaque())
+        }
+        guard let se else { throw .session }
+        guard fuse_session_mount(se, mountpoint) == 0 else {
+            fuse_session_destroy(se)
+            throw .mount(mountpoint)
+        }
+        session = se
+        pageCache.attach(se)
+    }
+
+    /// Forks into the background (unless `foreground`); the parent exits 0
+    /// once the child is running, so the mount is live when it returns.
+    public func daemonize(foreground: Bool) {
+        _ = fuse_daemonize(foreground ? 1 : 0)
+    }
+
+    /// Serves requests until SIGINT/SIGTERM/SIGHUP or an unmount, then
+    /// unmounts. Returns the loop's status.
+    public func run() -> Int32 {
+        guard let se = session else { return -1 }
+        _ = fuse_set_signal_handlers(se)
+        let ret = cfuse_loop_mt(se, threads)
+        pageCache.detach()
+        fuse_remove_signal_handlers(se)
+        fuse_session_unmount(se)
+        fuse_session_destroy(se)
+        session = nil
+        return ret
+    }
+
+    static func server(_ req: fuse_req_t?) -> FuseServer {
+        Unmanaged<FuseServer>.fromOpaque(fuse_req_userdata(req)!).takeUnretainedValue()
+    }
+
+    func attributes(_ ino: UInt64) -> stat? {
+        var st = stat()
+        st.st_ino = UInt(ino)
+        st.st_uid = getuid()
+        st.st_gid = getgid()
+        st.st_mtim.tv_sec = startTime
+        st.st_ctim.tv_sec = startTime
+        st.st_atim.tv_sec = startTime
+        if ino == InodeTable.root {
+            st.st_mode = S_IFDIR | 0o755
+            st.st_nlink = 2
+            return st
+        }
+        guard inodes.node(ino) != nil else { return nil }
+        st.st_mode = S_IFREG | 0o666
+        st.st_nlink = 1
+        st.st_size = off_t(Self.deviceFileSize)
+        st.st_blksize = 4096
+        return st
+    }
+}

@@ -1,0 +1,34 @@
+/*
+ * fakedrm.h - FakeDRM's private uapi, beside libdrm's drm.h / i915_drm.h.
+ *
+ * FakeDRM emulates an i915 device over FUSE. These ioctls exist only on a
+ * FakeDRM device; a real i915 answers them with EINVAL (unknown driver ioctl).
+ * Numbers sit at the top of the driver range (DRM_COMMAND_BASE + 0x50..),
+ * well clear of every DRM_I915_* number.
+ */
+#ifndef FAKEDRM_H
+#define FAKEDRM_H
+
+#include <libdrm/drm.h>
+
+#define DRM_FAKEDRM_GEM_SET_READONLY 0x50
+
+/*
+ * Mark a GEM object readonly, as the kernel does for read-only userptr and
+ * internal objects (I915_BO_READONLY). One-way: a readonly object never
+ * becomes writable again. From then on no path may change its contents:
+ * PWRITE fails with EINVAL, and a store through any mapping is refused when
+ * it is written back (msync reports EACCES) and the page is invalidated, so the
+ * next access shows the object's true contents.
+ *
+ * Errors: ENOENT unknown handle; EINVAL flags != 0.
+ */
+struct drm_fakedrm_gem_set_readonly {
+	__u32 handle;
+	__u32 flags; /* must be zero */
+};
+
+#define DRM_IOCTL_FAKEDRM_GEM_SET_READONLY \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_FAKEDRM_GEM_SET_READONLY, struct drm_fakedrm_gem_set_readonly)
+
+#endif /* FAKEDRM_H */
