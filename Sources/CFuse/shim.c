@@ -1,18 +1,121 @@
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/uio.h>
+#include <time.h>
 #include "CFuse.h"
+
+/*
+ * The session loop: a pool of workers that grows whenever the last idle
+ * worker takes a request, and never shrinks before unmount.
+ *
+ * libfuse 3.14's own loop creates and destroys workers as load changes, so
+ * at times it runs a single one. A handler of ours may block on the very
+ * mount it serves (process_vm_readv of a client pointer that lies in the
+ * client's mapping of the device faults back into us; an invalidation waits
+ * for writebacks); that needs another worker already reading /dev/fuse.
+ */
+struct pool {
+	struct fuse_session *se;
+	pthread_mutex_t lock;
+	unsigned idle, workers, max;
+	sem_t done;
+};
+
+static void *worker(void *arg);
+
+/* Called with pool->lock held. */
+static void spawn(struct pool *p)
+{
+	pthread_t t;
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, worker, p) == 0) {
+		p->workers++;
+		p->idle++;
+	}
+	pthread_attr_destroy(&attr);
+}
+
+static void *worker(void *arg)
+{
+	struct pool *p = arg;
+	struct fuse_buf buf;
+	memset(&buf, 0, sizeof buf);
+	while (!fuse_session_exited(p->se)) {
+		int res = fuse_session_receive_buf(p->se, &buf);
+		if (res == -EINTR || res == -EAGAIN)
+			continue;
+		if (res <= 0) {
+			/* unmounted (-ENODEV) or broken: the session is over */
+			fuse_session_exit(p->se);
+			break;
+		}
+		pthread_mutex_lock(&p->lock);
+		if (--p->idle == 0 && p->workers < p->max)
+			spawn(p);
+		pthread_mutex_unlock(&p->lock);
+		fuse_session_process_buf(p->se, &buf);
+		pthread_mutex_lock(&p->lock);
+		p->idle++;
+		pthread_mutex_unlock(&p->lock);
+	}
+	free(buf.mem);
+	sem_post(&p->done);
+	return NULL;
+}
 
 int cfuse_loop_mt(struct fuse_session *se, unsigned max_threads)
 {
-	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
-	if (!cfg)
+	struct pool *p = calloc(1, sizeof *p); /* leaked on purpose: workers may outlive us */
+	if (!p)
 		return -ENOMEM;
-	fuse_loop_cfg_set_max_threads(cfg, max_threads);
-	fuse_loop_cfg_set_idle_threads(cfg, max_threads / 2 ? max_threads / 2 : 1);
-	int ret = fuse_session_loop_mt(se, cfg);
-	fuse_loop_cfg_destroy(cfg);
-	return ret;
+	p->se = se;
+	p->max = max_threads < 2 ? 2 : max_threads;
+	pthread_mutex_init(&p->lock, NULL);
+	sem_init(&p->done, 0, 0);
+
+	/* A parent may have started us with termination signals blocked (a
+	 * dispatch thread's mask survives exec): take them back. */
+	sigset_t term;
+	sigemptyset(&term);
+	sigaddset(&term, SIGINT);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGHUP);
+	pthread_sigmask(SIG_UNBLOCK, &term, NULL);
+
+	/* Workers never take the signals fuse_set_signal_handlers installed:
+	 * they land here, on the thread waiting below. */
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	pthread_mutex_lock(&p->lock);
+	spawn(p);
+	spawn(p);
+	pthread_mutex_unlock(&p->lock);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+
+	/* Until a signal handler or a worker ends the session. The signal may
+	 * land on any thread that does not block it, so poll as well. */
+	while (!fuse_session_exited(se)) {
+		struct timespec t;
+		clock_gettime(CLOCK_REALTIME, &t);
+		t.tv_nsec += 100 * 1000 * 1000;
+		if (t.tv_nsec >= 1000000000) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000;
+		}
+		sem_timedwait(&p->done, &t);
+	}
+	return 0;
 }
 
 int cfuse_peek(pid_t pid, void *dst, uint64_t addr, size_t len)

@@ -62,12 +62,12 @@ extension DrmDevice {
     /// Writeback of dirty mapped pages (FUSE WRITE). Stores land in the
     /// backing if a file opened through `inode` may map the node; ranges with
     /// no live node are dropped (the object is gone). A readonly object
-    /// refuses: EACCES is returned (msync reports the error) and the pages are
-    /// revoked so the client sees the true contents again.
+    /// refuses: EACCES is returned (msync reports it) and the pages get the
+    /// object's true contents back, so the client sees what the object holds.
     public func writeback(inode: UInt64, offset: UInt64, data: UnsafeRawBufferPointer) throws(DrmError) {
-        let refused = state.withLock { (s: inout DeviceState) -> [Invalidation] in
+        let refused = state.withLock { (s: inout DeviceState) -> [(Invalidation, [UInt8])] in
             let files = s.inodeFiles[inode] ?? []
-            var refused: [Invalidation] = []
+            var refused: [(Invalidation, [UInt8])] = []
             var done = 0
             while done < data.count {
                 let at = offset + UInt64(done)
@@ -80,7 +80,9 @@ extension DrmDevice {
                 let n = Int(min(UInt64(data.count - done), mmo.byteLength - inObject))
                 let obj = mmo.object
                 if obj.readonly {
-                    refused.append(Invalidation(inode: inode, offset: at & ~4095, length: (UInt64(n) + (at & 4095) + 4095) & ~4095))
+                    var truth = [UInt8](repeating: 0, count: n)
+                    truth.withUnsafeMutableBytes { obj.backing.copyOut(at: Int(inObject), into: $0.baseAddress!, count: n) }
+                    refused.append((Invalidation(inode: inode, offset: at, length: UInt64(n)), truth))
                 } else if !obj.isPurged, !mmo.everAllowed.isDisjoint(with: files) {
                     obj.backing.copyIn(at: Int(inObject), from: data.baseAddress! + done, count: n)
                     for id in files { s.files[id]?.stats.writebacks += 1 }
@@ -89,10 +91,9 @@ extension DrmDevice {
             }
             return refused
         }
-        if !refused.isEmpty {
-            cache.invalidateLater(refused)
-            throw DrmError.EACCES
-        }
+        guard !refused.isEmpty else { return }
+        for (range, truth) in refused { cache.refuse(range, contents: truth) }
+        throw DrmError.EACCES
     }
 
     /// fsync/msync through an open: its stores are in (the kernel wrote them

@@ -19,14 +19,15 @@ public struct Invalidation: Sendable, Hashable {
 public protocol PageCacheControl: Sendable {
     /// Revoke now and wait until done (dirty pages written back).
     func invalidate(_ ranges: [Invalidation])
-    /// Revoke soon, from another thread: for callers that are themselves
-    /// serving a fault or writeback of that range.
-    func invalidateLater(_ ranges: [Invalidation])
+    /// A writeback of `range` was refused (readonly object) while it is in
+    /// flight: the cached pages hold stores the object never took. Put
+    /// `contents`, the object's true bytes, back and drop the pages soon.
+    func refuse(_ range: Invalidation, contents: [UInt8])
 }
 
 /// Discards revocations: for a model with no clients that cache.
 public struct NoPageCache: PageCacheControl {
     public init() {}
     public func invalidate(_ ranges: [Invalidation]) {}
-    public func invalidateLater(_ ranges: [Invalidation]) {}
+    public func refuse(_ range: Invalidation, contents: [UInt8]) {}
 }

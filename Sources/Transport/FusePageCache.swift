@@ -15,19 +15,51 @@ final class FusePageCache: PageCacheControl, @unchecked Sendable {
     func attach(_ se: OpaquePointer) { session.store(UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(se))), ordering: .releasing) }
     func detach() { session.store(0, ordering: .releasing) }
 
+    /// Ranges this daemon is invalidating right now: a WRITE inside one may
+    /// be a launder, whose folio stays locked until we reply.
+    private let inFlight = Mutex<[Invalidation]>([])
+
     func invalidate(_ ranges: [Invalidation]) {
-        guard !ranges.isEmpty else { return }
-        let raw = session.load(ordering: .acquiring)
-        guard raw != 0, let se = OpaquePointer(bitPattern: raw) else { return }
+        guard !ranges.isEmpty, let se = self.se else { return }
         for r in ranges {
+            inFlight.withLock { $0.append(r) }
             // ENOENT: the kernel already forgot the inode, nothing is cached.
             _ = fuse_lowlevel_notify_inval_inode(se, fuse_ino_t(r.inode), off_t(r.offset), off_t(r.length))
+            inFlight.withLock { list in
+                if let i = list.firstIndex(of: r) { list.remove(at: i) }
+            }
             issued.add(1, ordering: .relaxed)
         }
     }
 
-    func invalidateLater(_ ranges: [Invalidation]) {
-        guard !ranges.isEmpty else { return }
-        queue.async { self.invalidate(ranges) }
+    /// Writes the true bytes into the cached pages before the refused WRITE
+    /// is answered, so msync's caller already sees them and the pages are
+    /// clean and right. A launder (a WRITE inside one of our invalidations)
+    /// holds its folio locked until we reply, so it cannot take the store;
+    /// the invalidation drops that page instead, and one more is queued in
+    /// case it had already passed it.
+    func refuse(_ range: Invalidation, contents: [UInt8]) {
+        guard let se = self.se else { return }
+        let overlaps = inFlight.withLock { list in
+            list.contains { $0.inode == range.inode && $0.offset < range.offset + range.length && range.offset < $0.offset + $0.length }
+        }
+        if !overlaps {
+            contents.withUnsafeBytes { b in
+                var bufv = fuse_bufvec()
+                bufv.count = 1
+                bufv.buf.mem = UnsafeMutableRawPointer(mutating: b.baseAddress)
+                bufv.buf.size = b.count
+                _ = fuse_lowlevel_notify_store(se, fuse_ino_t(range.inode), off_t(range.offset), &bufv, fuse_buf_copy_flags(0))
+            }
+            return
+        }
+        let page = Invalidation(inode: range.inode, offset: range.offset & ~4095,
+                                length: ((range.offset & 4095) + range.length + 4095) & ~4095)
+        queue.async { self.invalidate([page]) }
+    }
+
+    private var se: OpaquePointer? {
+        let raw = session.load(ordering: .acquiring)
+        return raw == 0 ? nil : OpaquePointer(bitPattern: raw)
     }
 }

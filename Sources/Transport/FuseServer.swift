@@ -21,7 +21,7 @@ public final class FuseServer: @unchecked Sendable {
     private let threads: UInt32
 
     /// Builds the device with this server's page cache as its revoker.
-    public init(profile: DeviceProfile, threads: UInt32 = 16) {
+    public init(profile: DeviceProfile, threads: UInt32 = 256) {
         let cache = FusePageCache()
         pageCache = cache
         device = DrmDevice(profile: profile, cache: cache)
@@ -74,8 +74,9 @@ public final class FuseServer: @unchecked Sendable {
         let ret = cfuse_loop_mt(se, threads)
         pageCache.detach()
         fuse_remove_signal_handlers(se)
+        // Unmounting ends the workers' reads; a worker still inside a handler
+        // may hold the session, so it is not destroyed: the process exits next.
         fuse_session_unmount(se)
-        fuse_session_destroy(se)
         session = nil
         return ret
     }

@@ -29,6 +29,10 @@ extension IoctlDispatcher {
                 let ext = try c.memory.load(drm_i915_gem_create_ext_protected_content.self, at: addr)
                 guard ext.flags == 0 else { throw DrmError.EINVAL }
                 throw DrmError.ENODEV // no PXP
+            // I915_GEM_CREATE_EXT_SET_PAT (v6.5), newer than libdrm 2.4.114's
+            // header: ENODEV below graphics IP 12.70, before reading the body.
+            case 2:
+                throw DrmError.ENODEV
             default:
                 throw DrmError.EINVAL
             }

@@ -50,9 +50,10 @@ extension IoctlDispatcher {
             return Int32(total)
         case UInt64(DRM_I915_QUERY_ENGINE_INFO):
             guard item.flags == 0 else { throw DrmError.EINVAL }
+            // TGL's rcs0, bcs0, vcs0, vcs2, vecs0; uabi instances are dense per class.
             let engines: [(UInt16, UInt16)] = [
                 (UInt16(I915_ENGINE_CLASS_RENDER.rawValue), 0), (UInt16(I915_ENGINE_CLASS_COPY.rawValue), 0),
-                (UInt16(I915_ENGINE_CLASS_VIDEO.rawValue), 0), (UInt16(I915_ENGINE_CLASS_VIDEO.rawValue), 2),
+                (UInt16(I915_ENGINE_CLASS_VIDEO.rawValue), 0), (UInt16(I915_ENGINE_CLASS_VIDEO.rawValue), 1),
                 (UInt16(I915_ENGINE_CLASS_VIDEO_ENHANCE.rawValue), 0),
             ]
             let header = MemoryLayout<drm_i915_query_engine_info>.size

@@ -1,0 +1,135 @@
+import Foundation
+import Testing
+
+/// Runs the real `fakedrm` binary and the C examples against live mounts.
+enum Harness {
+    static let root: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    /// The `fakedrm` built beside this test binary (same build folder).
+    static let fakedrm: String = {
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        let p = exe.deletingLastPathComponent().appendingPathComponent("fakedrm").path
+        precondition(FileManager.default.isExecutableFile(atPath: p), "no fakedrm beside \(exe.path): run swift build first")
+        return p
+    }()
+
+    /// FUSE needs /dev/fuse and the right to mount (root in CI).
+    static var canMount: Bool {
+        access("/dev/fuse", R_OK | W_OK) == 0 && geteuid() == 0
+            && FileManager.default.isExecutableFile(atPath: "/bin/fusermount3")
+    }
+
+    struct Output {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    /// Runs a command to completion, killing it after `timeout` seconds.
+    /// posix_spawn with output to files: a daemonizing child keeps no pipe
+    /// open, and the wait is ours, not a run loop's.
+    @discardableResult
+    static func run(_ argv: [String], timeout: Double = 120, env: [String: String] = [:]) throws -> Output {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("fakedrm-run-\(UUID().uuidString)").path
+        defer { unlink(base + ".out"); unlink(base + ".err") }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, base + ".out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, base + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        var environment = ProcessInfo.processInfo.environment
+        environment.merge(env) { $1 }
+        let cargv = (["/usr/bin/env"] + argv).map { strdup($0) } + [nil]
+        let cenv = environment.map { strdup("\($0)=\($1)") } + [nil]
+        defer { (cargv + cenv).forEach { free($0) } }
+        // A clean signal mask and dispositions: test threads block signals.
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var none = sigset_t(), all = sigset_t()
+        sigemptyset(&none)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attr, &none)
+        posix_spawnattr_setsigdefault(&attr, &all)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, "/usr/bin/env", &actions, &attr, cargv, cenv)
+        guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EIO) }
+        var status: Int32 = 0
+        let deadline = Date().addingTimeInterval(timeout)
+        while waitpid(pid, &status, WNOHANG) == 0 {
+            if Date() > deadline {
+                kill(pid, SIGKILL)
+                waitpid(pid, &status, 0)
+                break
+            }
+            usleep(5_000)
+        }
+        let exit: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        let out = (try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? ""
+        let err = (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? ""
+        return Output(status: exit, stdout: out, stderr: err)
+    }
+
+    /// Builds the C examples once per test process.
+    static let examplesBuilt: Bool = {
+        (try? run(["make", "-s", "-C", root.appendingPathComponent("examples").path]).status) == 0
+    }()
+
+    static func example(_ name: String) -> String {
+        root.appendingPathComponent("examples/build/\(name)").path
+    }
+}
+
+/// A live mount of a fresh daemon in a temporary directory.
+final class Mounted: Sendable {
+    let dir: String
+    var device: String { dir + "/card0" }
+
+    init(_ extra: [String] = []) throws(MountFailure) {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("fakedrm-\(UUID().uuidString.prefix(8))").path
+        do {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let r = try Harness.run([Harness.fakedrm, "mount", dir] + extra, timeout: 30)
+            guard r.status == 0 else { throw MountFailure(message: r.stderr) }
+        } catch let e as MountFailure {
+            throw e
+        } catch {
+            throw MountFailure(message: "\(error)")
+        }
+    }
+
+    /// The daemon serving this mount, found by its command line.
+    var daemonPID: pid_t? {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
+        for e in entries {
+            guard let pid = pid_t(e), let cmd = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(e)/cmdline")) else { continue }
+            let args = cmd.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            if args.count >= 3, args[1] == "mount", args[2] == dir, args[0].hasSuffix("fakedrm") { return pid }
+        }
+        return nil
+    }
+
+    /// Resident set of the daemon in KiB.
+    var daemonRSS: Int? {
+        guard let pid = daemonPID, let s = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        let line = s.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
+        return line.flatMap { Int($0.split(separator: " ")[1]) }
+    }
+
+    var isMounted: Bool {
+        (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8))?.contains(" \(dir) ") ?? false
+    }
+
+    deinit {
+        if isMounted { _ = try? Harness.run(["fusermount3", "-u", dir], timeout: 10) }
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    struct MountFailure: Error, CustomStringConvertible {
+        let message: String
+        var description: String { "fakedrm mount failed: \(message)" }
+    }
+}

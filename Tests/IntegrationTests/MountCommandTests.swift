@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+
+/// `fakedrm mount` as a person uses it: refusals, --help, unmounting.
+@Suite(.serialized, .enabled(if: Harness.canMount, "needs root and /dev/fuse"))
+struct MountCommandTests {
+    @Test func helpExplainsEveryOption() throws {
+        let r = try Harness.run([Harness.fakedrm, "mount", "--help"])
+        #expect(r.status == 0)
+        for opt in ["--foreground", "--aperture-size", "--ggtt-size", "--fences", "--chipset-id", "MOUNTPOINT"] {
+            #expect(r.stdout.lowercased().contains(opt.lowercased()), "missing \(opt) in:\n\(r.stdout)")
+        }
+    }
+
+    @Test func missingMountpointIsRefused() throws {
+        let r = try Harness.run([Harness.fakedrm, "mount", "/nonexistent/fakedrm-nowhere"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("No such file or directory"), "\(r.stderr)")
+    }
+
+    @Test func nonEmptyMountpointIsRefused() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fakedrm-full-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = FileManager.default.createFile(atPath: dir + "/x", contents: Data())
+        let r = try Harness.run([Harness.fakedrm, "mount", dir])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("not empty"), "\(r.stderr)")
+    }
+
+    @Test func busyMountpointIsRefused() throws {
+        let m = try Mounted()
+        let r = try Harness.run([Harness.fakedrm, "mount", m.dir])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("busy"), "\(r.stderr)")
+    }
+
+    @Test func badOptionsAreRefused() throws {
+        let r = try Harness.run([Harness.fakedrm, "mount", "/tmp", "--aperture-size", "12X"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("not a number"), "\(r.stderr)")
+    }
+
+    @Test func mountIsLiveOnReturnAndSigtermUnmounts() throws {
+        let m = try Mounted()
+        #expect(m.isMounted)
+        #expect(FileManager.default.fileExists(atPath: m.dir + "/card0"))
+        #expect(FileManager.default.fileExists(atPath: m.dir + "/renderD128"))
+        let pid = try #require(m.daemonPID)
+        kill(pid, SIGTERM)
+        var waited = 0
+        while m.isMounted && waited < 100 { usleep(50_000); waited += 1 }
+        #expect(!m.isMounted, "SIGTERM did not unmount")
+    }
+
+    @Test func fusermountStopsTheDaemon() throws {
+        let m = try Mounted()
+        let pid = try #require(m.daemonPID)
+        #expect(try Harness.run(["fusermount3", "-u", m.dir]).status == 0)
+        var waited = 0
+        while kill(pid, 0) == 0 && waited < 100 { usleep(50_000); waited += 1 }
+        #expect(kill(pid, 0) != 0, "daemon still running after unmount")
+    }
+
+    @Test func optionsReachTheDevice() throws {
+        let m = try Mounted(["--chipset-id", "0x1916", "--fences", "0"])
+        #expect(Harness.examplesBuilt)
+        let r = try Harness.run([Harness.example("device_info"), m.device])
+        #expect(r.stdout.lowercased().contains("0x1916"), "\(r.stdout)")
+    }
+}
