@@ -38,9 +38,21 @@
 #define NERR 256
 #define NOTES 4
 
-/* Arena layout: structures that nested pointers lead to. Pointers handed to the daemon
- * only ever point into the arena, the payload or a guarded device mapping, so whatever the
- * daemon writes stops at a PROT_NONE page and never reaches this program's own memory. */
+/*
+ * Everything a nested pointer may lead to (arena, payload, device mappings) lives in one
+ * private 4 GiB window, 4 GiB aligned, far from the rest of the address space and PROT_NONE
+ * wherever nothing is mapped. Mutations overwrite half of a pointer or flip one of its bits:
+ * the low half then stays inside the window (our memory or PROT_NONE, never libc, the stack
+ * or the stats slots) and a changed high half lands in empty address space. What the daemon
+ * writes through any pointer thus stops at PROT_NONE and never reaches this program's state.
+ */
+#define WINDOW_SIZE (4 * GiB)
+#define WIN_ARENA (1 * MiB)
+#define WIN_PAYLOAD (2 * MiB)
+#define WIN_CLEAN (3 * MiB)
+#define WIN_MAPS (16 * MiB) /* device mappings from here to the last MiB */
+
+/* Arena layout: structures that nested pointers lead to. */
 #define AR_EXTS 0
 #define AR_REGIONS (32 * 1024)
 #define AR_ITEMS (40 * 1024)
@@ -214,15 +226,37 @@ static void fill_random(uint8_t *p, size_t n)
 		p[i] = (uint8_t)rnd();
 }
 
-/* size bytes of read-write memory between two PROT_NONE pages. */
-static uint8_t *guarded_alloc(size_t size)
+static uint8_t *window;
+
+/* Reserve the window at one of a few isolated, 4 GiB aligned addresses. */
+static int window_reserve(void)
 {
-	uint8_t *p = mmap(NULL, size + 2 * PAGE_SZ, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	if (mprotect(p, PAGE_SZ, PROT_NONE) || mprotect(p + PAGE_SZ + size, PAGE_SZ, PROT_NONE))
-		return NULL;
-	return p + PAGE_SZ;
+	static const uint64_t bases[] = { 0x200000000000ull, 0x300000000000ull, 0x180000000000ull, 0x500000000000ull };
+	for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
+		void *want = (void *)(uintptr_t)bases[i];
+		void *p = mmap(want, WINDOW_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE,
+			       -1, 0);
+		if (p == want) {
+			window = p;
+			return 0;
+		}
+		if (p != MAP_FAILED)
+			munmap(p, WINDOW_SIZE);
+	}
+	return -1;
+}
+
+/* Back [off, off+size) of the window with PROT_NONE again (never leave a hole). */
+static void window_clear(uint64_t off, size_t size)
+{
+	mmap(window + off, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+}
+
+/* size bytes of read-write memory at window + off; its neighbours stay PROT_NONE. */
+static uint8_t *window_alloc(uint64_t off, size_t size)
+{
+	uint8_t *p = mmap(window + off, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
 }
 
 /* memcpy that survives SIGBUS/SIGSEGV (igt_lite's probe machinery); 0 or -1. */
@@ -244,8 +278,7 @@ struct obj {
 };
 
 struct map {
-	uint8_t *reserve; /* PROT_NONE page, the mapping, PROT_NONE page */
-	uint8_t *base;
+	uint8_t *base; /* in the window, PROT_NONE on both sides */
 	size_t len;
 	int prot;
 };
@@ -268,6 +301,7 @@ static uint64_t deadline;
 static int clean_ok;
 static uint32_t clean_c, clean_d;
 static struct map cmap; /* GTT mapping of clean_c */
+static uint64_t map_next = WIN_MAPS; /* where in the window the next device mapping goes */
 
 __attribute__((format(printf, 1, 2)))
 static void note(const char *fmt, ...)
@@ -356,32 +390,56 @@ static int fz_ioctl(int k, unsigned long cmd, void *arg, const void *shown, cons
 	return r < 0 ? -err : r;
 }
 
-static int map_guarded(int fd, uint64_t offset, size_t len, int prot, struct map *m)
+/* A free spot in the window's mapping area for len bytes (plus a PROT_NONE page after). */
+static uint64_t map_spot(size_t len)
 {
-	size_t span = len + 2 * PAGE_SZ;
-	uint8_t *r = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (r == MAP_FAILED)
-		return -errno;
+	uint64_t at = map_next + below(16) * PAGE_SZ;
+	for (int tries = 0; tries <= MAPS_MAX; tries++) {
+		if (at + len + PAGE_SZ > WINDOW_SIZE - MiB)
+			at = WIN_MAPS;
+		int clash = 0;
+		for (int i = 0; i < nmaps; i++) {
+			uint64_t b = (uint64_t)(maps[i].base - window), e = b + maps[i].len + PAGE_SZ;
+			if (at < e && b < at + len + PAGE_SZ) {
+				at = e;
+				clash = 1;
+			}
+		}
+		if (!clash)
+			break;
+	}
+	map_next = at + len + PAGE_SZ;
+	return at;
+}
+
+/* mmap a device offset at window + at (MAP_FIXED over PROT_NONE filler). */
+static int map_at(int fd, uint64_t at, uint64_t offset, size_t len, int prot, struct map *m)
+{
 	busy_begin("mmap", 0);
-	void *p = mmap(r + PAGE_SZ, len, prot, MAP_SHARED | MAP_FIXED, fd, (off_t)offset);
+	void *p = mmap(window + at, len, prot, MAP_SHARED | MAP_FIXED, fd, (off_t)offset);
 	int err = p == MAP_FAILED ? errno : 0;
 	busy_end();
 	if (err) {
-		munmap(r, span);
+		window_clear(at, len); /* whatever a failed MAP_FIXED left there */
 		return -err;
 	}
-	*m = (struct map){ .reserve = r, .base = p, .len = len, .prot = prot };
+	*m = (struct map){ .base = p, .len = len, .prot = prot };
 	return 0;
 }
 
-static void unmap_guarded(struct map *m)
+static int map_device(int fd, uint64_t offset, size_t len, int prot, struct map *m)
 {
-	if (!m->reserve)
+	return map_at(fd, map_spot(len), offset, len, prot, m);
+}
+
+static void unmap_device(struct map *m)
+{
+	if (!m->base)
 		return;
 	busy_begin("munmap", 0); /* writes dirty pages back: FUSE WRITEs to the daemon */
-	munmap(m->reserve, m->len + 2 * PAGE_SZ);
+	window_clear((uint64_t)(m->base - window), m->len);
 	busy_end();
-	m->reserve = m->base = NULL;
+	m->base = NULL;
 }
 
 /* ----------------------------------------------------------------- pools */
@@ -1016,16 +1074,17 @@ static void fuzz_one(void)
 		arg = (void *)~(uintptr_t)0;
 		what = "arg=-1";
 	} else if (av < 60 && nmaps) { /* the struct itself lives in our device mapping */
+		/* Only with our own payload copied in: an object's contents may hold any bytes. */
 		struct map *m = &maps[below(nmaps)];
-		if (size && size <= m->len) {
+		if (size && size <= m->len && (m->prot & PROT_WRITE)) {
 			size_t off = chance(200) ? m->len - below(size) : below(m->len - size + 1);
-			if (m->prot & PROT_WRITE) {
-				busy_begin("probe", 0);
-				probe_copy(m->base + off, payload, off + size <= m->len ? size : m->len - off);
-				busy_end();
+			busy_begin("probe", 0);
+			int bad = probe_copy(m->base + off, payload, off + size <= m->len ? size : m->len - off);
+			busy_end();
+			if (!bad) {
+				arg = m->base + off;
+				what = "arg@mapping";
 			}
-			arg = m->base + off;
-			what = "arg@mapping";
 		}
 	}
 
@@ -1074,7 +1133,7 @@ static void probe_map(struct map *m, unsigned n)
 
 static void drop_map(int i)
 {
-	unmap_guarded(&maps[i]);
+	unmap_device(&maps[i]);
 	maps[i] = maps[--nmaps];
 }
 
@@ -1110,14 +1169,14 @@ static void act_map(void)
 	}
 	struct map m;
 	int mk = chance(900) ? k : !k; /* sometimes through the other file */
-	if (map_guarded(fds[mk], off, len, chance(800) ? PROT_READ | PROT_WRITE : PROT_READ, &m)) {
+	if (map_device(fds[mk], off, len, chance(800) ? PROT_READ | PROT_WRITE : PROT_READ, &m)) {
 		me->map_failed++;
 		return;
 	}
 	me->maps++;
 	probe_map(&m, 1 + (unsigned)below(4));
 	if (chance(300))
-		unmap_guarded(&m);
+		unmap_device(&m);
 	else
 		maps[nmaps++] = m;
 }
@@ -1178,7 +1237,8 @@ static int setup_clean(void)
 	mo.handle = clean_c;
 	if (fz_ioctl(2, DRM_IOCTL_I915_GEM_MMAP_OFFSET, &mo, &mo, "clean"))
 		return -1;
-	if (map_guarded(fds[2], mo.offset, CLEAN_SIZE, PROT_READ | PROT_WRITE, &cmap))
+	unmap_device(&cmap);
+	if (map_at(fds[2], WIN_CLEAN, mo.offset, CLEAN_SIZE, PROT_READ | PROT_WRITE, &cmap))
 		return -1;
 	return 0;
 }
@@ -1269,8 +1329,12 @@ static void child_main(struct slot *s, long iters)
 	signal(SIGPIPE, SIG_IGN);
 	rng = me->seed ? me->seed : 1;
 
-	payload = guarded_alloc(PAYLOAD_MAX);
-	arena = guarded_alloc(ARENA_SIZE);
+	if (window_reserve()) {
+		set_fatal("cannot reserve a 4 GiB address window: %s", strerror(errno));
+		return;
+	}
+	payload = window_alloc(WIN_PAYLOAD, PAYLOAD_MAX);
+	arena = window_alloc(WIN_ARENA, ARENA_SIZE);
 	if (!payload || !arena) {
 		set_fatal("out of memory");
 		return;
@@ -1537,6 +1601,28 @@ int main(int argc, char **argv)
 		usleep(20000);
 	}
 	double secs = (now_ns() - start) / 1e9;
+
+	/* Each child's counters must add up; anything else was written by someone else. */
+	for (int i = 0; i < nproc; i++) {
+		struct slot *s = &slots[i];
+		long sum = s->ok;
+		for (int e = 0; e < NERR; e++) {
+			if (s->err[e] < 0 || s->err[e] > s->ioctls) {
+				char txt[9] = "";
+				for (int b = 0; b < 8; b++) {
+					char c = (char)(s->err[e] >> (8 * b));
+					txt[b] = c >= 0x20 && c < 0x7f ? c : '.';
+				}
+				fail("child %d's counters were overwritten (errno %d count 0x%016lx, \"%s\"): "
+				     "something wrote into this program's memory (seed 0x%016llx)",
+				     i, e, (unsigned long)s->err[e], txt, (unsigned long long)s->seed);
+			}
+			sum += s->err[e];
+		}
+		if (sum != s->ioctls)
+			fail("child %d's counters are inconsistent (%ld results for %ld ioctls): something wrote "
+			     "into this program's memory (seed 0x%016llx)", i, sum, s->ioctls, (unsigned long long)s->seed);
+	}
 
 	/* Totals. */
 	long ioctls = 0, ok = 0, err[NERR] = { 0 }, transport = 0, hangs = 0, maps = 0, map_failed = 0;

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The full test suite: unit tests of the device model and uapi decoding, and
+# integration tests that mount real devices and drive them from the C
+# examples, the fuzzer and the CLI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+export PATH="/opt/swift/usr/bin:$PATH"
+swift build --build-tests
+make -s -C examples
+swift test --skip-build "$@"
