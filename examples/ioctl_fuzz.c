@@ -88,7 +88,7 @@ struct slot {
 	uint32_t busy_cmd;
 	long busy_iter;
 	char busy_op[16];
-	int done, fatal, crash_sig;
+	int done, fatal, setup_failed, crash_sig;
 	uint64_t crash_addr;
 	char fatal_msg[256];
 	int nnotes;
@@ -1330,12 +1330,14 @@ static void child_main(struct slot *s, long iters)
 	rng = me->seed ? me->seed : 1;
 
 	if (window_reserve()) {
+		me->setup_failed = 1;
 		set_fatal("cannot reserve a 4 GiB address window: %s", strerror(errno));
 		return;
 	}
 	payload = window_alloc(WIN_PAYLOAD, PAYLOAD_MAX);
 	arena = window_alloc(WIN_ARENA, ARENA_SIZE);
 	if (!payload || !arena) {
+		me->setup_failed = 1;
 		set_fatal("out of memory");
 		return;
 	}
@@ -1677,6 +1679,9 @@ int main(int argc, char **argv)
 			info("child %d: %s", i, slots[i].notes[j]);
 
 	/* Verdict on the storm. */
+	for (int i = 0; i < nproc; i++)
+		if (slots[i].setup_failed)
+			fail("child %d could not set up: %s", i, slots[i].fatal_msg);
 	for (int i = 0; i < nproc; i++)
 		if (slots[i].fatal) {
 			dump_ring(i, RING);

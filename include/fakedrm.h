@@ -31,4 +31,13 @@ struct drm_fakedrm_gem_set_readonly {
 #define DRM_IOCTL_FAKEDRM_GEM_SET_READONLY \
 	DRM_IOW(DRM_COMMAND_BASE + DRM_FAKEDRM_GEM_SET_READONLY, struct drm_fakedrm_gem_set_readonly)
 
+/*
+ * Simulate a full GPU reset. As i915's revoke_mmaps() does, every GTT mmap
+ * whose binding holds a fence register is revoked: dirty pages are written
+ * back first (nothing is lost) and the next access faults again through the
+ * re-programmed fence. No argument.
+ */
+#define DRM_FAKEDRM_GPU_RESET 0x51
+#define DRM_IOCTL_FAKEDRM_GPU_RESET DRM_IO(DRM_COMMAND_BASE + DRM_FAKEDRM_GPU_RESET)
+
 #endif /* FAKEDRM_H */

@@ -94,7 +94,7 @@ extension DrmDevice {
             }
             obj.madv = .purged
             obj.backing.purge()
-            return (false, s.takeCachedRanges(of: obj))
+            return (false, s.unbindAll(obj) + s.takeCachedRanges(of: obj))
         }
         cache.invalidate(revoke)
         return retained
@@ -115,7 +115,7 @@ extension DrmDevice {
             let obj = try s.lookup(handle, in: f)
             guard obj.caching != level else { return [] }
             obj.caching = level
-            return s.takeCachedRanges(of: obj)
+            return s.unbindAll(obj) + s.takeCachedRanges(of: obj)
         }
         cache.invalidate(revoke)
     }

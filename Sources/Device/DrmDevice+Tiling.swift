@@ -24,33 +24,37 @@ extension DrmDevice {
         }
     }
 
-    /// i915_gem_set_tiling_ioctl. A change revokes every GTT mapping of the
-    /// object so the next fault goes through the new fence layout. Returns
-    /// what the object now has ("existing ABI": always written back).
+    /// i915_gem_set_tiling_ioctl. A change unbinds the object from the
+    /// GGTT (its fences go) and revokes every GTT mapping, so the next fault
+    /// goes through the new layout; pages cached before are written back
+    /// with the layout they were served with. Returns what the object now
+    /// has ("existing ABI": always written back).
     public func setTiling(_ file: FileID, handle: UInt32, mode: UInt32, stride: UInt32) throws(DrmError) -> TilingState {
         guard profile.fences > 0 else { throw DrmError.EOPNOTSUPP }
         let (result, revoke) = try withFile(file) { (s, f) throws(DrmError) -> (TilingState, [Invalidation]) in
             let obj = try s.lookup(handle, in: f)
             guard Self.tilingOK(mode: mode, stride: stride) else { throw DrmError.EINVAL }
-            let newStride = mode == UInt32(I915_TILING_NONE) ? 0 : stride
+            let new = mode == UInt32(I915_TILING_NONE) ? Tiling.none : Tiling(mode: mode, stride: Int(stride), swizzle: swizzle(for: mode))
             var revoke: [Invalidation] = []
-            if obj.tiling != mode || obj.stride != newStride {
-                obj.tiling = mode
-                obj.stride = newStride
-                revoke = s.takeCachedRanges(of: obj, types: [.gtt])
+            if obj.tiling != new {
+                revoke = s.unbindAll(obj) + s.takeCachedRanges(of: obj, types: [.gtt])
+                obj.tilingGeneration &+= 1
+                obj.tilingHistory[obj.tilingGeneration] = new
+                obj.tiling = new
             }
-            return (TilingState(mode: obj.tiling, stride: obj.stride, swizzle: swizzle(for: obj.tiling)), revoke)
+            return (state(obj), revoke)
         }
         cache.invalidate(revoke)
         return result
     }
 
+    func state(_ obj: GemObject) -> TilingState {
+        TilingState(mode: obj.tiling.mode, stride: UInt32(obj.tiling.stride), swizzle: obj.tiling.swizzle)
+    }
+
     /// i915_gem_get_tiling_ioctl.
     public func getTiling(_ file: FileID, handle: UInt32) throws(DrmError) -> TilingState {
         guard profile.fences > 0 else { throw DrmError.EOPNOTSUPP }
-        return try withFile(file) { (s, f) throws(DrmError) in
-            let obj = try s.lookup(handle, in: f)
-            return TilingState(mode: obj.tiling, stride: obj.stride, swizzle: swizzle(for: obj.tiling))
-        }
+        return try withFile(file) { (s, f) throws(DrmError) in state(try s.lookup(handle, in: f)) }
     }
 }

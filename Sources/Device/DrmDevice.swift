@@ -11,7 +11,7 @@ public final class DrmDevice: Sendable {
     public init(profile: DeviceProfile = DeviceProfile(), cache: any PageCacheControl = NoPageCache()) {
         self.profile = profile
         self.cache = cache
-        self.state = Mutex(DeviceState())
+        self.state = Mutex(DeviceState(ggtt: Ggtt(mappableBytes: profile.apertureSize, fences: profile.fences)))
     }
 
     // MARK: files
@@ -85,6 +85,19 @@ struct DeviceState: ~Copyable {
     var nextSerial: UInt64 = 0
     var objectCount = 0
     var objectBytes: UInt64 = 0
+    var ggtt: Ggtt
+
+    init(ggtt: Ggtt) { self.ggtt = ggtt }
+
+    /// Unbinds every GGTT binding of `obj`; returns the ranges to revoke.
+    mutating func unbindAll(_ obj: GemObject) -> [Invalidation] {
+        var out: [Invalidation] = []
+        for vma in obj.vmas {
+            out += vma.revocations
+            ggtt.unbind(vma)
+        }
+        return out
+    }
 
     /// drm_gem_object_release_handle: revoke the file on every node of the
     /// object (i915_gem_close_object), drop the flink name with the last handle.
@@ -104,7 +117,7 @@ struct DeviceState: ~Copyable {
     /// revoke so no stale copy outlives it.
     mutating func reclaimIfUnused(_ obj: GemObject) -> [Invalidation] {
         guard obj.handleCount == 0, obj.mmos.allSatisfy({ $0.everAllowed.isEmpty }) else { return [] }
-        var invals: [Invalidation] = []
+        var invals = unbindAll(obj)
         for mmo in obj.mmos {
             invals += mmo.userfault.map { Invalidation(inode: $0, offset: mmo.byteOffset, length: mmo.byteLength) }
             offsets.remove(start: mmo.start)

@@ -19,9 +19,16 @@ public final class GemObject {
     var caching: UInt32
     var readDomains = UInt32(I915_GEM_DOMAIN_CPU)
     var writeDomain = UInt32(I915_GEM_DOMAIN_CPU)
-    /// I915_TILING_* and stride in bytes (0 when untiled).
-    var tiling = UInt32(I915_TILING_NONE)
-    var stride: UInt32 = 0
+    /// Fence layout set by SET_TILING (mode, stride, swizzle).
+    var tiling = Tiling.none
+    /// Its bindings in the mappable GGTT.
+    var vmas: [Vma] = []
+    /// Tiling generations: each SET_TILING change starts one. A GTT page is
+    /// written back with the layout of the generation it was served under.
+    var tilingGeneration: UInt8 = 0
+    var tilingHistory: [UInt8: Tiling] = [:]
+    /// Generation each GTT page was last served with (allocated on first GTT fault).
+    var servedGeneration: [UInt8] = []
     /// One mmap offset node per type (the merged design's obj->mmo.offsets).
     var mmos: [MmapOffset] = []
 

@@ -142,6 +142,8 @@ extension IoctlDispatcher {
             try with(k, drm_fakedrm_gem_set_readonly.self) { (r: inout drm_fakedrm_gem_set_readonly) throws(DrmError) in
                 try dev.setReadonly(c.file, handle: r.handle, flags: r.flags)
             }
+        case FDRM_OP_FAKEDRM_GPU_RESET:
+            dev.gpuReset()
         default:
             throw DrmError.EINVAL
         }

@@ -44,6 +44,7 @@ enum fdrm_op {
 	FDRM_OP_I915_QUERY,
 	FDRM_OP_I915_GEM_CONTEXT_GETPARAM,
 	FDRM_OP_FAKEDRM_GEM_SET_READONLY,
+	FDRM_OP_FAKEDRM_GPU_RESET,
 };
 
 /* drm_ioctl_desc flags, as the kernel's enum drm_ioctl_flags. */

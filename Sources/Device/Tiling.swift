@@ -1,0 +1,73 @@
+import CDrm
+
+/// A fence's view of memory (gen >= 4): linear addresses through the
+/// aperture map to X- or Y-tiled addresses, then bit 6 may be swizzled.
+/// All offsets are relative to the start of the fenced range; the swizzle
+/// uses page-local bits only, so object offsets serve as physical ones.
+public struct Tiling: Sendable, Equatable {
+    public let mode: UInt32    // I915_TILING_*
+    public let stride: Int     // bytes per row
+    public let swizzle: UInt32 // I915_BIT_6_SWIZZLE_*
+
+    public init(mode: UInt32, stride: Int, swizzle: UInt32 = UInt32(I915_BIT_6_SWIZZLE_NONE)) {
+        self.mode = mode
+        self.stride = stride
+        self.swizzle = swizzle
+    }
+
+    public static let none = Tiling(mode: UInt32(I915_TILING_NONE), stride: 0)
+
+    public var isTiled: Bool { mode != UInt32(I915_TILING_NONE) }
+
+    /// i915_gem_tile_height: rows per tile.
+    public var tileHeight: Int { mode == UInt32(I915_TILING_Y) ? 32 : 8 }
+
+    /// Bytes in one row of tiles (the unit partial views and fences round to).
+    public var tileRowSize: Int { stride * tileHeight }
+
+    /// The tiled offset of linear offset `l`.
+    @inline(__always)
+    public func tiled(_ l: Int) -> Int {
+        let y = l / stride, x = l % stride
+        if mode == UInt32(I915_TILING_X) {
+            return (y / 8) * (stride * 8) + (x / 512) * 4096 + (y % 8) * 512 + (x % 512)
+        }
+        return (y / 32) * (stride * 32) + (x / 128) * 4096 + ((x % 128) / 16) * 512 + (y % 32) * 16 + (x % 16)
+    }
+
+    /// Bit-6 swizzling of a tiled offset.
+    @inline(__always)
+    public func swizzled(_ t: Int) -> Int {
+        let bit: Int
+        switch swizzle {
+        case UInt32(I915_BIT_6_SWIZZLE_9): bit = t >> 9
+        case UInt32(I915_BIT_6_SWIZZLE_9_10): bit = (t >> 9) ^ (t >> 10)
+        case UInt32(I915_BIT_6_SWIZZLE_9_11): bit = (t >> 9) ^ (t >> 11)
+        case UInt32(I915_BIT_6_SWIZZLE_9_10_11): bit = (t >> 9) ^ (t >> 10) ^ (t >> 11)
+        default: return t
+        }
+        return t ^ ((bit & 1) << 6)
+    }
+
+    /// Where linear offset `l` lives in the tiled, swizzled layout.
+    @inline(__always)
+    public func physical(_ l: Int) -> Int { isTiled ? swizzled(tiled(l)) : l }
+
+    /// Linear bytes that stay contiguous in the tiled layout: a span of a
+    /// tile row (512 for X, a 16-byte OWord for Y), cut to 64 by swizzling.
+    public var run: Int {
+        guard isTiled else { return 4096 }
+        let span = mode == UInt32(I915_TILING_X) ? 512 : 16
+        return swizzle == UInt32(I915_BIT_6_SWIZZLE_NONE) ? span : min(span, 64)
+    }
+
+    /// i915_gem_fence_size (gen >= 4): the object rounded up to whole tile rows.
+    public func fenceSize(objectSize: Int) -> Int {
+        guard isTiled else { return objectSize }
+        let row = tileRowSize
+        return (objectSize + row - 1) / row * row
+    }
+
+    /// Pages in one tile row (0 when untiled).
+    public var tileRowPages: Int { isTiled ? tileRowSize / 4096 : 0 }
+}

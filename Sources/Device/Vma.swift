@@ -1,0 +1,31 @@
+/// A binding of (part of) an object into the mappable GGTT: i915_vma.
+final class Vma {
+    let object: GemObject
+    let view: GttView
+    /// First GGTT page of the binding.
+    let start: Int
+    /// Fence register detiling this binding, if any.
+    var fence: Int?
+    /// Inodes with pages of this binding cached: its userfault list.
+    var userfault: Set<UInt64> = []
+    /// The GTT offset node the binding served (the merged design's vma->mmo),
+    /// so revocation needs no walk over the object's nodes.
+    var mmo: MmapOffset?
+    var lastUse: UInt64 = 0
+
+    init(object: GemObject, view: GttView, start: Int) {
+        self.object = object
+        self.view = view
+        self.start = start
+    }
+
+    var end: Int { start + view.pages }
+
+    /// The client-visible ranges to revoke when this binding goes.
+    var revocations: [Invalidation] {
+        guard let mmo else { return [] }
+        return userfault.map {
+            Invalidation(inode: $0, offset: mmo.byteOffset + UInt64(view.offset) << 12, length: UInt64(view.pages) << 12)
+        }
+    }
+}
