@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/uio.h>
 #include <time.h>
+#include <malloc.h>
 #include "CFuse.h"
 
 /*
@@ -134,4 +135,9 @@ int cfuse_poke(pid_t pid, uint64_t addr, const void *src, size_t len)
 		return 0;
 	ssize_t n = process_vm_writev(pid, &l, 1, &r, 1, 0);
 	return n == (ssize_t)len ? 0 : -EFAULT;
+}
+
+void cfuse_tune_malloc(void)
+{
+	mallopt(M_ARENA_MAX, 2);
 }

@@ -33,7 +33,7 @@ extension DrmDevice {
                       copyOut: (UnsafeRawBufferPointer) throws(DrmError) -> Void) throws(DrmError) {
         guard size != 0 else { return }
         let (backing, flush) = try prepareTransfer(file, handle: handle, offset: offset, size: size, dataPtr: dataPtr, write: false)
-        cache.invalidate(flush)
+        revoke(flush)
         try copyOut(UnsafeRawBufferPointer(start: backing.base + Int(offset), count: Int(size)))
     }
 
@@ -43,7 +43,7 @@ extension DrmDevice {
                        copyIn: (UnsafeMutableRawBufferPointer) throws(DrmError) -> Void) throws(DrmError) {
         guard size != 0 else { return }
         let (backing, flush) = try prepareTransfer(file, handle: handle, offset: offset, size: size, dataPtr: dataPtr, write: true)
-        cache.invalidate(flush)
+        revoke(flush)
         try copyIn(UnsafeMutableRawBufferPointer(start: backing.base + Int(offset), count: Int(size)))
     }
 
@@ -77,7 +77,7 @@ extension DrmDevice {
             if holders == 1, obj.mmos.contains(where: { $0.userfault == [f.inode] }) { return [] }
             return s.takeCachedRanges(of: obj)
         }
-        cache.invalidate(flush)
+        revoke(flush)
     }
 
     /// i915_gem_madvise_ioctl. DONTNEED purges at once, as the shrinker would
@@ -96,7 +96,7 @@ extension DrmDevice {
             obj.backing.purge()
             return (false, s.unbindAll(obj) + s.takeCachedRanges(of: obj))
         }
-        cache.invalidate(revoke)
+        self.revoke(revoke)
         return retained
     }
 
@@ -117,7 +117,7 @@ extension DrmDevice {
             obj.caching = level
             return s.unbindAll(obj) + s.takeCachedRanges(of: obj)
         }
-        cache.invalidate(revoke)
+        self.revoke(revoke)
     }
 
     /// i915_gem_get_caching_ioctl.

@@ -45,6 +45,6 @@ extension DrmDevice {
             }
             return out
         }
-        cache.invalidate(invals)
+        revoke(invals)
     }
 }

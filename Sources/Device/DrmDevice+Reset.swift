@@ -14,6 +14,6 @@ extension DrmDevice {
             }
             return out
         }
-        cache.invalidate(revoke)
+        self.revoke(revoke)
     }
 }

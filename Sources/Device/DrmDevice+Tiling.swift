@@ -44,7 +44,7 @@ extension DrmDevice {
             }
             return (state(obj), revoke)
         }
-        cache.invalidate(revoke)
+        self.revoke(revoke)
         return result
     }
 

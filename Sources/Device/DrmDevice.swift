@@ -11,7 +11,7 @@ public final class DrmDevice: Sendable {
     public init(profile: DeviceProfile = DeviceProfile(), cache: any PageCacheControl = NoPageCache()) {
         self.profile = profile
         self.cache = cache
-        self.state = Mutex(DeviceState(ggtt: Ggtt(mappableBytes: profile.apertureSize, fences: profile.fences)))
+        self.state = Mutex(DeviceState(ggtt: Ggtt(mappableBytes: profile.apertureSize, fences: profile.fences), hasLLC: profile.hasLLC))
     }
 
     // MARK: files
@@ -58,7 +58,18 @@ public final class DrmDevice: Sendable {
             file.mappable = [:]
             return invals
         }
-        cache.invalidate(invals)
+        revoke(invals)
+    }
+
+    /// Revokes cached ranges (unmap, write back, drop), outside the lock.
+    func revoke(_ ranges: [Invalidation]) {
+        guard !ranges.isEmpty else { return }
+        let epoch = state.withLock { s in
+            s.epoch += 1
+            return s.epoch
+        }
+        cache.invalidate(ranges)
+        state.withLock { $0.forgetPushes(ranges, before: epoch) }
     }
 
     /// Runs `body` on a file's state, or fails with EBADF-like ENODEV when the
@@ -86,8 +97,28 @@ struct DeviceState: ~Copyable {
     var objectCount = 0
     var objectBytes: UInt64 = 0
     var ggtt: Ggtt
+    /// Bumped before every revocation starts (see MmapOffset.pushed).
+    var epoch: UInt64 = 0
 
-    init(ggtt: Ggtt) { self.ggtt = ggtt }
+    /// The profile's HAS_LLC (the GTT snoop rule needs it under the lock).
+    let hasLLC: Bool
+
+    init(ggtt: Ggtt, hasLLC: Bool) {
+        self.ggtt = ggtt
+        self.hasLLC = hasLLC
+    }
+
+    /// After a revocation that began at `epoch` has finished: its ranges hold
+    /// nothing pushed before it any more.
+    mutating func forgetPushes(_ ranges: [Invalidation], before epoch: UInt64) {
+        for r in ranges {
+            guard let mmo = offsets.lookup(page: r.offset >> 12)?.value, !mmo.pushed.isEmpty else { continue }
+            let first = Int((r.offset - mmo.byteOffset) >> 12), last = first + Int(r.length >> 12)
+            mmo.pushed = mmo.pushed.filter { key, e in
+                !(key.inode == r.inode && key.chunk >= first && key.chunk < last && e < epoch)
+            }
+        }
+    }
 
     /// Unbinds every GGTT binding of `obj`; returns the ranges to revoke.
     mutating func unbindAll(_ obj: GemObject) -> [Invalidation] {

@@ -28,11 +28,7 @@ public struct Tiling: Sendable, Equatable {
     /// The tiled offset of linear offset `l`.
     @inline(__always)
     public func tiled(_ l: Int) -> Int {
-        let y = l / stride, x = l % stride
-        if mode == UInt32(I915_TILING_X) {
-            return (y / 8) * (stride * 8) + (x / 512) * 4096 + (y % 8) * 512 + (x % 512)
-        }
-        return (y / 32) * (stride * 32) + (x / 128) * 4096 + ((x % 128) / 16) * 512 + (y % 32) * 16 + (x % 16)
+        tiledAt(x: l % stride, y: l / stride)
     }
 
     /// Bit-6 swizzling of a tiled offset.
@@ -59,6 +55,35 @@ public struct Tiling: Sendable, Equatable {
         guard isTiled else { return 4096 }
         let span = mode == UInt32(I915_TILING_X) ? 512 : 16
         return swizzle == UInt32(I915_BIT_6_SWIZZLE_NONE) ? span : min(span, 64)
+    }
+
+    /// Splits linear `[from, from+count)` into runs contiguous in the tiled
+    /// layout and calls `body(bytesDone, tiledOffset, runLength)` for each.
+    /// Walks rows incrementally: no division per run.
+    @inline(__always)
+    public func forEachRun(from: Int, count: Int, _ body: (Int, Int, Int) -> Void) {
+        guard isTiled else {
+            body(0, from, count)
+            return
+        }
+        let run = self.run
+        var y = from / stride, x = from % stride
+        var done = 0
+        while done < count {
+            let n = min(count - done, run - x % run)
+            body(done, swizzled(tiledAt(x: x, y: y)), n)
+            done += n
+            x += n
+            if x == stride { x = 0; y += 1 }
+        }
+    }
+
+    @inline(__always)
+    func tiledAt(x: Int, y: Int) -> Int {
+        if mode == UInt32(I915_TILING_X) {
+            return (y >> 3) * (stride << 3) + (x >> 9) << 12 + (y & 7) << 9 + (x & 511)
+        }
+        return (y >> 5) * (stride << 5) + (x >> 7) << 12 + ((x & 127) >> 4) << 9 + (y & 31) << 4 + (x & 15)
     }
 
     /// i915_gem_fence_size (gen >= 4): the object rounded up to whole tile rows.

@@ -94,7 +94,12 @@ extension FuseServer {
             let srv = FuseServer.server(req)
             withUnsafeTemporaryAllocation(byteCount: size, alignment: 4096) { buf in
                 do throws(DrmError) {
-                    try srv.device.fault(fi!.pointee.fh, inode: UInt64(ino), offset: UInt64(off), into: buf)
+                    let prefaults = try srv.device.fault(fi!.pointee.fh, inode: UInt64(ino), offset: UInt64(off), into: buf)
+                    // The rest of the chunk goes in before the answer: the
+                    // faulting thread waits for it, so its next store finds
+                    // the page cached instead of racing a push that would
+                    // overwrite it.
+                    srv.pageCache.store(prefaults)
                     // Always the full length: a short reply shrinks i_size.
                     fuse_reply_buf(req, buf.baseAddress, size)
                 } catch {

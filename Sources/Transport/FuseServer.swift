@@ -70,6 +70,7 @@ public final class FuseServer: @unchecked Sendable {
     /// unmounts. Returns the loop's status.
     public func run() -> Int32 {
         guard let se = session else { return -1 }
+        cfuse_tune_malloc()
         _ = fuse_set_signal_handlers(se)
         let ret = cfuse_loop_mt(se, threads)
         pageCache.detach()

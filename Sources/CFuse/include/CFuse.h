@@ -10,6 +10,10 @@
 /* fuse_session_loop_mt is a versioned macro in 3.14; Swift sees this. */
 int cfuse_loop_mt(struct fuse_session *se, unsigned max_threads);
 
+/* malloc tuning for a daemon of many short-lived, similar requests:
+ * few arenas (threads are many, work is small). */
+void cfuse_tune_malloc(void);
+
 /* process_vm_readv/writev on one range; returns 0 or -errno (EFAULT on a
  * short or failed copy). */
 int cfuse_peek(pid_t pid, void *dst, uint64_t addr, size_t len);
