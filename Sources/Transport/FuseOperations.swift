@@ -20,7 +20,7 @@ extension FuseServer {
         }
         ops.lookup = { req, parent, name in
             let srv = FuseServer.server(req)
-            guard parent == InodeTable.root, let name, let (ino, _) = srv.inodes.lookup(String(cString: name)),
+            guard let name, let (ino, _) = srv.inodes.lookup(String(cString: name), in: UInt64(parent)),
                   let st = srv.attributes(ino) else {
                 fuse_reply_err(req, ENOENT)
                 return
@@ -49,11 +49,15 @@ extension FuseServer {
             fuse_reply_attr(req, &st, 0)
         }
         ops.readdir = { req, ino, size, off, _ in
-            guard ino == fuse_ino_t(InodeTable.root) else {
+            let listing: [(String, mode_t)]
+            switch UInt64(ino) {
+            case InodeTable.root: listing = InodeTable.names.map { ($0.0, $0.1 == .debugDirectory ? S_IFDIR : S_IFREG) }
+            case InodeTable.debugDirectory: listing = DrmDevice.DebugFile.allCases.map { ($0.rawValue, S_IFREG) }
+            default:
                 fuse_reply_err(req, ENOTDIR)
                 return
             }
-            let names: [(String, mode_t)] = [(".", S_IFDIR), ("..", S_IFDIR)] + InodeTable.names.map { ($0.0, S_IFREG) }
+            let names: [(String, mode_t)] = [(".", S_IFDIR), ("..", S_IFDIR)] + listing
             withUnsafeTemporaryAllocation(of: CChar.self, capacity: max(size, 1)) { buf in
                 var used = 0
                 for (i, (name, mode)) in names.enumerated() where i >= off {
@@ -70,6 +74,12 @@ extension FuseServer {
         }
         ops.open = { req, ino, fi in
             let srv = FuseServer.server(req)
+            if case .debug(let file) = srv.inodes.node(UInt64(ino)), let fi {
+                fi.pointee.fh = srv.debugFiles.open(file, on: srv.device)
+                fi.pointee.direct_io = 1 // sized by content, not by i_size
+                fuse_reply_open(req, fi)
+                return
+            }
             guard case .device(let minor) = srv.inodes.node(UInt64(ino)), let fi else {
                 fuse_reply_err(req, ENOENT)
                 return
@@ -82,7 +92,8 @@ extension FuseServer {
             fuse_reply_open(req, fi)
         }
         ops.release = { req, _, fi in
-            FuseServer.server(req).device.release(fi!.pointee.fh)
+            let srv = FuseServer.server(req), fh = fi!.pointee.fh
+            if DebugFiles.isDebug(fh) { srv.debugFiles.release(fh) } else { srv.device.release(fh) }
             fuse_reply_err(req, 0)
         }
         ops.flush = { req, _, _ in fuse_reply_err(req, 0) }
@@ -92,6 +103,11 @@ extension FuseServer {
         }
         ops.read = { req, ino, size, off, fi in
             let srv = FuseServer.server(req)
+            if DebugFiles.isDebug(fi!.pointee.fh) {
+                let bytes = srv.debugFiles.read(fi!.pointee.fh, offset: Int(off), size: size)
+                fuse_reply_buf(req, bytes, bytes.count)
+                return
+            }
             withUnsafeTemporaryAllocation(byteCount: size, alignment: 4096) { buf in
                 do throws(DrmError) {
                     let prefaults = try srv.device.fault(fi!.pointee.fh, inode: UInt64(ino), offset: UInt64(off), into: buf)
@@ -107,9 +123,19 @@ extension FuseServer {
                 }
             }
         }
-        ops.write = { req, ino, data, size, off, _ in
+        ops.write = { req, ino, data, size, off, fi in
+            let srv = FuseServer.server(req)
+            if let fi, DebugFiles.isDebug(fi.pointee.fh) {
+                guard case .debug(let file) = srv.inodes.node(UInt64(ino)), file.isWritable else {
+                    fuse_reply_err(req, EACCES)
+                    return
+                }
+                let text = String(decoding: UnsafeRawBufferPointer(start: data, count: size), as: UTF8.self)
+                if DebugFiles.write(text, to: file, on: srv.device) { fuse_reply_write(req, size) } else { fuse_reply_err(req, EINVAL) }
+                return
+            }
             do throws(DrmError) {
-                try FuseServer.server(req).device.writeback(inode: UInt64(ino), offset: UInt64(off),
+                try srv.device.writeback(inode: UInt64(ino), offset: UInt64(off),
                                                   data: UnsafeRawBufferPointer(start: data, count: size))
                 fuse_reply_write(req, size)
             } catch {

@@ -12,6 +12,7 @@ public final class FuseServer: @unchecked Sendable {
     public let device: DrmDevice
     let dispatcher: IoctlDispatcher
     let inodes = InodeTable()
+    let debugFiles = DebugFiles()
     let pageCache: FusePageCache
     /// Size every device inode reports: past the end of the offset space, so
     /// no fault lands beyond EOF. Never changes, nor does mtime.
@@ -94,15 +95,22 @@ public final class FuseServer: @unchecked Sendable {
         st.st_mtim.tv_sec = startTime
         st.st_ctim.tv_sec = startTime
         st.st_atim.tv_sec = startTime
-        if ino == InodeTable.root {
+        switch ino == InodeTable.root ? .debugDirectory : inodes.node(ino) {
+        case .debugDirectory:
             st.st_mode = S_IFDIR | 0o755
             st.st_nlink = 2
             return st
+        case .debug(let f):
+            st.st_mode = S_IFREG | (f.isWritable ? 0o644 : 0o444)
+            st.st_nlink = 1
+            return st
+        case .device:
+            st.st_mode = S_IFREG | 0o666
+            st.st_nlink = 1
+            st.st_size = off_t(Self.deviceFileSize)
+        case nil:
+            return nil
         }
-        guard inodes.node(ino) != nil else { return nil }
-        st.st_mode = S_IFREG | 0o666
-        st.st_nlink = 1
-        st.st_size = off_t(Self.deviceFileSize)
         st.st_blksize = 4096
         return st
     }

@@ -8,12 +8,27 @@ import Synchronization
 final class InodeTable: Sendable {
     static let root: UInt64 = 1
 
-    /// What a name in the root directory is.
+    /// What an inode is.
     enum Node: Sendable, Equatable {
         case device(Minor)
+        case debugDirectory
+        case debug(DrmDevice.DebugFile)
     }
 
-    static let names: [(String, Node)] = [("card0", .device(.primary)), ("renderD128", .device(.render))]
+    static let names: [(String, Node)] = [("card0", .device(.primary)), ("renderD128", .device(.render)),
+                                          ("debug", .debugDirectory)]
+
+    /// The debugfs-like directory and its files have fixed inodes.
+    static let debugDirectory: UInt64 = 2
+    static func inode(of file: DrmDevice.DebugFile) -> UInt64 {
+        3 + UInt64(DrmDevice.DebugFile.allCases.firstIndex(of: file)!)
+    }
+    static func fixedNode(_ ino: UInt64) -> Node? {
+        if ino == debugDirectory { return .debugDirectory }
+        let files = DrmDevice.DebugFile.allCases
+        guard ino >= 3, ino < 3 + UInt64(files.count) else { return nil }
+        return .debug(files[Int(ino - 3)])
+    }
 
     private struct Entry {
         let node: Node
@@ -23,15 +38,21 @@ final class InodeTable: Sendable {
     private let entries = Mutex<[UInt64: Entry]>([:])
     private let next = Atomic<UInt64>(100)
 
-    /// LOOKUP: a new inode for `name`, or nil when there is no such name.
-    func lookup(_ name: String) -> (UInt64, Node)? {
-        guard let node = Self.names.first(where: { $0.0 == name })?.1 else { return nil }
+    /// LOOKUP of `name` in `parent`: a fresh inode for a device file, the
+    /// fixed one for anything else; nil when there is no such name.
+    func lookup(_ name: String, in parent: UInt64) -> (UInt64, Node)? {
+        if parent == Self.debugDirectory {
+            guard let f = DrmDevice.DebugFile(rawValue: name) else { return nil }
+            return (Self.inode(of: f), .debug(f))
+        }
+        guard parent == Self.root, let node = Self.names.first(where: { $0.0 == name })?.1 else { return nil }
+        if node == .debugDirectory { return (Self.debugDirectory, node) }
         let ino = next.add(1, ordering: .relaxed).newValue
         entries.withLock { $0[ino] = Entry(node: node, lookups: 1) }
         return (ino, node)
     }
 
-    func node(_ ino: UInt64) -> Node? { entries.withLock { $0[ino]?.node } }
+    func node(_ ino: UInt64) -> Node? { Self.fixedNode(ino) ?? entries.withLock { $0[ino]?.node } }
 
     /// FORGET: the kernel dropped `count` references.
     func forget(_ ino: UInt64, _ count: UInt64) {

@@ -1,0 +1,133 @@
+import CDrm
+
+/// Human-readable state, shaped like i915's debugfs files, for people and
+/// greps: one line per thing, stable column order.
+extension DrmDevice {
+    public enum DebugFile: String, CaseIterable, Sendable {
+        case name, clients
+        case objects = "i915_gem_objects"
+        case gtt = "i915_gem_gtt"
+        case fences = "i915_gem_fence_regs"
+        case wedged = "i915_wedged"
+        case dropCaches = "i915_gem_drop_caches"
+
+        /// Files that take a write.
+        public var isWritable: Bool { self == .wedged || self == .dropCaches }
+    }
+
+    public func debugText(_ file: DebugFile) -> String {
+        state.withLock { s in
+            switch file {
+            case .name: "i915 dev=\(Self.busID.dropFirst(4)) unique=\(Self.busID.dropFirst(4))\n"
+            case .clients: s.clientsText()
+            case .objects: s.objectsText()
+            case .gtt: s.gttText()
+            case .fences: s.fencesText()
+            case .wedged: "0\n"
+            case .dropCaches: "0x" + hex(DropCaches.all, 8) + "\n"
+            }
+        }
+    }
+
+    /// What i915_gem_drop_caches takes (the DROP_* bits IGT writes).
+    /// i915_debugfs.c's DROP_* bits.
+    public enum DropCaches {
+        public static let bound: UInt64 = 1 << 1     // DROP_BOUND
+        public static let shrinkAll: UInt64 = 1 << 5 // DROP_SHRINK_ALL
+        public static let all: UInt64 = 0x3ff        // DROP_ALL
+    }
+
+    /// Writing i915_gem_drop_caches: DROP_BOUND or DROP_SHRINK_ALL unbind
+    /// every GGTT binding (revoking its GTT mappings), as the shrinker would.
+    public func dropCaches(_ mask: UInt64) {
+        guard mask & (DropCaches.bound | DropCaches.shrinkAll) != 0 else { return }
+        let revocations = state.withLock { s in
+            s.ggtt.vmas.flatMap { vma in
+                defer { s.ggtt.unbind(vma) }
+                return vma.revocations
+            }
+        }
+        revoke(revocations)
+    }
+}
+
+func hex<T: BinaryInteger>(_ v: T, _ width: Int = 0) -> String {
+    let s = String(v, radix: 16)
+    return String(repeating: "0", count: max(0, width - s.count)) + s
+}
+
+func pad(_ s: String, _ width: Int) -> String {
+    s.count >= width ? s : String(repeating: " ", count: width - s.count) + s
+}
+
+extension DeviceState {
+    func clientsText() -> String {
+        var out = "  file   pid  dev master auth handles  mapped  faults denied writebacks\n"
+        for f in files.values.sorted(by: { $0.id < $1.id }) {
+            out += pad("\(f.id)", 6) + pad("\(f.pid)", 6) + pad("\(f.minor.number)", 5)
+                + pad(f.isMaster ? "y" : "n", 7) + pad(f.authenticated ? "y" : "n", 5)
+                + pad("\(f.handles.count)", 8) + pad("\(f.mappable.count)", 8)
+                + pad("\(f.stats.faults)", 8) + pad("\(f.stats.deniedFaults)", 7) + pad("\(f.stats.writebacks)", 11) + "\n"
+        }
+        return out
+    }
+
+    /// Every object reachable from a file: by handle, or kept for mappings.
+    var liveObjects: [GemObject] {
+        var seen = Set<ObjectIdentifier>(), out: [GemObject] = []
+        for f in files.values {
+            for o in Array(f.handles.values) + Array(f.mappable.values) where seen.insert(ObjectIdentifier(o)).inserted {
+                out.append(o)
+            }
+        }
+        return out.sorted { $0.serial < $1.serial }
+    }
+
+    func objectsText() -> String {
+        var out = "\(objectCount) objects, \(objectBytes) bytes\n"
+        out += "object       size handles name tiling stride  madv readonly caching  nodes (type@offset: allowed/ever/userfault)\n"
+        for o in liveObjects {
+            let tiling = o.tiling.mode == UInt32(I915_TILING_X) ? "X" : o.tiling.mode == UInt32(I915_TILING_Y) ? "Y" : "none"
+            let madv = o.madv == .willNeed ? "need" : o.madv == .dontNeed ? "dont" : "purged"
+            out += pad("\(o.serial)", 6) + pad("\(o.size)", 11) + pad("\(o.handleCount)", 8) + pad("\(o.flinkName)", 5)
+                + pad(tiling, 7) + pad("\(o.tiling.stride)", 7) + pad(madv, 6) + pad(o.readonly ? "y" : "n", 9)
+                + pad("\(o.caching)", 8) + " "
+            out += o.mmos.map { "\($0.type.name)@0x\(hex($0.byteOffset)): \($0.allowed.count)/\($0.everAllowed.count)/\($0.userfault.count)" }
+                .joined(separator: ", ") + "\n"
+        }
+        return out
+    }
+
+    func gttText() -> String {
+        let used = ggtt.vmas.reduce(0) { $0 + $1.view.pages }
+        var out = "aperture: \(ggtt.mappablePages << 12) bytes, \(used << 12) bound, \(ggtt.vmas.count) bindings; "
+        out += "binds \(ggtt.stats.binds), evictions \(ggtt.stats.evictions), fence steals \(ggtt.stats.fenceSteals), resets \(ggtt.stats.resets)\n"
+        out += "      ggtt range        object  view                 fence  userfault inodes\n"
+        for v in ggtt.vmas {
+            out += "  [0x" + hex(v.start << 12, 8) + " - 0x" + hex(v.end << 12, 8) + "]" + pad("\(v.object.serial)", 7) + "  "
+                + v.view.description.padding(20) + pad(v.fence.map { "\($0)" } ?? "-", 6) + "  "
+                + v.userfault.sorted().map { "\($0)" }.joined(separator: ",") + "\n"
+        }
+        return out
+    }
+
+    func fencesText() -> String {
+        var out = "Total fences = \(ggtt.fences.count)\n"
+        for (i, f) in ggtt.fences.enumerated() {
+            out += "Fence \(i): "
+            guard let vma = f.vma else {
+                out += "unused\n"
+                continue
+            }
+            let mode = f.tiling.mode == UInt32(I915_TILING_Y) ? "Y" : "X"
+            let reg = f.value
+            out += "object \(vma.object.serial) ggtt 0x\(hex(f.start, 8)) size 0x\(hex(f.size)) \(mode) stride \(f.tiling.stride)"
+                + " reg 0x\(hex(reg.hi, 16)):0x\(hex(reg.lo, 16))\n"
+        }
+        return out
+    }
+}
+
+extension String {
+    func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+}
