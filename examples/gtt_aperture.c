@@ -100,7 +100,7 @@ static inline void check_buf_at(const char *file, int line, const volatile uint3
 	va_end(ap);
 	uint32_t g = got[first];
 	char where[64] = "";
-	for (uint64_t j = 0; j < ndw; j++) {
+	for (uint64_t j = 0; g != 0 && j < ndw; j++) {
 		if (exp[j] == g) {
 			snprintf(where, sizeof(where), " (that value is expected at byte 0x%llx)", (unsigned long long)(4 * j));
 			break;
@@ -190,6 +190,25 @@ static inline void *xmalloc(size_t n)
 	if (!p)
 		fail("out of memory (%zu bytes)", n);
 	return p;
+}
+
+/* FakeDRM's debugfs-like counters (<mount>/debug/i915_gem_gtt: "evictions N", ...); -1 if absent. */
+static inline long long gtt_counter(const char *card0, const char *key)
+{
+	char path[PATH_MAX], line[512];
+	const char *slash = strrchr(card0, '/');
+	snprintf(path, sizeof(path), "%.*sdebug/i915_gem_gtt", slash ? (int)(slash - card0 + 1) : 0, card0);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	long long v = -1;
+	if (fgets(line, sizeof(line), f)) {
+		const char *p = strstr(line, key);
+		if (p)
+			v = strtoll(p + strlen(key), NULL, 10);
+	}
+	fclose(f);
+	return v;
 }
 
 /* ------------------------------------------------------------------------- test */
@@ -303,6 +322,8 @@ int main(int argc, char **argv)
 		o->lin = xmalloc(o->size);
 	}
 
+	long long evict0 = gtt_counter(path, "evictions ");
+
 	/* 1. Every dword, linearly; read back through the map, then PREAD. */
 	for (int k = 0; k < nobj; k++) {
 		struct obj *o = &objs[k];
@@ -353,6 +374,10 @@ int main(int argc, char **argv)
 		CHECK_BUF(objs[k].map, objs[k].lin, objs[k].size, "%s: map after scattered stores", objs[k].name);
 		check_pread(fd, &objs[k], "scattered stores");
 	}
+
+	long long evict1 = gtt_counter(path, "evictions ");
+	if (evict0 >= 0 && evict1 >= 0)
+		info("device counter (debug/i915_gem_gtt): %lld GGTT evictions so far", evict1 - evict0);
 
 	/* 4. A fresh map of each object agrees. */
 	for (int k = 0; k < nobj; k++) {

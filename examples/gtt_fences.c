@@ -102,7 +102,7 @@ static inline void check_buf_at(const char *file, int line, const volatile uint3
 	va_end(ap);
 	uint32_t g = got[first];
 	char where[64] = "";
-	for (uint64_t j = 0; j < ndw; j++) {
+	for (uint64_t j = 0; g != 0 && j < ndw; j++) {
 		if (exp[j] == g) {
 			snprintf(where, sizeof(where), " (that value is expected at byte 0x%llx)", (unsigned long long)(4 * j));
 			break;
@@ -194,13 +194,30 @@ static inline void *xmalloc(size_t n)
 	return p;
 }
 
+/* FakeDRM's debugfs-like counters (<mount>/debug/i915_gem_gtt: "evictions N", ...); -1 if absent. */
+static inline long long gtt_counter(const char *card0, const char *key)
+{
+	char path[PATH_MAX], line[512];
+	const char *slash = strrchr(card0, '/');
+	snprintf(path, sizeof(path), "%.*sdebug/i915_gem_gtt", slash ? (int)(slash - card0 + 1) : 0, card0);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	long long v = -1;
+	if (fgets(line, sizeof(line), f)) {
+		const char *p = strstr(line, key);
+		if (p)
+			v = strtoll(p + strlen(key), NULL, 10);
+	}
+	fclose(f);
+	return v;
+}
+
 /* ------------------------------------------------------------------------- test */
 
-#define OBJ_SIZE (256 * KiB)
 #define EXTRA 8
 #define ROUNDS 4
 #define DWPP (PAGE_SZ / 4)
-#define PAGES (OBJ_SIZE / PAGE_SZ)
 
 struct obj {
 	uint32_t handle;
@@ -210,9 +227,105 @@ struct obj {
 };
 
 /* The dword a given round stores (dwords i with i % ROUNDS == round belong to that round). */
-static uint32_t value(int o, int round, uint64_t i)
+static uint32_t value(uint32_t pass_seed, int o, int round, uint64_t i)
 {
-	return hash32(0xfe000000u + (uint32_t)o * 0x10 + (uint32_t)round, i);
+	return hash32(pass_seed + (uint32_t)o * 0x10 + (uint32_t)round, i);
+}
+
+static void run_pass(const char *path, int fd, int fences, uint64_t obj_size, uint32_t pass_seed)
+{
+	const uint64_t pages = obj_size / PAGE_SZ;
+	int n = fences + EXTRA;
+	struct obj *objs = calloc(n, sizeof(*objs));
+	CHECK(objs);
+	for (int o = 0; o < n; o++) {
+		struct obj *ob = &objs[o];
+		ob->handle = gem_create(fd, obj_size);
+		/* X 4096 (32 KiB tile rows) and Y 512 (16 KiB tile rows), alternating. */
+		if (o % 2 == 0)
+			ob->t = set_tiling(fd, ob->handle, I915_TILING_X, 4096);
+		else
+			ob->t = set_tiling(fd, ob->handle, I915_TILING_Y, 512);
+		ob->map = gtt_map(fd, ob->handle, obj_size, o % 3 == 0);
+		ob->lin = calloc(obj_size / 4, 4);
+		CHECK(ob->lin);
+	}
+	info("%d objects (%d X 4096 / %d Y 512) of %llu KiB, %d fences", n, (n + 1) / 2, n / 2,
+	     (unsigned long long)(obj_size / KiB), fences);
+	long long steals0 = gtt_counter(path, "fence steals "), evict0 = gtt_counter(path, "evictions ");
+
+	/*
+	 * Round-robin: for every page, every object in turn stores its round's
+	 * dwords of that page. More objects than fences, least recently used
+	 * first, so (nearly) every store faults and steals a fence (or, if the
+	 * aperture cannot hold them all, evicts a binding and its fence).
+	 */
+	struct rusage ru0, ru1;
+	getrusage(RUSAGE_SELF, &ru0);
+	for (int r = 0; r < ROUNDS; r++) {
+		for (uint64_t pg = 0; pg < pages; pg++) {
+			for (int o = 0; o < n; o++) {
+				volatile uint32_t *m = objs[o].map;
+				for (uint64_t i = pg * DWPP + (uint64_t)r; i < (pg + 1) * DWPP; i += ROUNDS) {
+					uint32_t v = value(pass_seed, o, r, i);
+					m[i] = v;
+					objs[o].lin[i] = v;
+				}
+			}
+			/* Read back one dword of every object at once, still round-robin. */
+			for (int o = n - 1; o >= 0; o--) {
+				uint64_t i = pg * DWPP + (uint64_t)r;
+				uint32_t g = ((volatile uint32_t *)objs[o].map)[i];
+				if (g != objs[o].lin[i])
+					fail("%llu KiB objects: object %d (%s): round %d page %llu: read-back of byte 0x%llx = 0x%08x, expected 0x%08x",
+					     (unsigned long long)(obj_size / KiB), o, tiling_name(objs[o].t.mode), r,
+					     (unsigned long long)pg, (unsigned long long)(4 * i), g, objs[o].lin[i]);
+			}
+		}
+	}
+	getrusage(RUSAGE_SELF, &ru1);
+	info("%d store rounds: %ld major faults for %d page-sized store bursts", ROUNDS, ru1.ru_majflt - ru0.ru_majflt,
+	     ROUNDS * n * (int)pages);
+
+	/* Verify every mapping, page by page round-robin (steals again), then whole. */
+	for (uint64_t pg = 0; pg < pages; pg++)
+		for (int o = 0; o < n; o++) {
+			volatile uint32_t *m = objs[o].map + pg * DWPP;
+			const uint32_t *e = objs[o].lin + pg * DWPP;
+			for (uint64_t i = 0; i < DWPP; i++)
+				if (m[i] != e[i])
+					fail("%llu KiB objects: object %d (%s): round-robin verify: byte 0x%llx = 0x%08x, expected 0x%08x",
+					     (unsigned long long)(obj_size / KiB), o, tiling_name(objs[o].t.mode),
+					     (unsigned long long)(pg * PAGE_SZ + 4 * i), m[i], e[i]);
+		}
+	uint32_t *raw = xmalloc(obj_size), *got = xmalloc(obj_size);
+	for (int o = 0; o < n; o++) {
+		CHECK_BUF(objs[o].map, objs[o].lin, obj_size, "%llu KiB objects: object %d (%s): map",
+			  (unsigned long long)(obj_size / KiB), o, tiling_name(objs[o].t.mode));
+		tile_buf(&objs[o].t, objs[o].lin, raw, obj_size);
+		gem_pread(fd, objs[o].handle, 0, got, obj_size);
+		CHECK_BUF(got, raw, obj_size, "%llu KiB objects: object %d (%s): PREAD (raw tiled layout)",
+			  (unsigned long long)(obj_size / KiB), o, tiling_name(objs[o].t.mode));
+	}
+	/* Fresh maps (new faults, new fences) agree too. */
+	for (int o = 0; o < n; o++) {
+		uint32_t *fresh = gtt_map(fd, objs[o].handle, obj_size, o % 3 != 0);
+		CHECK_BUF(fresh, objs[o].lin, obj_size, "%llu KiB objects: object %d (%s): fresh map",
+			  (unsigned long long)(obj_size / KiB), o, tiling_name(objs[o].t.mode));
+		CHECK_OK(munmap(fresh, obj_size));
+	}
+	long long steals1 = gtt_counter(path, "fence steals "), evict1 = gtt_counter(path, "evictions ");
+	if (steals0 >= 0 && steals1 >= 0 && evict0 >= 0 && evict1 >= 0)
+		info("device counters (debug/i915_gem_gtt, whole device): %lld fence steals, %lld evictions during this pass",
+		     steals1 - steals0, evict1 - evict0);
+	for (int o = 0; o < n; o++) {
+		CHECK_OK(munmap(objs[o].map, obj_size));
+		gem_close(fd, objs[o].handle);
+		free(objs[o].lin);
+	}
+	free(raw);
+	free(got);
+	free(objs);
 }
 
 int main(int argc, char **argv)
@@ -225,91 +338,10 @@ int main(int argc, char **argv)
 	if (fences == 0)
 		skip(NAME, "no fence registers: tiling unsupported");
 
-	int n = fences + EXTRA;
-	struct obj *objs = calloc(n, sizeof(*objs));
-	CHECK(objs);
-	for (int o = 0; o < n; o++) {
-		struct obj *ob = &objs[o];
-		ob->handle = gem_create(fd, OBJ_SIZE);
-		/* X 4096 (8 rows of 32 KiB) and Y 512 (16 rows of 16 KiB), alternating. */
-		if (o % 2 == 0)
-			ob->t = set_tiling(fd, ob->handle, I915_TILING_X, 4096);
-		else
-			ob->t = set_tiling(fd, ob->handle, I915_TILING_Y, 512);
-		ob->map = gtt_map(fd, ob->handle, OBJ_SIZE, o % 3 == 0);
-		ob->lin = calloc(OBJ_SIZE / 4, 4);
-		CHECK(ob->lin);
-	}
-	info("%d objects (%d X 4096 / %d Y 512), %llu KiB each, %d fences", n, (n + 1) / 2, n / 2,
-	     (unsigned long long)(OBJ_SIZE / KiB), fences);
-
-	/*
-	 * Round-robin: for every page, every object in turn stores its round's
-	 * dwords of that page. More objects than fences, least recently used
-	 * first, so (nearly) every store faults and steals a fence.
-	 */
-	struct rusage ru0, ru1;
-	getrusage(RUSAGE_SELF, &ru0);
-	for (int r = 0; r < ROUNDS; r++) {
-		for (uint64_t pg = 0; pg < PAGES; pg++) {
-			for (int o = 0; o < n; o++) {
-				volatile uint32_t *m = objs[o].map;
-				for (uint64_t i = pg * DWPP + (uint64_t)r; i < (pg + 1) * DWPP; i += ROUNDS) {
-					uint32_t v = value(o, r, i);
-					m[i] = v;
-					objs[o].lin[i] = v;
-				}
-			}
-			/* Read back one dword of every object at once, still round-robin. */
-			for (int o = n - 1; o >= 0; o--) {
-				uint64_t i = pg * DWPP + (uint64_t)r;
-				uint32_t g = ((volatile uint32_t *)objs[o].map)[i];
-				if (g != objs[o].lin[i])
-					fail("object %d (%s): round %d page %llu: read-back of byte 0x%llx = 0x%08x, expected 0x%08x",
-					     o, tiling_name(objs[o].t.mode), r, (unsigned long long)pg,
-					     (unsigned long long)(4 * i), g, objs[o].lin[i]);
-			}
-		}
-		info("round %d stored", r);
-	}
-	getrusage(RUSAGE_SELF, &ru1);
-	info("%ld major faults for %d page-sized store bursts (refaults after revocation by fence steals)",
-	     ru1.ru_majflt - ru0.ru_majflt, ROUNDS * n * (int)PAGES);
-
-	/* Verify every mapping, page by page round-robin (steals again), then whole. */
-	for (uint64_t pg = 0; pg < PAGES; pg++)
-		for (int o = 0; o < n; o++) {
-			volatile uint32_t *m = objs[o].map + pg * DWPP;
-			const uint32_t *e = objs[o].lin + pg * DWPP;
-			for (uint64_t i = 0; i < DWPP; i++)
-				if (m[i] != e[i])
-					fail("object %d (%s): round-robin verify: byte 0x%llx = 0x%08x, expected 0x%08x",
-					     o, tiling_name(objs[o].t.mode), (unsigned long long)(pg * PAGE_SZ + 4 * i),
-					     m[i], e[i]);
-		}
-	uint32_t *raw = xmalloc(OBJ_SIZE), *got = xmalloc(OBJ_SIZE);
-	for (int o = 0; o < n; o++) {
-		CHECK_BUF(objs[o].map, objs[o].lin, OBJ_SIZE, "object %d (%s): map", o, tiling_name(objs[o].t.mode));
-		tile_buf(&objs[o].t, objs[o].lin, raw, OBJ_SIZE);
-		gem_pread(fd, objs[o].handle, 0, got, OBJ_SIZE);
-		CHECK_BUF(got, raw, OBJ_SIZE, "object %d (%s): PREAD (raw tiled layout)", o,
-			  tiling_name(objs[o].t.mode));
-	}
-	/* Fresh maps (new faults, new fences) agree too. */
-	for (int o = 0; o < n; o++) {
-		uint32_t *fresh = gtt_map(fd, objs[o].handle, OBJ_SIZE, o % 3 != 0);
-		CHECK_BUF(fresh, objs[o].lin, OBJ_SIZE, "object %d (%s): fresh map", o, tiling_name(objs[o].t.mode));
-		CHECK_OK(munmap(fresh, OBJ_SIZE));
-	}
-	for (int o = 0; o < n; o++) {
-		CHECK_OK(munmap(objs[o].map, OBJ_SIZE));
-		gem_close(fd, objs[o].handle);
-		free(objs[o].lin);
-	}
-	free(raw);
-	free(got);
-	free(objs);
+	/* 256 KiB objects; then 64 KiB ones, which fit a small aperture all at once so fences are what runs out. */
+	run_pass(path, fd, fences, 256 * KiB, 0xfe000000u);
+	run_pass(path, fd, fences, 64 * KiB, 0xfd000000u);
 	close(fd);
-	pass(NAME, "%d X/Y-tiled objects on %d fences: %d round-robin store rounds with fence stealing, every map and raw PREAD layout exact",
-	     n, fences, ROUNDS);
+	pass(NAME, "2 x %d X/Y-tiled objects (256 KiB, 64 KiB) on %d fences: %d round-robin store rounds with fence stealing, every map and raw PREAD layout exact",
+	     fences + EXTRA, fences, ROUNDS);
 }

@@ -100,7 +100,7 @@ static inline void check_buf_at(const char *file, int line, const volatile uint3
 	va_end(ap);
 	uint32_t g = got[first];
 	char where[64] = "";
-	for (uint64_t j = 0; j < ndw; j++) {
+	for (uint64_t j = 0; g != 0 && j < ndw; j++) {
 		if (exp[j] == g) {
 			snprintf(where, sizeof(where), " (that value is expected at byte 0x%llx)", (unsigned long long)(4 * j));
 			break;
@@ -190,6 +190,25 @@ static inline void *xmalloc(size_t n)
 	if (!p)
 		fail("out of memory (%zu bytes)", n);
 	return p;
+}
+
+/* FakeDRM's debugfs-like counters (<mount>/debug/i915_gem_gtt: "evictions N", ...); -1 if absent. */
+static inline long long gtt_counter(const char *card0, const char *key)
+{
+	char path[PATH_MAX], line[512];
+	const char *slash = strrchr(card0, '/');
+	snprintf(path, sizeof(path), "%.*sdebug/i915_gem_gtt", slash ? (int)(slash - card0 + 1) : 0, card0);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	long long v = -1;
+	if (fgets(line, sizeof(line), f)) {
+		const char *p = strstr(line, key);
+		if (p)
+			v = strtoll(p + strlen(key), NULL, 10);
+	}
+	fclose(f);
+	return v;
 }
 
 /* ------------------------------------------------------------------------- test */

@@ -141,3 +141,17 @@ void cfuse_tune_malloc(void)
 {
 	mallopt(M_ARENA_MAX, 2);
 }
+
+void *cfuse_thread_buffer(size_t size)
+{
+	static __thread void *buf;
+	static __thread size_t cap;
+	if (size > cap) {
+		free(buf);
+		cap = size < (1 << 20) ? (1 << 20) : size;
+		buf = aligned_alloc(4096, cap);
+		if (!buf)
+			cap = 0;
+	}
+	return buf;
+}

@@ -22,7 +22,7 @@ extension DrmDevice {
             if write, obj.readonly { throw DrmError.EINVAL }
             // shmem pread/pwrite: pages of a purgeable object cannot be had.
             guard obj.madv == .willNeed else { throw DrmError.EFAULT }
-            return (obj.backing, s.takeCachedRanges(of: obj))
+            return (obj.backing, s.cachedRanges(of: obj))
         }
     }
 
@@ -43,7 +43,10 @@ extension DrmDevice {
                        copyIn: (UnsafeMutableRawBufferPointer) throws(DrmError) -> Void) throws(DrmError) {
         guard size != 0 else { return }
         let (backing, flush) = try prepareTransfer(file, handle: handle, offset: offset, size: size, dataPtr: dataPtr, write: true)
+        // Write back and drop what is cached, take the bytes, then drop again:
+        // a fault between the two may have cached the old bytes.
         revoke(flush)
+        defer { revoke(flush) }
         try copyIn(UnsafeMutableRawBufferPointer(start: backing.base + Int(offset), count: Int(size)))
     }
 
@@ -73,9 +76,10 @@ extension DrmDevice {
         let flush = try withFile(file) { (s, f) throws(DrmError) -> [Invalidation] in
             let obj = try s.lookup(handle, in: f)
             try update(obj)
-            let holders = obj.mmos.reduce(0) { $0 + $1.userfault.count }
-            if holders == 1, obj.mmos.contains(where: { $0.userfault == [f.inode] }) { return [] }
-            return s.takeCachedRanges(of: obj)
+            // One view in one open is coherent with itself: nothing to do.
+            let views = obj.mmos.filter { !s.holders($0).isEmpty }
+            if views.count == 1, s.holders(views[0]) == [f.inode] { return [] }
+            return s.cachedRanges(of: obj)
         }
         revoke(flush)
     }
@@ -94,7 +98,7 @@ extension DrmDevice {
             }
             obj.madv = .purged
             obj.backing.purge()
-            return (false, s.unbindAll(obj) + s.takeCachedRanges(of: obj))
+            return (false, s.unbindAll(obj) + s.cachedRanges(of: obj))
         }
         self.revoke(revoke)
         return retained
@@ -115,7 +119,7 @@ extension DrmDevice {
             let obj = try s.lookup(handle, in: f)
             guard obj.caching != level else { return [] }
             obj.caching = level
-            return s.unbindAll(obj) + s.takeCachedRanges(of: obj)
+            return s.unbindAll(obj) + s.cachedRanges(of: obj)
         }
         self.revoke(revoke)
     }

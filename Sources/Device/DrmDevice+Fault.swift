@@ -3,41 +3,57 @@ import CDrm
 /// The fault path: page faults (FUSE READ at a fake offset) and writeback of
 /// dirty mapped pages (FUSE WRITE).
 extension DrmDevice {
-    /// A page fault: FUSE READ of `buffer.count` bytes at `offset` through an
-    /// open's inode. Fills the buffer or fails (the client gets SIGBUS):
-    /// EIO where no node is, EACCES for a file never allowed on the node,
-    /// EFAULT for a purged object or a snooped object in a GTT view without
-    /// LLC (i915's vm_fault_gtt), ENOSPC for a view larger than the aperture.
-    /// GTT views go through the simulated aperture: bind, fence, detile, PTE.
+    /// A page fault or readahead: FUSE READ of `buffer.count` bytes at
+    /// `offset` through an open's inode. Fills the buffer or fails (the
+    /// client gets SIGBUS): EACCES for a file never allowed on a node in
+    /// range, EFAULT for a purged object or a snooped object in a GTT view
+    /// without LLC (i915's vm_fault_gtt), ENOSPC for a view larger than the
+    /// aperture, EIO when the range holds no node at all. GTT views go
+    /// through the simulated aperture: bind, fence, detile, PTE.
     ///
-    /// The first fault in a chunk (the binding's partial view, else an
-    /// aligned MiB) also returns the chunk's other pages, to be pushed into
-    /// the inode's cache once this fault is answered.
+    /// Readahead around a fault may run into the guard gap that follows
+    /// every node (see OffsetManager): gap pages read as zeros; no node is
+    /// ever close enough for a window to reach it from another.
+    ///
+    /// Mappings revoked on the way (eviction, fence stealing) are revoked by
+    /// the outcome's `finish()`, after the answer: revoking from inside a
+    /// READ can wait for a folio another READ holds while it revokes ours.
     @discardableResult
     public func fault(_ file: FileID, inode: UInt64, offset: UInt64,
-                      into buffer: UnsafeMutableRawBufferPointer) throws(DrmError) -> [Prefault] {
+                      into buffer: UnsafeMutableRawBufferPointer) throws(DrmError) -> FaultOutcome {
         var revocations: [Invalidation] = []
-        defer { revoke(revocations) }
-        return try state.withLock { (s: inout DeviceState) throws(DrmError) -> [Prefault] in
-            let f = s.files[file]
-            f?.stats.faults += 1
-            var last: (MmapOffset, Int)?
-            var done = 0
-            while done < buffer.count {
-                let at = offset + UInt64(done)
-                guard let hit = s.offsets.lookup(page: at >> 12) else { f?.stats.deniedFaults += 1; throw DrmError.EIO }
-                let mmo = hit.value
-                guard mmo.everAllowed.contains(file) else { f?.stats.deniedFaults += 1; throw DrmError.EACCES }
-                let inObject = Int(at - mmo.byteOffset)
-                let n = min(buffer.count - done, 4096 - inObject % 4096)
-                revocations += try s.serve(mmo, page: inObject >> 12, at: inObject & 4095, inode: inode,
-                                           into: UnsafeMutableRawBufferPointer(rebasing: buffer[done..<done + n]))
-                last = (mmo, inObject >> 12)
-                done += n
+        do throws(DrmError) {
+            try state.withLock { (s: inout DeviceState) throws(DrmError) in
+                let f = s.files[file]
+                f?.stats.faults += 1
+                var served = false
+                var done = 0
+                while done < buffer.count {
+                    let at = offset + UInt64(done)
+                    guard let hit = s.offsets.lookup(page: at >> 12) else {
+                        // A guard gap (or below the first node): zeros, a page at a time.
+                        let n = min(buffer.count - done, 4096 - Int(at & 4095))
+                        UnsafeMutableRawBufferPointer(rebasing: buffer[done..<done + n]).initializeMemory(as: UInt8.self, repeating: 0)
+                        done += n
+                        continue
+                    }
+                    let mmo = hit.value
+                    guard mmo.everAllowed.contains(file) else { f?.stats.deniedFaults += 1; throw DrmError.EACCES }
+                    // The whole run of this request that lies in this node.
+                    let inObject = Int(at - mmo.byteOffset)
+                    let n = min(buffer.count - done, Int(mmo.byteLength) - inObject)
+                    revocations += try s.serve(mmo, at: inObject, inode: inode,
+                                               into: UnsafeMutableRawBufferPointer(rebasing: buffer[done..<done + n]))
+                    served = true
+                    done += n
+                }
+                guard served else { f?.stats.deniedFaults += 1; throw DrmError.EIO }
             }
-            guard buffer.count == 4096, offset & 4095 == 0, let (mmo, page) = last else { return [] }
-            return try s.prefaultChunk(mmo, around: page, inode: inode, revocations: &revocations)
+        } catch {
+            revokeInFault(revocations)
+            throw error
         }
+        return FaultOutcome(device: self, revocations: revocations)
     }
 
     /// Writeback of dirty mapped pages (FUSE WRITE). Stores land in the
@@ -58,7 +74,7 @@ extension DrmDevice {
                 guard let mmo = s.offsets.lookup(page: at >> 12)?.value else { continue }
                 let obj = mmo.object
                 let inObject = Int(at - mmo.byteOffset)
-                let layout = mmo.type == .gtt ? obj.servedTiling(page: inObject >> 12) : .none
+                let layout = mmo.type == .gtt ? obj.servedTiling(page: inObject >> 12, inode: inode) : .none
                 let src = UnsafeRawBufferPointer(rebasing: data[done..<done + n])
                 if obj.readonly {
                     var truth = [UInt8](repeating: 0, count: n)
@@ -78,61 +94,35 @@ extension DrmDevice {
 }
 
 extension DeviceState {
-    /// Bytes of one page of a node as a fault sees them.
-    mutating func serve(_ mmo: MmapOffset, page: Int, at pageOffset: Int, inode: UInt64,
+    /// Bytes of a node from object offset `at` as a fault sees them.
+    mutating func serve(_ mmo: MmapOffset, at: Int, inode: UInt64,
                         into dst: UnsafeMutableRawBufferPointer) throws(DrmError) -> [Invalidation] {
         let obj = mmo.object
         if obj.isPurged { throw DrmError.EFAULT }
+        mmo.userfault.insert(inode)
+        guard mmo.type == .gtt else {
+            obj.backing.copyOut(at: at, into: dst.baseAddress!, count: dst.count)
+            return []
+        }
+        // i915 refuses snooped pages through the GTT without LLC.
+        if obj.caching != UInt32(I915_CACHING_NONE), !hasLLC { throw DrmError.EFAULT }
         var revoke: [Invalidation] = []
-        if mmo.type == .gtt {
-            // i915 refuses snooped pages through the GTT without LLC.
-            if obj.caching != UInt32(I915_CACHING_NONE), !hasLLC { throw DrmError.EFAULT }
-            revoke = try serveGtt(mmo, page: page, in: pageOffset, inode: inode, into: dst)
-        } else {
-            obj.backing.copyOut(at: page << 12 + pageOffset, into: dst.baseAddress!, count: dst.count)
-        }
-        mmo.userfault.insert(inode)
-        return revoke
-    }
-
-    /// The rest of the chunk holding `page`, unless it was pushed to this
-    /// inode since the last revocation of it.
-    mutating func prefaultChunk(_ mmo: MmapOffset, around page: Int, inode: UInt64,
-                                revocations: inout [Invalidation]) throws(DrmError) -> [Prefault] {
-        let pages = Int(mmo.pages)
-        var chunk = page / GttView.minChunkPages * GttView.minChunkPages
-        var end = min(chunk + GttView.minChunkPages, pages)
-        if mmo.type == .gtt, let view = mmo.object.vmas.first(where: { $0.view.contains(page: page) })?.view, view.isPartial {
-            (chunk, end) = (view.offset, view.offset + view.pages)
-        }
-        let key = PushKey(inode: inode, chunk: chunk)
-        guard mmo.pushed[key] == nil, end - chunk > 1 else { return [] }
-        mmo.pushed[key] = epoch
-        let obj = mmo.object
-        if obj.isPurged { return [] }
         var vma: Vma?
-        if mmo.type == .gtt {
-            let (v, revoke) = try gttBinding(mmo, page: page, inode: inode)
-            revocations += revoke
-            // The chunk must lie in that one binding (it does: views are chunks).
-            guard v.view.contains(page: chunk), v.view.contains(page: end - 1) else { return [] }
-            vma = v
-        }
-        var out: [Prefault] = []
-        for (from, to) in [(chunk, page), (page + 1, end)] where to > from {
-            let prefault = Prefault(inode: inode, offset: mmo.byteOffset + UInt64(from) << 12, count: (to - from) << 12)
-            let all = prefault.bytes
-            if let vma {
-                for p in from..<to {
-                    readThroughAperture(vma, page: p, at: 0, into: UnsafeMutableRawBufferPointer(rebasing: all[(p - from) << 12..<(p - from + 1) << 12]))
-                }
-            } else {
-                obj.backing.copyOut(at: from << 12, into: all.baseAddress!, count: all.count)
+        var done = 0
+        while done < dst.count {
+            let l = at + done
+            let page = l >> 12
+            let n = min(dst.count - done, 4096 - l & 4095)
+            if vma == nil || !vma!.view.contains(page: page) {
+                let (v, r) = try gttBinding(mmo, page: page, inode: inode)
+                vma = v
+                revoke += r
             }
-            out.append(prefault)
+            readThroughAperture(vma!, page: page, at: l & 4095, inode: inode,
+                                into: UnsafeMutableRawBufferPointer(rebasing: dst[done..<done + n]))
+            done += n
         }
-        mmo.userfault.insert(inode)
-        return out
+        return revoke
     }
 
     /// vm_fault_gtt for one page of a GTT node: bind, fence, then read
@@ -140,7 +130,7 @@ extension DeviceState {
     mutating func serveGtt(_ mmo: MmapOffset, page: Int, in pageOffset: Int, inode: UInt64,
                            into dst: UnsafeMutableRawBufferPointer) throws(DrmError) -> [Invalidation] {
         let (vma, revoke) = try gttBinding(mmo, page: page, inode: inode)
-        readThroughAperture(vma, page: page, at: pageOffset, into: dst)
+        readThroughAperture(vma, page: page, at: pageOffset, inode: inode, into: dst)
         return revoke
     }
 
@@ -154,10 +144,11 @@ extension DeviceState {
         var vma = obj.vmas.first { $0.view.contains(page: page) }
         if vma == nil {
             var evicted: [Vma] = []
-            (vma, _) = ggtt.bind(obj, GttView(offset: 0, pages: Int(obj.pages), isPartial: false), evict: false)
+            let whole = GttView(offset: 0, pages: Int(obj.pages), isPartial: false)
+            (vma, _) = ggtt.bind(obj, whole, reserve: obj.tiling.fenceSize(objectSize: whole.pages << 12) >> 12, evict: false)
             if vma == nil {
                 let view = GttView.partial(objectPages: Int(obj.pages), page: page, tiling: obj.tiling)
-                (vma, evicted) = ggtt.bind(obj, view, evict: true)
+                (vma, evicted) = ggtt.bind(obj, view, reserve: obj.tiling.fenceSize(objectSize: view.pages << 12) >> 12, evict: true)
             }
             revoke += evicted.flatMap(\.revocations)
         }
@@ -175,7 +166,7 @@ extension DeviceState {
     /// Reads object page `page` through the aperture: the linear offset
     /// within the binding is detiled by the fence, and each tiled page is
     /// translated through the PTEs. Beyond the binding reads scratch (zeros).
-    func readThroughAperture(_ vma: Vma, page: Int, at pageOffset: Int, into dst: UnsafeMutableRawBufferPointer) {
+    func readThroughAperture(_ vma: Vma, page: Int, at pageOffset: Int, inode: UInt64, into dst: UnsafeMutableRawBufferPointer) {
         let obj = vma.object
         let size = vma.view.pages << 12
         obj.tiling.forEachRun(from: (page - vma.view.offset) << 12 + pageOffset, count: dst.count) { done, t, run in
@@ -186,23 +177,22 @@ extension DeviceState {
                 out.initializeMemory(as: UInt8.self, repeating: 0, count: run)
             }
         }
-        obj.markServed(page: page)
+        obj.markServed(page: page, inode: inode)
     }
 }
 
 extension GemObject {
-    /// Records that a GTT page was served under the current tiling.
-    /// Generation 0 is the untiled state every object starts in; an object
-    /// that never left it needs no record.
-    func markServed(page: Int) {
+    /// Records that a GTT page was served to `inode` under the current
+    /// tiling. Generation 0 is the untiled state every object starts in; an
+    /// object that never left it needs no record.
+    func markServed(page: Int, inode: UInt64) {
         guard tilingGeneration != 0 || tiling.isTiled else { return }
-        if servedGeneration.isEmpty { servedGeneration = Array(repeating: 0, count: Int(pages)) }
-        servedGeneration[page] = tilingGeneration
+        servedGeneration[inode, default: Array(repeating: 0, count: Int(pages))][page] = tilingGeneration
     }
 
-    /// The layout a GTT page was served with.
-    func servedTiling(page: Int) -> Tiling {
-        let g = servedGeneration.isEmpty ? 0 : servedGeneration[page]
+    /// The layout a GTT page was served to `inode` with.
+    func servedTiling(page: Int, inode: UInt64) -> Tiling {
+        let g = servedGeneration[inode]?[page] ?? 0
         return g == tilingGeneration ? tiling : tilingHistory[g] ?? .none
     }
 

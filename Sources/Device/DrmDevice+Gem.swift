@@ -62,7 +62,7 @@ extension DrmDevice {
         // Write back what clients stored before the flag, then set it.
         let invals = try withFile(file) { (s, f) throws(DrmError) -> [Invalidation] in
             guard flags == 0 else { throw DrmError.EINVAL }
-            return s.takeCachedRanges(of: try s.lookup(handle, in: f))
+            return s.cachedRanges(of: try s.lookup(handle, in: f))
         }
         revoke(invals)
         try withFile(file) { (s, f) throws(DrmError) in try s.lookup(handle, in: f).readonly = true }

@@ -7,6 +7,8 @@ extension DrmDevice {
     /// calling file is allowed once. Returns the fake byte offset.
     public func mmapOffset(_ file: FileID, handle: UInt32, flags: UInt64) throws(DrmError) -> UInt64 {
         guard let type = MmapType(rawValue: flags) else { throw DrmError.EINVAL }
+        var stale: [Invalidation] = []
+        defer { revoke(stale) }
         return try withFile(file) { (s, f) throws(DrmError) in
             let obj = try s.lookup(handle, in: f)
             // An integrated part has no TTM objects: FIXED is for those only.
@@ -21,6 +23,11 @@ extension DrmDevice {
                     return made!
                 }
                 guard let node = made else { throw DrmError.ENOSPC }
+                // A reused range may still be cached (readahead zeros, old
+                // pages) in any open: drop it everywhere before anyone maps it.
+                if s.offsets.reusing {
+                    stale = s.inodeFiles.keys.map { Invalidation(inode: $0, offset: node.byteOffset, length: node.byteLength) }
+                }
                 obj.mmos.append(node)
                 mmo = node
             }
@@ -40,7 +47,7 @@ extension DrmDevice {
             for id in s.inodeFiles[inode] ?? [] {
                 guard let f = s.files[id] else { continue }
                 for obj in f.mappable.values where obj.mmos.contains(where: { $0.userfault.contains(inode) }) {
-                    out += s.takeCachedRanges(of: obj, except: inode)
+                    out += s.cachedRanges(of: obj, except: inode)
                 }
             }
             return out

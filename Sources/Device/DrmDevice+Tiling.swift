@@ -37,7 +37,7 @@ extension DrmDevice {
             let new = mode == UInt32(I915_TILING_NONE) ? Tiling.none : Tiling(mode: mode, stride: Int(stride), swizzle: swizzle(for: mode))
             var revoke: [Invalidation] = []
             if obj.tiling != new {
-                revoke = s.unbindAll(obj) + s.takeCachedRanges(of: obj, types: [.gtt])
+                revoke = s.unbindAll(obj) + s.cachedRanges(of: obj, types: [.gtt])
                 obj.tilingGeneration &+= 1
                 obj.tilingHistory[obj.tilingGeneration] = new
                 obj.tiling = new

@@ -63,13 +63,12 @@ public final class DrmDevice: Sendable {
 
     /// Revokes cached ranges (unmap, write back, drop), outside the lock.
     func revoke(_ ranges: [Invalidation]) {
-        guard !ranges.isEmpty else { return }
-        let epoch = state.withLock { s in
-            s.epoch += 1
-            return s.epoch
-        }
         cache.invalidate(ranges)
-        state.withLock { $0.forgetPushes(ranges, before: epoch) }
+    }
+
+    /// The same, for revocations the fault path makes (after its answer).
+    func revokeInFault(_ ranges: [Invalidation]) {
+        cache.invalidate(ranges)
     }
 
     /// Runs `body` on a file's state, or fails with EBADF-like ENODEV when the
@@ -90,34 +89,19 @@ struct DeviceState: ~Copyable {
     var inodeFiles: [UInt64: Set<FileID>] = [:]
     var nextFileID: FileID = 0
     var master: FileID?
-    var offsets = OffsetManager<MmapOffset>()
+    var offsets = OffsetManager<MmapOffset>(guardPages: OffsetManager<MmapOffset>.readaheadGuardPages)
     var flinkNames: [UInt32: GemObject] = [:]
     var flinkIDs = IDAllocator()
     var nextSerial: UInt64 = 0
     var objectCount = 0
     var objectBytes: UInt64 = 0
     var ggtt: Ggtt
-    /// Bumped before every revocation starts (see MmapOffset.pushed).
-    var epoch: UInt64 = 0
-
     /// The profile's HAS_LLC (the GTT snoop rule needs it under the lock).
     let hasLLC: Bool
 
     init(ggtt: Ggtt, hasLLC: Bool) {
         self.ggtt = ggtt
         self.hasLLC = hasLLC
-    }
-
-    /// After a revocation that began at `epoch` has finished: its ranges hold
-    /// nothing pushed before it any more.
-    mutating func forgetPushes(_ ranges: [Invalidation], before epoch: UInt64) {
-        for r in ranges {
-            guard let mmo = offsets.lookup(page: r.offset >> 12)?.value, !mmo.pushed.isEmpty else { continue }
-            let first = Int((r.offset - mmo.byteOffset) >> 12), last = first + Int(r.length >> 12)
-            mmo.pushed = mmo.pushed.filter { key, e in
-                !(key.inode == r.inode && key.chunk >= first && key.chunk < last && e < epoch)
-            }
-        }
     }
 
     /// Unbinds every GGTT binding of `obj`; returns the ranges to revoke.
@@ -165,16 +149,20 @@ struct DeviceState: ~Copyable {
         return obj
     }
 
+    /// Inodes whose page cache may hold pages of a node: the userfault list.
+    func holders(_ mmo: MmapOffset) -> Set<UInt64> { mmo.userfault }
+
     /// Every cached copy of `obj` in any open: what a coherency point flushes.
-    /// Clears the userfault sets; a fault racing with the flush re-adds itself.
-    mutating func takeCachedRanges(of obj: GemObject, except inode: UInt64? = nil,
-                                   types: Set<MmapType> = Set(MmapType.allCases)) -> [Invalidation] {
+    /// The userfault lists are kept, not cleared: a flush running at the same
+    /// time must find the same holders, or it would return before the first
+    /// one's invalidations are done. They go with the object.
+    func cachedRanges(of obj: GemObject, except inode: UInt64? = nil,
+                          types: Set<MmapType> = Set(MmapType.allCases)) -> [Invalidation] {
         var out: [Invalidation] = []
         for mmo in obj.mmos where types.contains(mmo.type) {
-            for ino in mmo.userfault where ino != inode {
+            for ino in holders(mmo) where ino != inode {
                 out.append(Invalidation(inode: ino, offset: mmo.byteOffset, length: mmo.byteLength))
             }
-            if let inode, mmo.userfault.contains(inode) { mmo.userfault = [inode] } else { mmo.userfault = [] }
         }
         return out
     }

@@ -27,8 +27,9 @@ public final class GemObject {
     /// written back with the layout of the generation it was served under.
     var tilingGeneration: UInt8 = 0
     var tilingHistory: [UInt8: Tiling] = [:]
-    /// Generation each GTT page was last served with (allocated on first GTT fault).
-    var servedGeneration: [UInt8] = []
+    /// Generation each GTT page was last served with, per inode (each open
+    /// has its own cached copy, possibly from an older layout).
+    var servedGeneration: [UInt64: [UInt8]] = [:]
     /// One mmap offset node per type (the merged design's obj->mmo.offsets).
     var mmos: [MmapOffset] = []
 

@@ -26,28 +26,37 @@ struct Ggtt {
         return clock
     }
 
-    /// Binds `view` of `obj`. Without `evict`, only free space is used
-    /// (PIN_NOEVICT); with it, least recently used bindings go first. Returns
-    /// the binding and the bindings evicted for it.
-    mutating func bind(_ obj: GemObject, _ view: GttView, evict: Bool) -> (Vma?, [Vma]) {
-        guard view.pages <= mappablePages else { return (nil, []) }
+    /// Binds `view` of `obj` in `reserve` pages (at least the view). Without
+    /// `evict`, only free space is used (PIN_NOEVICT). With it, bindings are
+    /// scanned least recently used first until freeing them would open a
+    /// hole, and only those inside the hole are evicted (drm_mm's eviction
+    /// scan). Returns the binding and the bindings evicted for it.
+    mutating func bind(_ obj: GemObject, _ view: GttView, reserve: Int = 0, evict: Bool) -> (Vma?, [Vma]) {
+        let pages = max(reserve, view.pages)
+        guard pages <= mappablePages else { return (nil, []) }
         var evicted: [Vma] = []
-        while true {
-            if let (at, index) = freeRange(view.pages) {
-                let vma = Vma(object: obj, view: view, start: at)
-                vma.lastUse = tick()
-                vmas.insert(vma, at: index)
-                obj.vmas.append(vma)
-                if ptes.isEmpty { ptes = Array(repeating: -1, count: mappablePages) }
-                for i in 0..<view.pages { ptes[at + i] = Int32(view.offset + i) }
-                stats.binds += 1
-                return (vma, evicted)
+        var at = hole(pages, ignoring: [])
+        if at == nil, evict {
+            var scanned = Set<ObjectIdentifier>()
+            for victim in vmas.sorted(by: { $0.lastUse < $1.lastUse }) {
+                scanned.insert(ObjectIdentifier(victim))
+                guard let found = hole(pages, ignoring: scanned) else { continue }
+                evicted = vmas.filter { scanned.contains(ObjectIdentifier($0)) && $0.start < found + pages && found < $0.end }
+                evicted.forEach { unbind($0) }
+                stats.evictions += evicted.count
+                at = found
+                break
             }
-            guard evict, let victim = vmas.min(by: { $0.lastUse < $1.lastUse }) else { return (nil, evicted) }
-            unbind(victim)
-            stats.evictions += 1
-            evicted.append(victim)
         }
+        guard let at else { return (nil, evicted) }
+        let vma = Vma(object: obj, view: view, start: at, reserved: pages)
+        vma.lastUse = tick()
+        vmas.insert(vma, at: vmas.firstIndex { $0.start > at } ?? vmas.count)
+        obj.vmas.append(vma)
+        if ptes.isEmpty { ptes = Array(repeating: -1, count: mappablePages) }
+        for i in 0..<view.pages { ptes[at + i] = Int32(view.offset + i) }
+        stats.binds += 1
+        return (vma, evicted)
     }
 
     /// Removes a binding: PTEs back to scratch, fence released.
@@ -55,13 +64,13 @@ struct Ggtt {
         guard let i = vmas.firstIndex(where: { $0 === vma }) else { return }
         vmas.remove(at: i)
         vma.object.vmas.removeAll { $0 === vma }
-        for g in vma.start..<vma.end { ptes[g] = -1 }
+        for g in vma.start..<vma.start + vma.view.pages { ptes[g] = -1 }
         if let f = vma.fence { fences[f] = Fence() }
         vma.fence = nil
     }
 
     /// The object page aperture page `g` maps, or nil for scratch.
-    func pte(_ g: Int) -> Int? { ptes[g] < 0 ? nil : Int(ptes[g]) }
+    func pte(_ g: Int) -> Int? { g < ptes.count && ptes[g] >= 0 ? Int(ptes[g]) : nil }
 
     /// Gives a tiled binding a fence: its own, else the least recently used
     /// register, whose previous binding loses it (returned, to revoke).
@@ -82,14 +91,15 @@ struct Ggtt {
         return previous
     }
 
-    /// First free aperture range of `pages`, and where it goes in `vmas`.
-    private func freeRange(_ pages: Int) -> (Int, Int)? {
+    /// First aperture page of a hole of `pages`, counting the bindings in
+    /// `ignoring` as free.
+    private func hole(_ pages: Int, ignoring: Set<ObjectIdentifier>) -> Int? {
         var at = 0
-        for (i, v) in vmas.enumerated() {
-            if v.start - at >= pages { return (at, i) }
-            at = v.end
+        for v in vmas where !ignoring.contains(ObjectIdentifier(v)) {
+            if v.start - at >= pages { return at }
+            at = max(at, v.end)
         }
-        return mappablePages - at >= pages ? (at, vmas.count) : nil
+        return mappablePages - at >= pages ? at : nil
     }
 
     mutating func noteReset() { stats.resets += 1 }

@@ -17,12 +17,6 @@ public final class MmapOffset {
     /// Inodes whose page cache may hold pages of this node: the kernel's
     /// userfault list, so coherency points and revocation touch only those.
     var userfault: Set<UInt64> = []
-    /// Chunks already pushed into an inode's cache, with the revocation epoch
-    /// they were pushed in. A chunk is pushed only once until a revocation
-    /// that began after the push has dropped it: pushing over cached pages
-    /// could overwrite stores the client has not written back yet.
-    var pushed: [PushKey: UInt64] = [:]
-
     init(type: MmapType, start: UInt64, pages: UInt64, object: GemObject) {
         self.type = type
         self.start = start
@@ -34,8 +28,3 @@ public final class MmapOffset {
     public var byteLength: UInt64 { pages << 12 }
 }
 
-/// An inode and the first page (node-relative) of a pushed chunk.
-struct PushKey: Hashable {
-    let inode: UInt64
-    let chunk: Int
-}

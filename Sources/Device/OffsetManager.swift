@@ -4,12 +4,19 @@
 ///
 /// Ranges are handed out by a bump pointer, so a freed range is not reused
 /// until the space above is exhausted; then the lowest fitting gap is taken.
+/// Every range can be followed by a guard gap of unused pages (the device
+/// makes it wider than the kernel's readahead reaches, so a READ that starts
+/// in one range never touches the next).
 /// Starts stay sorted, so lookup is a binary search; removal leaves a
 /// tombstone that a later compaction sweeps.
 public struct OffsetManager<Value> {
     /// DRM_FILE_PAGE_OFFSET_START and _SIZE on 64-bit, in pages.
     public static var firstPage: UInt64 { (0xFFFF_FFFF >> 12) + 1 }
     public static var defaultPageCount: UInt64 { (0xFFFF_FFFF >> 12) * 256 }
+    /// The readahead window the transport asks for (128 KiB, the default
+    /// bdi maximum), and a guard that no window reaches across: four windows.
+    public static var readaheadBytes: Int { 128 << 10 }
+    public static var readaheadGuardPages: UInt64 { UInt64(readaheadBytes >> 12) * 4 }
 
     private struct Entry {
         var start: UInt64
@@ -23,8 +30,14 @@ public struct OffsetManager<Value> {
     public let firstPage: UInt64
     public let endPage: UInt64
     public private(set) var count = 0
+    /// Set once the space above is exhausted and freed ranges are reused.
+    public private(set) var reusing = false
 
-    public init(firstPage: UInt64 = Self.firstPage, pageCount: UInt64 = Self.defaultPageCount) {
+    /// Unused pages kept after every range.
+    public let guardPages: UInt64
+
+    public init(firstPage: UInt64 = Self.firstPage, pageCount: UInt64 = Self.defaultPageCount, guardPages: UInt64 = 0) {
+        self.guardPages = guardPages
         self.firstPage = firstPage
         self.endPage = firstPage + pageCount
         self.next = firstPage
@@ -39,7 +52,7 @@ public struct OffsetManager<Value> {
     /// Reserves `pages` pages and stores what `make` builds from their first
     /// page (for values that record their own offset).
     public mutating func reserve(pages: UInt64, make: (UInt64) -> Value) -> UInt64? {
-        guard pages > 0, let (start, i) = allocate(pages: pages) else { return nil }
+        guard pages > 0, let (start, i) = allocate(pages: pages + guardPages) else { return nil }
         entries.insert(Entry(start: start, pages: pages, value: make(start)), at: i)
         count += 1
         return start
@@ -52,10 +65,11 @@ public struct OffsetManager<Value> {
             return (next, entries.count)
         }
         compact()
+        reusing = true
         var gapStart = firstPage
         for (i, e) in entries.enumerated() {
             if e.start - gapStart >= pages { return (gapStart, i) }
-            gapStart = e.start + e.pages
+            gapStart = e.start + e.pages + guardPages
         }
         guard endPage - gapStart >= pages else { return nil }
         next = gapStart + pages

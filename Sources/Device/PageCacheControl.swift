@@ -1,5 +1,3 @@
-import Synchronization
-
 /// A byte range of one open's page cache, to be unmapped and dropped.
 public struct Invalidation: Sendable, Hashable {
     public let inode: UInt64
@@ -13,49 +11,25 @@ public struct Invalidation: Sendable, Hashable {
     }
 }
 
-/// Pages to put into an open's page cache just before a fault is answered,
-/// so the rest of a chunk costs no further faults (i915 remaps a whole view
-/// on the first fault). Ranges never include the page that faulted.
-public final class Prefault: @unchecked Sendable {
-    public let inode: UInt64
-    public let offset: UInt64
-    /// The bytes, in a buffer that goes back to the pool with this value.
-    public let bytes: UnsafeMutableRawBufferPointer
+/// What a fault leaves to do after its answer: the revocations it caused
+/// (eviction, fence stealing). `finish()` runs them; dropping the outcome
+/// does too, so none is ever lost.
+public final class FaultOutcome: @unchecked Sendable {
+    private let device: DrmDevice
+    private var revocations: [Invalidation]
 
-    init(inode: UInt64, offset: UInt64, count: Int) {
-        self.inode = inode
-        self.offset = offset
-        bytes = PrefaultPool.shared.take(count)
+    init(device: DrmDevice, revocations: [Invalidation]) {
+        self.device = device
+        self.revocations = revocations
     }
 
-    deinit { PrefaultPool.shared.give(bytes) }
-}
-
-/// Reuses chunk-sized buffers: a fresh 1 MiB allocation per fault would
-/// cost 256 page faults of its own and bloat the malloc arenas.
-final class PrefaultPool: Sendable {
-    static let shared = PrefaultPool()
-    static let size = GttView.minChunkPages << 12
-    /// Addresses of free buffers (integers: raw pointers are not Sendable).
-    private let free = Mutex<[UInt]>([])
-
-    func take(_ count: Int) -> UnsafeMutableRawBufferPointer {
-        if count <= Self.size, let a = free.withLock({ $0.popLast() }) {
-            return UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(bitPattern: a), count: count)
-        }
-        let p = UnsafeMutableRawPointer.allocate(byteCount: max(count, Self.size), alignment: 4096)
-        return UnsafeMutableRawBufferPointer(start: p, count: count)
+    public func finish() {
+        let r = revocations
+        revocations = []
+        device.revokeInFault(r)
     }
 
-    func give(_ b: UnsafeMutableRawBufferPointer) {
-        guard let p = b.baseAddress else { return }
-        let kept = free.withLock { list in
-            guard b.count <= Self.size, list.count < 4 else { return false }
-            list.append(UInt(bitPattern: p))
-            return true
-        }
-        if !kept { p.deallocate() }
-    }
+    deinit { finish() }
 }
 
 /// How the model revokes what clients have cached: the analogue of

@@ -2,8 +2,10 @@
 final class Vma {
     let object: GemObject
     let view: GttView
-    /// First GGTT page of the binding.
+    /// First GGTT page of the binding, and pages reserved: the view, or for
+    /// a tiled object its fence size (whole tile rows), whichever is larger.
     let start: Int
+    let reserved: Int
     /// Fence register detiling this binding, if any.
     var fence: Int?
     /// Inodes with pages of this binding cached: its userfault list.
@@ -13,13 +15,14 @@ final class Vma {
     var mmo: MmapOffset?
     var lastUse: UInt64 = 0
 
-    init(object: GemObject, view: GttView, start: Int) {
+    init(object: GemObject, view: GttView, start: Int, reserved: Int? = nil) {
         self.object = object
         self.view = view
         self.start = start
+        self.reserved = max(reserved ?? 0, view.pages)
     }
 
-    var end: Int { start + view.pages }
+    var end: Int { start + reserved }
 
     /// The client-visible ranges to revoke when this binding goes.
     var revocations: [Invalidation] {

@@ -12,9 +12,10 @@ extension FuseServer {
         var ops = fuse_lowlevel_ops()
         ops.`init` = { _, conn in
             guard let conn else { return }
-            // A fault asks for the faulting page only: no speculative READs
-            // into neighbouring nodes, which may belong to other objects.
-            conn.pointee.max_readahead = 0
+            // Faults read ahead (the fast path: one READ fills many pages,
+            // and only pages not cached). Windows never reach another node:
+            // every node is followed by a guard gap of several windows.
+            conn.pointee.max_readahead = UInt32(OffsetManager<Int>.readaheadBytes)
             // Size and mtime never change; nothing to revalidate.
             conn.pointee.want &= ~UInt32(FUSE_CAP_AUTO_INVAL_DATA)
         }
@@ -108,19 +109,18 @@ extension FuseServer {
                 fuse_reply_buf(req, bytes, bytes.count)
                 return
             }
-            withUnsafeTemporaryAllocation(byteCount: size, alignment: 4096) { buf in
-                do throws(DrmError) {
-                    let prefaults = try srv.device.fault(fi!.pointee.fh, inode: UInt64(ino), offset: UInt64(off), into: buf)
-                    // The rest of the chunk goes in before the answer: the
-                    // faulting thread waits for it, so its next store finds
-                    // the page cached instead of racing a push that would
-                    // overwrite it.
-                    srv.pageCache.store(prefaults)
-                    // Always the full length: a short reply shrinks i_size.
-                    fuse_reply_buf(req, buf.baseAddress, size)
-                } catch {
-                    fuse_reply_err(req, error.errno)
-                }
+            guard let mem = cfuse_thread_buffer(size) else {
+                fuse_reply_err(req, ENOMEM)
+                return
+            }
+            let buf = UnsafeMutableRawBufferPointer(start: mem, count: size)
+            do throws(DrmError) {
+                let outcome = try srv.device.fault(fi!.pointee.fh, inode: UInt64(ino), offset: UInt64(off), into: buf)
+                // Always the full length: a short reply shrinks i_size.
+                fuse_reply_buf(req, buf.baseAddress, size)
+                outcome.finish()
+            } catch {
+                fuse_reply_err(req, error.errno)
             }
         }
         ops.write = { req, ino, data, size, off, fi in

@@ -15,12 +15,6 @@ final class FusePageCache: PageCacheControl, @unchecked Sendable {
     func attach(_ se: OpaquePointer) { session.store(UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(se))), ordering: .releasing) }
     func detach() { session.store(0, ordering: .releasing) }
 
-    /// Pushes prefaulted pages into an inode's cache (fuse_lowlevel_notify_store).
-    func store(_ prefaults: [Prefault]) {
-        guard !prefaults.isEmpty, let se = self.se else { return }
-        for p in prefaults { push(se, p.inode, p.offset, UnsafeRawBufferPointer(p.bytes)) }
-    }
-
     private func push(_ se: OpaquePointer, _ inode: UInt64, _ offset: UInt64, _ b: UnsafeRawBufferPointer) {
         var bufv = fuse_bufvec()
         bufv.count = 1

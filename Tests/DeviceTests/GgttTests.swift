@@ -79,10 +79,8 @@ import Testing
         let e = ggttTestObject(serial: 5, pages: 2)
         let (ve, evicted) = g.bind(e, Self.whole(2), evict: true)
         #expect(ve?.start == 0)
-        withKnownIssue("Ggtt.bind evicts every LRU binding scanned before a hole forms; i915 evicts only those overlapping the hole") {
-            #expect(Set(evicted.map { $0.object.serial }) == [1, 2])
-            #expect(g.vmas.contains { $0 === v[2] })
-        }
+        #expect(Set(evicted.map { $0.object.serial }) == [1, 2])
+        #expect(g.vmas.contains { $0 === v[2] })
     }
 
     @Test func firstFitReusesHoles() throws {

@@ -119,3 +119,12 @@ extension DrmDevice {
 func ggttTestObject(serial: UInt64, pages: Int) -> GemObject {
     GemObject(serial: serial, size: UInt64(pages) << 12, backing: Backing(size: pages << 12)!, caching: UInt32(I915_CACHING_NONE))
 }
+
+/// nil when the byte arrays are equal, else a short account of where they
+/// first differ (a failing `==` on whole objects would print megabytes).
+func gttByteDiff(_ got: [UInt8], _ want: [UInt8]) -> String? {
+    guard got.count == want.count else { return "count \(got.count), expected \(want.count)" }
+    let bad = got.indices.filter { got[$0] != want[$0] }
+    guard let i = bad.first else { return nil }
+    return "\(bad.count) bytes differ, first at \(i) (page \(i >> 12) + \(i & 4095)): got \(got[i]), expected \(want[i])"
+}

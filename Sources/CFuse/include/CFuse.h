@@ -14,6 +14,10 @@ int cfuse_loop_mt(struct fuse_session *se, unsigned max_threads);
  * few arenas (threads are many, work is small). */
 void cfuse_tune_malloc(void);
 
+/* A buffer of at least `size` bytes owned by the calling thread, reused
+ * across requests (a READ reply must not cost an allocation). */
+void *cfuse_thread_buffer(size_t size);
+
 /* process_vm_readv/writev on one range; returns 0 or -errno (EFAULT on a
  * short or failed copy). */
 int cfuse_peek(pid_t pid, void *dst, uint64_t addr, size_t len);
