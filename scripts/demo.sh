@@ -1,23 +1,18 @@
 #!/usr/bin/env bash
 # The main job: build FakeDRM, mount an emulated i915 device, show it, run the
 # example programs against it as a user would, and unmount.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-scripts/setup.sh
-export PATH="/opt/swift/usr/bin:$PATH"
+source "$(dirname "$0")/lib.sh"
 swift build -c release
 make -s -C examples
-
-mnt=$(mktemp -d /tmp/fakedrm-demo.XXXXXX)
-cleanup() { fusermount3 -u "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null || true; rmdir "$mnt" 2>/dev/null || true; }
-trap cleanup EXIT
-
-.build/release/fakedrm mount "$mnt"
+mount_device
 echo "== mounted on $mnt"
-ls -l "$mnt"
+ls -l "$mnt" "$mnt/debug"
 echo
 echo "== device_info"
 examples/build/device_info "$mnt/card0"
 echo
 echo "== examples"
 examples/run_all.sh "$mnt/card0"
+echo
+echo "== $mnt/debug/i915_gem_gtt after the run"
+cat "$mnt/debug/i915_gem_gtt"
