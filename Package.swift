@@ -30,7 +30,7 @@ let package = Package(
         .executableTarget(
             name: "fakedrm",
             dependencies: [
-                "FakeDRMTransport", "FakeDRMDevice",
+                "FakeDRMTransport", "FakeDRMDevice", "CDrm",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/CLI"),

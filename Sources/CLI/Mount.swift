@@ -1,4 +1,5 @@
 import ArgumentParser
+import CDrm
 import FakeDRMDevice
 import FakeDRMTransport
 #if canImport(Glibc)
@@ -39,6 +40,10 @@ struct Mount: ParsableCommand {
                                valueName: "id"), transform: parseNumber)
     var chipsetId: UInt64 = UInt64(DeviceProfile().chipsetID)
 
+    @Option(help: ArgumentHelp("Bit-6 swizzle of X and Y tiling, as X[,Y]: none, 9, 9_10, 9_11, 9_10_11 (default none, as gen8+; 9_10,9 is a gen6/7 dual-channel part). GET_TILING reports it and GTT views apply it.",
+                               valueName: "x[,y]"), transform: parseSwizzle)
+    var swizzle: [UInt32] = [DeviceProfile().swizzleX, DeviceProfile().swizzleY]
+
     @Flag(help: "Let other users open the device (FUSE allow_other; needs user_allow_other in /etc/fuse.conf unless root).")
     var allowOther = false
 
@@ -60,6 +65,8 @@ struct Mount: ParsableCommand {
         profile.ggttSize = ggttSize
         profile.fences = fences
         profile.chipsetID = UInt16(chipsetId)
+        profile.swizzleX = swizzle[0]
+        profile.swizzleY = swizzle[1]
         let server = FuseServer(profile: profile)
         var options = ["fsname=fakedrm", "subtype=fakedrm"]
         if allowOther { options.append("allow_other") }
@@ -109,6 +116,22 @@ func parseSize(_ text: String) throws -> UInt64 {
         return v
     }
     return try parseNumber(text)
+}
+
+/// "9_10,9" → [X, Y] I915_BIT_6_SWIZZLE_* values; one value serves both.
+func parseSwizzle(_ text: String) throws -> [UInt32] {
+    let modes: [String: UInt32] = ["none": UInt32(I915_BIT_6_SWIZZLE_NONE), "9": UInt32(I915_BIT_6_SWIZZLE_9),
+                                   "9_10": UInt32(I915_BIT_6_SWIZZLE_9_10), "9_11": UInt32(I915_BIT_6_SWIZZLE_9_11),
+                                   "9_10_11": UInt32(I915_BIT_6_SWIZZLE_9_10_11)]
+    let parts = text.split(separator: ",").map { String($0) }
+    guard (1...2).contains(parts.count) else { throw ValidationError("--swizzle takes X or X,Y") }
+    let values = try parts.map { p in
+        guard let v = modes[p.lowercased()] else {
+            throw ValidationError("unknown swizzle '\(p)' (none, 9, 9_10, 9_11, 9_10_11; bit-17 modes cannot be emulated)")
+        }
+        return v
+    }
+    return [values[0], values.last!]
 }
 
 /// Decimal or 0x-prefixed hexadecimal.

@@ -11,6 +11,10 @@ struct GgttTests {
         try Mounted(["--aperture-size", "8M", "--fences", "4"])
     }
 
+    static let swizzled = Result<Mounted, Mounted.MountFailure> { () throws(Mounted.MountFailure) in
+        try Mounted(["--swizzle", "9_10,9"])
+    }
+
     static let examples: [String] = {
         let dir = Harness.root.appendingPathComponent("examples").path
         let files = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
@@ -32,6 +36,13 @@ struct GgttTests {
         let r = try Harness.run([Harness.example(name), m.device], timeout: 120)
         #expect(r.status == 0, "\(name) failed:\n\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("PASS \(name)"), "\(r.stdout)")
+    }
+
+    /// A gen6/7-style bit-6 swizzle (X 9_10, Y 9): the layout examples read
+    /// the swizzle from GET_TILING and check the raw bytes with it.
+    @Test(arguments: ["gtt_tiled_layout", "gtt_retile", "gtt_fences"])
+    func swizzled(_ name: String) throws {
+        try run(name, on: Self.swizzled.get())
     }
 
     /// The pressure is real: the small mount evicted and stole fences.
