@@ -31,12 +31,4 @@ public final class Backing: @unchecked Sendable {
 
     /// Drops every page (I915_MADV_DONTNEED purge, truncate).
     public func purge() { _ = madvise(base, size, MADV_DONTNEED) }
-
-    /// Bytes of this object actually resident (for introspection).
-    public var residentBytes: Int {
-        let pages = (size + 4095) / 4096
-        var vec = [UInt8](repeating: 0, count: pages)
-        guard mincore(base, size, &vec) == 0 else { return 0 }
-        return vec.reduce(0) { $0 + Int($1 & 1) } * 4096
-    }
 }

@@ -77,8 +77,8 @@ extension DrmDevice {
             let obj = try s.lookup(handle, in: f)
             try update(obj)
             // One view in one open is coherent with itself: nothing to do.
-            let views = obj.mmos.filter { !s.holders($0).isEmpty }
-            if views.count == 1, s.holders(views[0]) == [f.inode] { return [] }
+            let views = obj.mmos.filter { !$0.userfault.isEmpty }
+            if views.count == 1, views[0].userfault == [f.inode] { return [] }
             return s.cachedRanges(of: obj)
         }
         revoke(flush)

@@ -50,7 +50,7 @@ extension DrmDevice {
                 guard served else { f?.stats.deniedFaults += 1; throw DrmError.EIO }
             }
         } catch {
-            revokeInFault(revocations)
+            revoke(revocations)
             throw error
         }
         return FaultOutcome(device: self, revocations: revocations)
@@ -122,15 +122,6 @@ extension DeviceState {
                                 into: UnsafeMutableRawBufferPointer(rebasing: dst[done..<done + n]))
             done += n
         }
-        return revoke
-    }
-
-    /// vm_fault_gtt for one page of a GTT node: bind, fence, then read
-    /// through the aperture. Returns the mappings revoked on the way.
-    mutating func serveGtt(_ mmo: MmapOffset, page: Int, in pageOffset: Int, inode: UInt64,
-                           into dst: UnsafeMutableRawBufferPointer) throws(DrmError) -> [Invalidation] {
-        let (vma, revoke) = try gttBinding(mmo, page: page, inode: inode)
-        readThroughAperture(vma, page: page, at: pageOffset, inode: inode, into: dst)
         return revoke
     }
 

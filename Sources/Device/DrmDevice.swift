@@ -66,11 +66,6 @@ public final class DrmDevice: Sendable {
         cache.invalidate(ranges)
     }
 
-    /// The same, for revocations the fault path makes (after its answer).
-    func revokeInFault(_ ranges: [Invalidation]) {
-        cache.invalidate(ranges)
-    }
-
     /// Runs `body` on a file's state, or fails with EBADF-like ENODEV when the
     /// transport names a file the device does not know (it never should).
     func withFile<R>(_ id: FileID, _ body: (inout DeviceState, DrmFile) throws(DrmError) -> sending R) throws(DrmError) -> R {
@@ -149,9 +144,6 @@ struct DeviceState: ~Copyable {
         return obj
     }
 
-    /// Inodes whose page cache may hold pages of a node: the userfault list.
-    func holders(_ mmo: MmapOffset) -> Set<UInt64> { mmo.userfault }
-
     /// Every cached copy of `obj` in any open: what a coherency point flushes.
     /// The userfault lists are kept, not cleared: a flush running at the same
     /// time must find the same holders, or it would return before the first
@@ -160,7 +152,7 @@ struct DeviceState: ~Copyable {
                           types: Set<MmapType> = Set(MmapType.allCases)) -> [Invalidation] {
         var out: [Invalidation] = []
         for mmo in obj.mmos where types.contains(mmo.type) {
-            for ino in holders(mmo) where ino != inode {
+            for ino in mmo.userfault where ino != inode {
                 out.append(Invalidation(inode: ino, offset: mmo.byteOffset, length: mmo.byteLength))
             }
         }

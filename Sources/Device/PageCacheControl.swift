@@ -26,7 +26,7 @@ public final class FaultOutcome: @unchecked Sendable {
     public func finish() {
         let r = revocations
         revocations = []
-        device.revokeInFault(r)
+        device.revoke(r)
     }
 
     deinit { finish() }

@@ -10,7 +10,6 @@ final class FusePageCache: PageCacheControl, @unchecked Sendable {
     /// Set once, before the session loop starts.
     private let session = Atomic<UInt>(0)
     private let queue = DispatchQueue(label: "fakedrm.invalidate")
-    let issued = Atomic<Int>(0)
 
     func attach(_ se: OpaquePointer) { session.store(UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(se))), ordering: .releasing) }
     func detach() { session.store(0, ordering: .releasing) }
@@ -36,7 +35,6 @@ final class FusePageCache: PageCacheControl, @unchecked Sendable {
             inFlight.withLock { list in
                 if let i = list.firstIndex(of: r) { list.remove(at: i) }
             }
-            issued.add(1, ordering: .relaxed)
         }
     }
 
