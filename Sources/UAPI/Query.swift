@@ -27,15 +27,7 @@ extension IoctlDispatcher {
     private func answer(_ item: drm_i915_query_item, _ memory: any UserMemory) throws(DrmError) -> Int32 {
         switch item.query_id {
         case UInt64(DRM_I915_QUERY_MEMORY_REGIONS):
-            guard item.flags == 0 else { throw DrmError.EINVAL }
-            let regions = device.memoryRegions
-            let header = MemoryLayout<drm_i915_query_memory_regions>.size
-            let entry = MemoryLayout<drm_i915_memory_region_info>.stride
-            let total = header + regions.count * entry
-            guard try roomFor(total, item) else { return Int32(total) }
-            var q = try memory.load(drm_i915_query_memory_regions.self, at: item.data_ptr)
-            guard q.num_regions == 0, q.rsvd == (0, 0, 0) else { throw DrmError.EINVAL }
-            for (i, r) in regions.enumerated() {
+            let regions = device.memoryRegions.map { r in
                 var info = drm_i915_memory_region_info()
                 info.region.memory_class = r.memoryClass
                 info.region.memory_instance = r.instance
@@ -43,41 +35,45 @@ extension IoctlDispatcher {
                 info.unallocated_size = r.unallocatedSize
                 info.probed_cpu_visible_size = r.probedSize
                 info.unallocated_cpu_visible_size = r.unallocatedSize
-                try memory.store(info, at: item.data_ptr + UInt64(header + i * entry))
+                return info
             }
-            q.num_regions = UInt32(regions.count)
-            try memory.store(q, at: item.data_ptr)
-            return Int32(total)
+            return try table(item, memory, drm_i915_query_memory_regions.self, regions, count: \.num_regions) { $0.rsvd == (0, 0, 0) }
         case UInt64(DRM_I915_QUERY_ENGINE_INFO):
-            guard item.flags == 0 else { throw DrmError.EINVAL }
             // TGL's rcs0, bcs0, vcs0, vcs2, vecs0; uabi instances are dense per class.
-            let engines: [(UInt16, UInt16)] = [
-                (UInt16(I915_ENGINE_CLASS_RENDER.rawValue), 0), (UInt16(I915_ENGINE_CLASS_COPY.rawValue), 0),
-                (UInt16(I915_ENGINE_CLASS_VIDEO.rawValue), 0), (UInt16(I915_ENGINE_CLASS_VIDEO.rawValue), 1),
-                (UInt16(I915_ENGINE_CLASS_VIDEO_ENHANCE.rawValue), 0),
-            ]
-            let header = MemoryLayout<drm_i915_query_engine_info>.size
-            let entry = MemoryLayout<drm_i915_engine_info>.stride
-            let total = header + engines.count * entry
-            guard try roomFor(total, item) else { return Int32(total) }
-            var q = try memory.load(drm_i915_query_engine_info.self, at: item.data_ptr)
-            guard q.num_engines == 0, q.rsvd == (0, 0, 0) else { throw DrmError.EINVAL }
-            for (i, e) in engines.enumerated() {
+            let classes = [I915_ENGINE_CLASS_RENDER, I915_ENGINE_CLASS_COPY, I915_ENGINE_CLASS_VIDEO,
+                           I915_ENGINE_CLASS_VIDEO, I915_ENGINE_CLASS_VIDEO_ENHANCE].map { UInt16($0.rawValue) }
+            let engines = classes.enumerated().map { i, cls in
                 var info = drm_i915_engine_info()
-                info.engine.engine_class = e.0
-                info.engine.engine_instance = e.1
+                info.engine.engine_class = cls
+                info.engine.engine_instance = UInt16(classes[..<i].filter { $0 == cls }.count)
                 info.flags = UInt64(I915_ENGINE_INFO_HAS_LOGICAL_INSTANCE)
-                info.logical_instance = UInt16(engines[..<i].filter { $0.0 == e.0 }.count)
-                try memory.store(info, at: item.data_ptr + UInt64(header + i * entry))
+                info.logical_instance = info.engine.engine_instance
+                return info
             }
-            q.num_engines = UInt32(engines.count)
-            try memory.store(q, at: item.data_ptr)
-            return Int32(total)
+            return try table(item, memory, drm_i915_query_engine_info.self, engines, count: \.num_engines) { $0.rsvd == (0, 0, 0) }
         case UInt64(DRM_I915_QUERY_HWCONFIG_BLOB), UInt64(DRM_I915_QUERY_GEOMETRY_SUBSLICES):
             throw DrmError.ENODEV
         default:
             throw DrmError.EINVAL
         }
+    }
+
+    /// An item shaped as a header (a count and reserved words, zero on
+    /// input) followed by `entries`: query_memregion_info and
+    /// query_engine_info share this protocol.
+    private func table<Header, Entry>(_ item: drm_i915_query_item, _ memory: any UserMemory, _: Header.Type,
+                                      _ entries: [Entry], count: WritableKeyPath<Header, UInt32>,
+                                      reservedClear: (Header) -> Bool) throws(DrmError) -> Int32 {
+        guard item.flags == 0 else { throw DrmError.EINVAL }
+        let header = MemoryLayout<Header>.size, entry = MemoryLayout<Entry>.stride
+        let total = header + entries.count * entry
+        guard try roomFor(total, item) else { return Int32(total) }
+        var q = try memory.load(Header.self, at: item.data_ptr)
+        guard q[keyPath: count] == 0, reservedClear(q) else { throw DrmError.EINVAL }
+        for (i, e) in entries.enumerated() { try memory.store(e, at: item.data_ptr + UInt64(header + i * entry)) }
+        q[keyPath: count] = UInt32(entries.count)
+        try memory.store(q, at: item.data_ptr)
+        return Int32(total)
     }
 
     /// copy_query_item: length 0 asks for the size; too small is EINVAL.
