@@ -119,8 +119,13 @@ final class Mounted: Sendable {
         return line.flatMap { Int($0.split(separator: " ")[1]) }
     }
 
+    /// A mount point has another device than its parent; a FUSE mount whose
+    /// daemon died answers ENOTCONN, and is still mounted.
     var isMounted: Bool {
-        (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8))?.contains(" \(dir) ") ?? false
+        var here = stat(), parent = stat()
+        guard stat(dir, &here) == 0 else { return errno == ENOTCONN }
+        guard stat(dir + "/..", &parent) == 0 else { return false }
+        return here.st_dev != parent.st_dev
     }
 
     deinit {
