@@ -84,7 +84,12 @@ struct Mount: ParsableCommand {
 /// The clear refusals `mount` owes its user before libfuse gets a say.
 func checkMountpoint(_ path: String) throws {
     var st = stat()
-    guard stat(path, &st) == 0 else { throw fail("mountpoint \(path): \(String(cString: strerror(errno)))") }
+    guard stat(path, &st) == 0 else {
+        if errno == ENOTCONN {
+            throw fail("mountpoint \(path) holds a dead FUSE mount (its daemon is gone); clear it with: fusermount3 -u \(path)")
+        }
+        throw fail("mountpoint \(path): \(String(cString: strerror(errno)))")
+    }
     guard st.st_mode & S_IFMT == S_IFDIR else { throw fail("mountpoint \(path) is not a directory") }
     var parent = stat()
     if stat(path + "/..", &parent) == 0, parent.st_dev != st.st_dev || parent.st_ino == st.st_ino {

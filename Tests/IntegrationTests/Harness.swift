@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// Runs the real `fakedrm` binary and the C examples against live mounts.
@@ -83,13 +84,27 @@ enum Harness {
     }
 }
 
-/// A live mount of a fresh daemon in a temporary directory.
+/// A live mount of a fresh daemon in a temporary directory. Suites keep
+/// some in statics, which are never deinitialized: every mount is also
+/// registered and detached when the test process exits.
 final class Mounted: Sendable {
     let dir: String
     var device: String { dir + "/card0" }
 
+    private static let live = Mutex<Set<String>>([])
+    private static let exitHook: Void = { atexit { Mounted.detachAll() } }()
+
+    private static func detachAll() {
+        for dir in live.withLock({ $0 }) {
+            umount2(dir, Int32(MNT_DETACH))
+            rmdir(dir)
+        }
+    }
+
     init(_ extra: [String] = []) throws(MountFailure) {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("fakedrm-\(UUID().uuidString.prefix(8))").path
+        Self.exitHook
+        _ = Self.live.withLock { $0.insert(dir) }
         do {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             let r = try Harness.run([Harness.fakedrm, "mount", dir] + extra, timeout: 30)
@@ -129,6 +144,7 @@ final class Mounted: Sendable {
     }
 
     deinit {
+        _ = Self.live.withLock { $0.remove(dir) }
         if isMounted { _ = try? Harness.run(["fusermount3", "-u", dir], timeout: 10) }
         try? FileManager.default.removeItem(atPath: dir)
     }

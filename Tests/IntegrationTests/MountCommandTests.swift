@@ -62,6 +62,18 @@ struct MountCommandTests {
         #expect(kill(pid, 0) != 0, "daemon still running after unmount")
     }
 
+    @Test func aDeadDaemonsMountIsReportedWithTheCure() throws {
+        let m = try Mounted()
+        let pid = try #require(m.daemonPID)
+        kill(pid, SIGKILL) // no unmount: the mount stays, answering ENOTCONN
+        var waited = 0
+        while kill(pid, 0) == 0 && waited < 100 { usleep(50_000); waited += 1 }
+        let r = try Harness.run([Harness.fakedrm, "mount", m.dir])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("dead FUSE mount") && r.stderr.contains("fusermount3 -u"), "\(r.stderr)")
+        #expect(m.isMounted)
+    }
+
     @Test func optionsReachTheDevice() throws {
         let m = try Mounted(["--chipset-id", "0x1916", "--fences", "0"])
         #expect(Harness.examplesBuilt)
