@@ -33,7 +33,7 @@ extension DrmDevice {
                       copyOut: (UnsafeRawBufferPointer) throws(DrmError) -> Void) throws(DrmError) {
         guard size != 0 else { return }
         let (backing, flush) = try prepareTransfer(file, handle: handle, offset: offset, size: size, dataPtr: dataPtr, write: false)
-        revoke(flush)
+        cache.invalidate(flush)
         try copyOut(UnsafeRawBufferPointer(start: backing.base + Int(offset), count: Int(size)))
     }
 
@@ -45,8 +45,8 @@ extension DrmDevice {
         let (backing, flush) = try prepareTransfer(file, handle: handle, offset: offset, size: size, dataPtr: dataPtr, write: true)
         // Write back and drop what is cached, take the bytes, then drop again:
         // a fault between the two may have cached the old bytes.
-        revoke(flush)
-        defer { revoke(flush) }
+        cache.invalidate(flush)
+        defer { cache.invalidate(flush) }
         try copyIn(UnsafeMutableRawBufferPointer(start: backing.base + Int(offset), count: Int(size)))
     }
 
@@ -81,7 +81,7 @@ extension DrmDevice {
             if views.count == 1, views[0].userfault == [f.inode] { return [] }
             return s.cachedRanges(of: obj)
         }
-        revoke(flush)
+        cache.invalidate(flush)
     }
 
     /// i915_gem_madvise_ioctl. DONTNEED purges at once, as the shrinker would
@@ -100,7 +100,7 @@ extension DrmDevice {
             obj.backing.purge()
             return (false, s.unbindAll(obj) + s.cachedRanges(of: obj))
         }
-        self.revoke(revoke)
+        cache.invalidate(revoke)
         return retained
     }
 
@@ -121,7 +121,7 @@ extension DrmDevice {
             obj.caching = level
             return s.unbindAll(obj) + s.cachedRanges(of: obj)
         }
-        self.revoke(revoke)
+        cache.invalidate(revoke)
     }
 
     /// i915_gem_get_caching_ioctl.

@@ -47,7 +47,7 @@ extension DrmDevice {
                 return vma.revocations
             }
         }
-        revoke(revocations)
+        cache.invalidate(revocations)
     }
 }
 

@@ -15,45 +15,46 @@ extension DrmDevice {
     /// every node (see OffsetManager): gap pages read as zeros; no node is
     /// ever close enough for a window to reach it from another.
     ///
-    /// Mappings revoked on the way (eviction, fence stealing) are revoked by
-    /// the outcome's `finish()`, after the answer: revoking from inside a
-    /// READ can wait for a folio another READ holds while it revokes ours.
-    @discardableResult
-    public func fault(_ file: FileID, inode: UInt64, offset: UInt64,
-                      into buffer: UnsafeMutableRawBufferPointer) throws(DrmError) -> FaultOutcome {
-        var revocations: [Invalidation] = []
-        do throws(DrmError) {
-            try state.withLock { (s: inout DeviceState) throws(DrmError) in
-                let f = s.files[file]
-                f?.stats.faults += 1
-                var served = false
-                var done = 0
-                while done < buffer.count {
-                    let at = offset + UInt64(done)
-                    guard let hit = s.offsets.lookup(page: at >> 12) else {
-                        // A guard gap (or below the first node): zeros, a page at a time.
-                        let n = min(buffer.count - done, 4096 - Int(at & 4095))
-                        UnsafeMutableRawBufferPointer(rebasing: buffer[done..<done + n]).initializeMemory(as: UInt8.self, repeating: 0)
-                        done += n
-                        continue
-                    }
-                    let mmo = hit.value
-                    guard mmo.everAllowed.contains(file) else { f?.stats.deniedFaults += 1; throw DrmError.EACCES }
-                    // The whole run of this request that lies in this node.
-                    let inObject = Int(at - mmo.byteOffset)
-                    let n = min(buffer.count - done, Int(mmo.byteLength) - inObject)
-                    revocations += try s.serve(mmo, at: inObject, inode: inode,
-                                               into: UnsafeMutableRawBufferPointer(rebasing: buffer[done..<done + n]))
-                    served = true
+    /// Mappings revoked on the way (eviction, fence stealing) are appended to
+    /// `revocations` for the caller to revoke after it has answered, on
+    /// success and on error alike: revoking from inside a READ can wait for a
+    /// folio another READ holds while it revokes ours.
+    public func fault(_ file: FileID, inode: UInt64, offset: UInt64, into buffer: UnsafeMutableRawBufferPointer,
+                      deferring revocations: inout [Invalidation]) throws(DrmError) {
+        try state.withLock { (s: inout DeviceState) throws(DrmError) in
+            let f = s.files[file]
+            f?.stats.faults += 1
+            var served = false
+            var done = 0
+            while done < buffer.count {
+                let at = offset + UInt64(done)
+                guard let hit = s.offsets.lookup(page: at >> 12) else {
+                    // A guard gap (or below the first node): zeros, a page at a time.
+                    let n = min(buffer.count - done, 4096 - Int(at & 4095))
+                    UnsafeMutableRawBufferPointer(rebasing: buffer[done..<done + n]).initializeMemory(as: UInt8.self, repeating: 0)
                     done += n
+                    continue
                 }
-                guard served else { f?.stats.deniedFaults += 1; throw DrmError.EIO }
+                let mmo = hit.value
+                guard mmo.everAllowed.contains(file) else { f?.stats.deniedFaults += 1; throw DrmError.EACCES }
+                // The whole run of this request that lies in this node.
+                let inObject = Int(at - mmo.byteOffset)
+                let n = min(buffer.count - done, Int(mmo.byteLength) - inObject)
+                revocations += try s.serve(mmo, at: inObject, inode: inode,
+                                           into: UnsafeMutableRawBufferPointer(rebasing: buffer[done..<done + n]))
+                served = true
+                done += n
             }
-        } catch {
-            revoke(revocations)
-            throw error
+            guard served else { f?.stats.deniedFaults += 1; throw DrmError.EIO }
         }
-        return FaultOutcome(device: self, revocations: revocations)
+    }
+
+    /// A fault with no answer to wait for (tests, tools): revokes at once.
+    public func fault(_ file: FileID, inode: UInt64, offset: UInt64,
+                      into buffer: UnsafeMutableRawBufferPointer) throws(DrmError) {
+        var revocations: [Invalidation] = []
+        defer { cache.invalidate(revocations) }
+        try fault(file, inode: inode, offset: offset, into: buffer, deferring: &revocations)
     }
 
     /// Writeback of dirty mapped pages (FUSE WRITE). Stores land in the

@@ -33,7 +33,7 @@ extension DrmDevice {
             guard let obj = s.closeHandle(handle, of: f) else { throw DrmError.EINVAL }
             return s.reclaimIfUnused(obj)
         }
-        revoke(invals)
+        cache.invalidate(invals)
     }
 
     /// drm_gem_flink_ioctl: one global name per object, kept until its last
@@ -64,7 +64,7 @@ extension DrmDevice {
             guard flags == 0 else { throw DrmError.EINVAL }
             return s.cachedRanges(of: try s.lookup(handle, in: f))
         }
-        revoke(invals)
+        cache.invalidate(invals)
         try withFile(file) { (s, f) throws(DrmError) in try s.lookup(handle, in: f).readonly = true }
     }
 }

@@ -8,7 +8,7 @@ extension DrmDevice {
     public func mmapOffset(_ file: FileID, handle: UInt32, flags: UInt64) throws(DrmError) -> UInt64 {
         guard let type = MmapType(rawValue: flags) else { throw DrmError.EINVAL }
         var stale: [Invalidation] = []
-        defer { revoke(stale) }
+        defer { cache.invalidate(stale) }
         return try withFile(file) { (s, f) throws(DrmError) in
             let obj = try s.lookup(handle, in: f)
             // An integrated part has no TTM objects: FIXED is for those only.
@@ -52,6 +52,6 @@ extension DrmDevice {
             }
             return out
         }
-        revoke(invals)
+        cache.invalidate(invals)
     }
 }

@@ -14,6 +14,6 @@ extension DrmDevice {
             }
             return out
         }
-        self.revoke(revoke)
+        cache.invalidate(revoke)
     }
 }

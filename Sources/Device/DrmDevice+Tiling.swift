@@ -44,7 +44,7 @@ extension DrmDevice {
             }
             return (state(obj), revoke)
         }
-        self.revoke(revoke)
+        cache.invalidate(revoke)
         return result
     }
 

@@ -58,12 +58,7 @@ public final class DrmDevice: Sendable {
             file.mappable = [:]
             return invals
         }
-        revoke(invals)
-    }
-
-    /// Revokes cached ranges (unmap, write back, drop), outside the lock.
-    func revoke(_ ranges: [Invalidation]) {
-        cache.invalidate(ranges)
+        cache.invalidate(invals)
     }
 
     /// Runs `body` on a file's state, or fails with EBADF-like ENODEV when the

@@ -11,27 +11,6 @@ public struct Invalidation: Sendable, Hashable {
     }
 }
 
-/// What a fault leaves to do after its answer: the revocations it caused
-/// (eviction, fence stealing). `finish()` runs them; dropping the outcome
-/// does too, so none is ever lost.
-public final class FaultOutcome: @unchecked Sendable {
-    private let device: DrmDevice
-    private var revocations: [Invalidation]
-
-    init(device: DrmDevice, revocations: [Invalidation]) {
-        self.device = device
-        self.revocations = revocations
-    }
-
-    public func finish() {
-        let r = revocations
-        revocations = []
-        device.revoke(r)
-    }
-
-    deinit { finish() }
-}
-
 /// How the model revokes what clients have cached: the analogue of
 /// unmap_mapping_range. The FUSE transport implements it with
 /// fuse_lowlevel_notify_inval_inode (dirty pages come back as writebacks

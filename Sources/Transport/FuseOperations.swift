@@ -114,14 +114,19 @@ extension FuseServer {
                 return
             }
             let buf = UnsafeMutableRawBufferPointer(start: mem, count: size)
+            var revocations: [Invalidation] = []
             do throws(DrmError) {
-                let outcome = try srv.device.fault(fi!.pointee.fh, inode: UInt64(ino), offset: UInt64(off), into: buf)
+                try srv.device.fault(fi!.pointee.fh, inode: UInt64(ino), offset: UInt64(off), into: buf,
+                                     deferring: &revocations)
                 // Always the full length: a short reply shrinks i_size.
                 fuse_reply_buf(req, buf.baseAddress, size)
-                outcome.finish()
             } catch {
                 fuse_reply_err(req, error.errno)
             }
+            // Only after the answer (this READ's folios are released), and not
+            // on this worker: invalidations wait for launder WRITEs, which
+            // workers serve, so a thrashing aperture must not park them all.
+            srv.pageCache.invalidateSoon(revocations)
         }
         ops.write = { req, ino, data, size, off, fi in
             let srv = FuseServer.server(req)

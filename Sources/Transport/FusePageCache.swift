@@ -14,14 +14,6 @@ final class FusePageCache: PageCacheControl, @unchecked Sendable {
     func attach(_ se: OpaquePointer) { session.store(UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(se))), ordering: .releasing) }
     func detach() { session.store(0, ordering: .releasing) }
 
-    private func push(_ se: OpaquePointer, _ inode: UInt64, _ offset: UInt64, _ b: UnsafeRawBufferPointer) {
-        var bufv = fuse_bufvec()
-        bufv.count = 1
-        bufv.buf.mem = UnsafeMutableRawPointer(mutating: b.baseAddress)
-        bufv.buf.size = b.count
-        _ = fuse_lowlevel_notify_store(se, fuse_ino_t(inode), off_t(offset), &bufv, fuse_buf_copy_flags(0))
-    }
-
     /// Ranges this daemon is invalidating right now: a WRITE inside one may
     /// be a launder, whose folio stays locked until we reply.
     private let inFlight = Mutex<[Invalidation]>([])
@@ -50,12 +42,24 @@ final class FusePageCache: PageCacheControl, @unchecked Sendable {
             list.contains { $0.inode == range.inode && $0.offset < range.offset + range.length && range.offset < $0.offset + $0.length }
         }
         if !overlaps {
-            contents.withUnsafeBytes { push(se, range.inode, range.offset, $0) }
+            contents.withUnsafeBytes { b in
+                var bufv = fuse_bufvec()
+                bufv.count = 1
+                bufv.buf.mem = UnsafeMutableRawPointer(mutating: b.baseAddress)
+                bufv.buf.size = b.count
+                _ = fuse_lowlevel_notify_store(se, fuse_ino_t(range.inode), off_t(range.offset), &bufv, fuse_buf_copy_flags(0))
+            }
             return
         }
-        let page = Invalidation(inode: range.inode, offset: range.offset & ~4095,
-                                length: ((range.offset & 4095) + range.length + 4095) & ~4095)
-        queue.async { self.invalidate([page]) }
+        invalidateSoon([Invalidation(inode: range.inode, offset: range.offset & ~4095,
+                                     length: ((range.offset & 4095) + range.length + 4095) & ~4095)])
+    }
+
+    /// The same as `invalidate`, from the one invalidation thread, in order:
+    /// for revocations that need not hold up their caller.
+    func invalidateSoon(_ ranges: [Invalidation]) {
+        guard !ranges.isEmpty else { return }
+        queue.async { self.invalidate(ranges) }
     }
 
     private var se: OpaquePointer? {
