@@ -1,0 +1,58 @@
+import ArgumentParser
+import CDrm
+import FakeDRMDevice
+
+/// The device's shape and FUSE options, shared by every command that starts a daemon.
+struct DeviceOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("CPU-mappable part of the GGTT (bytes; K, M, G suffixes).", valueName: "size"),
+            transform: parseSize)
+    var apertureSize: UInt64 = DeviceProfile().apertureSize
+
+    @Option(help: ArgumentHelp("Size of the whole GGTT (bytes; K, M, G suffixes).", valueName: "size"),
+            transform: parseSize)
+    var ggttSize: UInt64 = DeviceProfile().ggttSize
+
+    @Option(help: "Number of fence registers (0 disables tiling: SET/GET_TILING give EOPNOTSUPP).")
+    var fences: Int = DeviceProfile().fences
+
+    @Option(help: ArgumentHelp("PCI device id reported as CHIPSET_ID (default 0x9a49, Tiger Lake GT2).",
+                               valueName: "id"), transform: parseNumber)
+    var chipsetId: UInt64 = UInt64(DeviceProfile().chipsetID)
+
+    @Option(help: ArgumentHelp("Bit-6 swizzle of X and Y tiling, as X[,Y]: none, 9, 9_10, 9_11, 9_10_11 (default none, as gen8+; 9_10,9 is a gen6/7 dual-channel part). GET_TILING reports it and GTT views apply it.",
+                               valueName: "x[,y]"), transform: parseSwizzle)
+    var swizzle: [UInt32] = [DeviceProfile().swizzleX, DeviceProfile().swizzleY]
+
+    @Flag(help: "Let other users open the device (FUSE allow_other; needs user_allow_other in /etc/fuse.conf unless root).")
+    var allowOther = false
+
+    func validate() throws {
+        guard apertureSize >= 1 << 20, apertureSize % 4096 == 0 else {
+            throw ValidationError("--aperture-size must be a multiple of 4 KiB and at least 1 MiB")
+        }
+        guard ggttSize >= apertureSize, ggttSize % 4096 == 0 else {
+            throw ValidationError("--ggtt-size must be a multiple of 4 KiB and at least --aperture-size")
+        }
+        guard (0...64).contains(fences) else { throw ValidationError("--fences must be between 0 and 64") }
+        guard chipsetId <= 0xFFFF else { throw ValidationError("--chipset-id must fit in 16 bits") }
+    }
+
+    /// The profile these options describe.
+    var profile: DeviceProfile {
+        var profile = DeviceProfile()
+        profile.apertureSize = apertureSize
+        profile.ggttSize = ggttSize
+        profile.fences = fences
+        profile.chipsetID = UInt16(chipsetId)
+        profile.swizzleX = swizzle[0]
+        profile.swizzleY = swizzle[1]
+        return profile
+    }
+
+    /// Mount options for libfuse.
+    var fuseOptions: [String] {
+        var options = ["fsname=fakedrm", "subtype=fakedrm"]
+        if allowOther { options.append("allow_other") }
+        return options
+    }
+}
