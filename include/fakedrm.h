@@ -10,6 +10,7 @@
 #define FAKEDRM_H
 
 #include <libdrm/drm.h>
+#include <libdrm/i915_drm.h>
 
 #define DRM_FAKEDRM_GEM_SET_READONLY 0x50
 
@@ -39,5 +40,85 @@ struct drm_fakedrm_gem_set_readonly {
  */
 #define DRM_FAKEDRM_GPU_RESET 0x51
 #define DRM_IOCTL_FAKEDRM_GPU_RESET DRM_IO(DRM_COMMAND_BASE + DRM_FAKEDRM_GPU_RESET)
+
+/*
+ * Strict mode (libfakedrm-preload.so, an LD_PRELOAD library) asks the device
+ * what the kernel decides inside mmap(2), which FUSE never forwards. These
+ * ioctls are for that library; nothing else needs them.
+ *
+ * A "mapping" is the library's record of one mmap of a node in one process:
+ * it holds the object alive as a VMA holds its object reference in i915
+ * (vm_open / vm_close), so an object whose last handle is closed is freed
+ * when its last mapping goes, not when the file is released.
+ */
+
+/*
+ * Identify a FakeDRM file. On a device file (ino = 0): which node it is.
+ * On the mount's root directory: what inode `ino` (a st_ino from stat) is.
+ * minor is 0 for card0, 128 for renderD128, -1 for anything else; instance
+ * names the daemon, so two mounts are never confused.
+ */
+#define DRM_FAKEDRM_PROBE 0x52
+#define FAKEDRM_PROBE_VERSION 1
+struct drm_fakedrm_probe {
+	__u64 ino;      /* in: an inode of this mount, or 0 for this file */
+	__u32 version;  /* out: FAKEDRM_PROBE_VERSION */
+	__s32 minor;    /* out */
+	__u64 instance; /* out */
+};
+#define DRM_IOCTL_FAKEDRM_PROBE \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_FAKEDRM_PROBE, struct drm_fakedrm_probe)
+
+/*
+ * i915_gem_mmap for this open, then register the mapping. Errors, in the
+ * kernel's order: EINVAL no node starts at offset or the range runs past
+ * its end; EACCES this open is not allowed on the node (or the object is
+ * being freed); EINVAL PROT_WRITE on a readonly object. readonly = 1 tells
+ * the caller VM_MAYWRITE is clear: a later mprotect(PROT_WRITE) is EACCES.
+ */
+#define DRM_FAKEDRM_MMAP 0x53
+struct drm_fakedrm_mmap {
+	__u64 offset;   /* in: mmap offset, bytes, page aligned */
+	__u64 size;     /* in: mapping length, bytes */
+	__u32 prot;     /* in: PROT_* of the mapping */
+	__u32 readonly; /* out */
+	__u64 cookie;   /* out: names the registered mapping */
+};
+#define DRM_IOCTL_FAKEDRM_MMAP \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_FAKEDRM_MMAP, struct drm_fakedrm_mmap)
+
+/*
+ * vm_open / vm_close of a registered mapping: another process holds a copy
+ * (fork), or one holder let go (munmap, mremap). The mapping goes with its
+ * last holder. Accepted on a device file or on the mount's root directory
+ * (the mapping may outlive every fd of its open). ENOENT: unknown cookie.
+ */
+#define DRM_FAKEDRM_VMA_OPEN 0x54
+#define DRM_FAKEDRM_VMA_CLOSE 0x55
+struct drm_fakedrm_vma {
+	__u64 cookie;
+};
+#define DRM_IOCTL_FAKEDRM_VMA_OPEN \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_FAKEDRM_VMA_OPEN, struct drm_fakedrm_vma)
+#define DRM_IOCTL_FAKEDRM_VMA_CLOSE \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_FAKEDRM_VMA_CLOSE, struct drm_fakedrm_vma)
+
+/*
+ * The checks of i915_gem_mmap_ioctl (legacy DRM_IOCTL_I915_GEM_MMAP), whose
+ * mapping the library then makes in the caller: EOPNOTSUPP past gen 12.0;
+ * EINVAL flags other than I915_MMAP_WC; ENOENT unknown handle; ENXIO no
+ * shmem file (readonly objects stand for userptr); EINVAL range past the
+ * object, unaligned offset or size 0. On success the mapping is registered
+ * and map_offset is where to mmap the device: the CPU (WB, or WC) node of
+ * the object plus args.offset.
+ */
+#define DRM_FAKEDRM_GEM_MMAP 0x56
+struct drm_fakedrm_gem_mmap {
+	struct drm_i915_gem_mmap args; /* in: handle, offset, size, flags */
+	__u64 map_offset;              /* out */
+	__u64 cookie;                  /* out */
+};
+#define DRM_IOCTL_FAKEDRM_GEM_MMAP \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_FAKEDRM_GEM_MMAP, struct drm_fakedrm_gem_mmap)
 
 #endif /* FAKEDRM_H */

@@ -13,24 +13,7 @@ extension DrmDevice {
             let obj = try s.lookup(handle, in: f)
             // An integrated part has no TTM objects: FIXED is for those only.
             if type == .fixed { throw DrmError.ENODEV }
-            let mmo: MmapOffset
-            if let existing = obj.mmo(type) {
-                mmo = existing
-            } else {
-                var made: MmapOffset?
-                _ = s.offsets.reserve(pages: obj.pages) { start in
-                    made = MmapOffset(type: type, start: start, pages: obj.pages, object: obj)
-                    return made!
-                }
-                guard let node = made else { throw DrmError.ENOSPC }
-                // A reused range may still be cached (readahead zeros, old
-                // pages) in any open: drop it everywhere before anyone maps it.
-                if s.offsets.reusing {
-                    stale = s.inodeFiles.keys.map { Invalidation(inode: $0, offset: node.byteOffset, length: node.byteLength) }
-                }
-                obj.mmos.append(node)
-                mmo = node
-            }
+            let mmo = try s.node(of: obj, type: type, stale: &stale)
             mmo.allowed.insert(f.id) // drm_vma_node_allow_once
             mmo.everAllowed.insert(f.id)
             f.mappable[ObjectIdentifier(obj)] = obj
@@ -53,5 +36,26 @@ extension DrmDevice {
             return out
         }
         cache.invalidate(invals)
+    }
+}
+
+extension DeviceState {
+    /// The object's node of `type`, made on first use (ENOSPC when the
+    /// offset space is full). A reused range may still be cached (readahead
+    /// zeros, old pages) in any open: `stale` gets it, to drop everywhere
+    /// before anyone maps it.
+    mutating func node(of obj: GemObject, type: MmapType, stale: inout [Invalidation]) throws(DrmError) -> MmapOffset {
+        if let existing = obj.mmo(type) { return existing }
+        var made: MmapOffset?
+        _ = offsets.reserve(pages: obj.pages) { start in
+            made = MmapOffset(type: type, start: start, pages: obj.pages, object: obj)
+            return made!
+        }
+        guard let node = made else { throw DrmError.ENOSPC }
+        if offsets.reusing {
+            stale = inodeFiles.keys.map { Invalidation(inode: $0, offset: node.byteOffset, length: node.byteLength) }
+        }
+        obj.mmos.append(node)
+        return node
     }
 }

@@ -41,6 +41,7 @@ public final class DrmDevice: Sendable {
     public func release(_ id: FileID) {
         let invals = state.withLock { s -> [Invalidation] in
             guard let file = s.files.removeValue(forKey: id) else { return [] }
+            s.mappings.release(id)
             if s.master == id { s.master = nil }
             s.inodeFiles[file.inode]?.remove(id)
             if s.inodeFiles[file.inode]?.isEmpty == true { s.inodeFiles[file.inode] = nil }
@@ -81,6 +82,8 @@ struct DeviceState: ~Copyable {
     var master: FileID?
     var offsets = OffsetManager<MmapOffset>(guardPages: OffsetManager<MmapOffset>.readaheadGuardPages)
     var flinkNames: [UInt32: GemObject] = [:]
+    /// Mappings strict mode reported (DrmDevice+Strict.swift).
+    var mappings = MappingRegistry()
     var flinkIDs = IDAllocator()
     var nextSerial: UInt64 = 0
     var objectCount = 0
@@ -117,13 +120,16 @@ struct DeviceState: ~Copyable {
         return obj
     }
 
-    /// Frees an object nobody can reach any more: no handle, and no open file
-    /// that may still hold a mapping of it. Returns the page-cache ranges to
-    /// revoke so no stale copy outlives it.
+    /// Frees an object nobody can reach any more: no handle, no registered
+    /// mapping, and no open file that may hold a mapping nobody registered.
+    /// Returns the page-cache ranges to revoke so no stale copy outlives it.
     mutating func reclaimIfUnused(_ obj: GemObject) -> [Invalidation] {
-        guard obj.handleCount == 0, obj.mmos.allSatisfy({ $0.everAllowed.isEmpty }) else { return [] }
+        guard !obj.freed, obj.handleCount == 0, !mappings.isMapped(obj),
+              obj.mmos.allSatisfy({ $0.everAllowed.allSatisfy(mappings.tracksEveryMapping) }) else { return [] }
+        obj.freed = true
         var invals = unbindAll(obj)
         for mmo in obj.mmos {
+            for id in mmo.everAllowed { files[id]?.mappable[ObjectIdentifier(obj)] = nil }
             invals += mmo.userfault.map { Invalidation(inode: $0, offset: mmo.byteOffset, length: mmo.byteLength) }
             offsets.remove(start: mmo.start)
         }

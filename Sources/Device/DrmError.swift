@@ -20,6 +20,7 @@ public struct DrmError: Error, Equatable, CustomStringConvertible {
     public static let EINVAL = DrmError(Glibc.EINVAL)
     public static let ENOSPC = DrmError(Glibc.ENOSPC)
     public static let ENOTTY = DrmError(Glibc.ENOTTY)
+    public static let ENXIO = DrmError(Glibc.ENXIO)
     public static let ETIME = DrmError(Glibc.ETIME)
     public static let EOPNOTSUPP = DrmError(Glibc.EOPNOTSUPP)
 

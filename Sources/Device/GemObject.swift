@@ -32,6 +32,8 @@ public final class GemObject {
     var servedGeneration: [UInt64: [UInt8]] = [:]
     /// One mmap offset node per type (the merged design's obj->mmo.offsets).
     var mmos: [MmapOffset] = []
+    /// Reclaimed: unreachable, its nodes gone.
+    var freed = false
 
     init(serial: UInt64, size: UInt64, backing: Backing, caching: UInt32) {
         self.serial = serial

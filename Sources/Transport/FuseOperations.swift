@@ -147,11 +147,16 @@ extension FuseServer {
                 fuse_reply_err(req, error.errno)
             }
         }
-        ops.ioctl = { req, _, cmd, _, fi, flags, inBuf, inSize, outSize in
+        ops.ioctl = { req, ino, cmd, _, fi, flags, inBuf, inSize, outSize in
             let srv = FuseServer.server(req)
             // 32-bit callers would need every pointer-bearing struct translated.
             if flags & UInt32(FUSE_IOCTL_COMPAT) != 0 {
                 fuse_reply_err(req, ENOTTY)
+                return
+            }
+            // The mount's root: the strict-mode library's control channel.
+            if flags & UInt32(FUSE_IOCTL_DIR) != 0 {
+                srv.rootIoctl(req, ino: UInt64(ino), cmd: cmd, inBuf: inBuf, inSize: inSize, outSize: outSize)
                 return
             }
             let ctx = fuse_req_ctx(req)!.pointee

@@ -144,6 +144,9 @@ extension IoctlDispatcher {
             }
         case FDRM_OP_FAKEDRM_GPU_RESET:
             dev.gpuReset()
+        case FDRM_OP_FAKEDRM_PROBE, FDRM_OP_FAKEDRM_MMAP, FDRM_OP_FAKEDRM_VMA_OPEN, FDRM_OP_FAKEDRM_VMA_CLOSE,
+             FDRM_OP_FAKEDRM_GEM_MMAP:
+            try strict(op: op, k, c)
         default:
             throw DrmError.EINVAL
         }

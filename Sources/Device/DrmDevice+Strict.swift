@@ -1,0 +1,81 @@
+import CDrm
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Strict mode: what the kernel decides inside mmap(2), which FUSE never
+/// forwards, asked for by the preload library before it lets a mapping be
+/// used; and the mappings it reports, which hold their objects.
+extension DrmDevice {
+    /// i915_gem_mmap for `file`: drm_vma_offset_exact_lookup_locked, then
+    /// drm_vma_node_is_allowed, then the readonly check. No node starting at
+    /// `offset` that holds the whole range is EINVAL; a node this open may
+    /// not map is EACCES; VM_WRITE on a readonly object is EINVAL. A granted
+    /// mapping is registered and holds the object until it is closed.
+    /// `readonly` says VM_MAYWRITE is clear: mprotect may never add write.
+    public func strictMmap(_ file: FileID, offset: UInt64, size: UInt64, prot: Int32) throws(DrmError)
+        -> (cookie: UInt64, readonly: Bool) {
+        try withFile(file) { (s, f) throws(DrmError) in
+            // The syscall's own checks come first in the kernel; the library
+            // only asks after they passed, so these only guard bad payloads.
+            guard offset & 4095 == 0, size != 0, size <= UInt64.max - 4095 else { throw DrmError.EINVAL }
+            guard let mmo = s.offsets.exactLookup(page: offset >> 12, pages: (size + 4095) >> 12) else {
+                throw DrmError.EINVAL
+            }
+            guard mmo.allowed.contains(f.id) else { throw DrmError.EACCES }
+            let obj = mmo.object
+            if obj.readonly, prot & PROT_WRITE != 0 { throw DrmError.EINVAL }
+            return (s.mappings.register(file: f.id, mmo: mmo), obj.readonly)
+        }
+    }
+
+    /// i915_gem_mmap_ioctl, the legacy CPU mmap, up to the vm_mmap it makes
+    /// in the caller (the library makes it, at the returned offset of the
+    /// object's WB or WC node). Registers that mapping. The file may fault
+    /// the node from then on, but is not allowed to mmap it: the kernel maps
+    /// the shmem file and no offset node is involved.
+    public func legacyMmap(_ file: FileID, handle: UInt32, offset: UInt64, size: UInt64, flags: UInt64) throws(DrmError)
+        -> (mapOffset: UInt64, cookie: UInt64) {
+        // Disallowed on discrete parts and past gen 12.0.
+        guard profile.graphicsVersion <= 12 else { throw DrmError.EOPNOTSUPP }
+        guard flags & ~UInt64(I915_MMAP_WC) == 0 else { throw DrmError.EINVAL }
+        // I915_MMAP_WC needs PAT, which every part this emulates has.
+        let type: MmapType = flags != 0 ? .wc : .wb
+        var stale: [Invalidation] = []
+        defer { cache.invalidate(stale) }
+        return try withFile(file) { (s, f) throws(DrmError) in
+            let obj = try s.lookup(handle, in: f)
+            // No shmem file: in i915 readonly objects are userptr.
+            if obj.readonly { throw DrmError.ENXIO }
+            // range_overflows(), then vm_mmap's own checks.
+            guard offset < obj.size, size <= obj.size - offset else { throw DrmError.EINVAL }
+            guard offset & 4095 == 0, size != 0 else { throw DrmError.EINVAL }
+            let mmo = try s.node(of: obj, type: type, stale: &stale)
+            mmo.everAllowed.insert(f.id)
+            f.mappable[ObjectIdentifier(obj)] = obj
+            return (mmo.byteOffset + offset, s.mappings.register(file: f.id, mmo: mmo))
+        }
+    }
+
+    /// vm_open: a forked child holds a copy of a registered mapping.
+    public func vmaOpen(cookie: UInt64) throws(DrmError) {
+        try state.withLock { (s: inout DeviceState) throws(DrmError) in
+            guard s.mappings.open(cookie) else { throw DrmError.ENOENT }
+        }
+    }
+
+    /// vm_close: one holder of a registered mapping let go of it. With the
+    /// last one gone, an object without handles is freed at once.
+    public func vmaClose(cookie: UInt64) throws(DrmError) {
+        let invals = try state.withLock { (s: inout DeviceState) throws(DrmError) -> [Invalidation] in
+            guard let obj = try s.mappings.close(cookie) else { return [] }
+            return s.reclaimIfUnused(obj)
+        }
+        cache.invalidate(invals)
+    }
+
+    /// Which node an open was made through.
+    public func minor(of file: FileID) throws(DrmError) -> Minor {
+        try withFile(file) { (_, f) throws(DrmError) in f.minor }
+    }
+}
