@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "fakedrm", targets: ["fakedrm"]),
+        // Strict mode: LD_PRELOAD=.build/debug/libfakedrm-preload.so (README).
+        .library(name: "fakedrm-preload", type: .dynamic, targets: ["FakeDRMPreload"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -34,6 +36,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/CLI"),
+        // The strict-mode preload library: C only, nothing of Swift in it.
+        .target(name: "FakeDRMPreload", path: "Sources/Preload", linkerSettings: [.linkedLibrary("dl"), .unsafeFlags(["-Xlinker", "--as-needed"])]),
         .testTarget(name: "DeviceTests", dependencies: ["FakeDRMDevice", "CDrm"]),
         .testTarget(name: "UAPITests", dependencies: ["FakeDRMUAPI", "FakeDRMDevice", "CDrm"]),
         .testTarget(name: "IntegrationTests", dependencies: ["CDrm"]),

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #endif
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -492,24 +493,46 @@ static inline enum igt_access probe_access(int fd, uint64_t offset, size_t size,
 }
 
 /*
- * The kernel refuses this mmap with kernel_errno. Accept both emulator outcomes
- * and return which one happened: "strict: mmap failed" or "plain: SIGBUS on touch".
+ * Strict mode: libfakedrm-preload.so is loaded (LD_PRELOAD), so mmap gives the
+ * kernel's errnos. FAKEDRM_EXPECT_STRICT=1/0 in the environment makes a test
+ * insist on one mode (the integration tests run examples both ways).
+ */
+static inline int strict_mode(void)
+{
+	int active = dlsym(RTLD_DEFAULT, "fakedrm_strict_active") != NULL;
+	const char *want = getenv("FAKEDRM_EXPECT_STRICT");
+	if (want && *want && (*want == '1') != active)
+		fail("FAKEDRM_EXPECT_STRICT=%s but the preload library is %s", want, active ? "loaded" : "not loaded");
+	return active;
+}
+
+/*
+ * The kernel refuses this mmap with kernel_errno. Strict mode must fail the mmap
+ * with it; plain mode maps and raises SIGBUS on the first touch (the daemon never
+ * sees mmap). Returns which happened: "strict: mmap failed" or "plain: SIGBUS on touch".
  */
 static inline const char *igt_expect_denied(const char *file, int line, int fd, uint64_t offset,
 					    size_t size, int prot, int kernel_errno, const char *what)
 {
 	int err = 0;
+	int strict = strict_mode();
 	switch (probe_access(fd, offset, size, prot, &err)) {
 	case IGT_ACCESS_OK:
 		fail("%s:%d: %s: offset 0x%llx was accessible, expected %s", file, line, what,
 		     (unsigned long long)offset, errname(kernel_errno));
 	case IGT_ACCESS_MMAP_FAILED:
+		if (!strict)
+			fail("%s:%d: %s: plain mode: mmap failed with %s, expected it to map and SIGBUS on touch",
+			     file, line, what, errname(err));
 		if (err != kernel_errno)
 			fail("%s:%d: %s: mmap failed with %s, expected %s", file, line, what,
 			     errname(err), errname(kernel_errno));
 		info("%s: denied (strict: mmap %s)", what, errname(err));
 		return "strict: mmap failed";
 	case IGT_ACCESS_FAULT:
+		if (strict)
+			fail("%s:%d: %s: strict mode: mmap succeeded (then SIGBUS), expected %s", file, line, what,
+			     errname(kernel_errno));
 		break;
 	}
 	info("%s: denied (plain: SIGBUS on touch)", what);

@@ -1,4 +1,4 @@
-/* isolation: another open() cannot map an object's offset until it holds a handle (FLINK/GEM_OPEN); holes are unmappable; render node cannot FLINK/OPEN. */
+/* isolation: another open() cannot map an object's offset until it holds a handle (FLINK/GEM_OPEN); holes are unmappable; render node cannot FLINK/OPEN. Plain mode: SIGBUS on touch; strict mode (preload): the kernel's mmap errnos. */
 #include "igt_lite.h"
 
 #define NAME "isolation"

@@ -41,11 +41,19 @@ int main(int argc, char **argv)
 	const char *how;
 	void *vp = NULL;
 	int r = __gem_mmap(fd, off, OBJ_SIZE, PROT_READ | PROT_WRITE, &vp);
-	if (r) {
-		/* strict: i915_gem_mmap refuses VM_WRITE on a readonly object. */
+	if (strict_mode()) {
+		/* i915_gem_mmap refuses VM_WRITE on a readonly object... */
 		CHECK_ERRNO(r, EINVAL);
-		how = "strict: PROT_WRITE mmap EINVAL";
+		/* ...and clears VM_MAYWRITE: write can never be added later. */
+		ro = gem_mmap(fd, off, OBJ_SIZE, PROT_READ);
+		errno = 0;
+		CHECK_MSG(mprotect(ro, OBJ_SIZE, PROT_READ | PROT_WRITE) == -1 && errno == EACCES,
+			  "mprotect(PROT_WRITE) of a readonly object's mapping: %s, expected EACCES", errname(errno));
+		CHECK_OK(mprotect(ro, OBJ_SIZE, PROT_READ));
+		CHECK_OK(munmap(ro, OBJ_SIZE));
+		how = "strict: PROT_WRITE mmap EINVAL, mprotect EACCES";
 	} else {
+		CHECK_OK(r);
 		/* plain: the store lands in the local page cache, writeback is refused. */
 		volatile uint32_t *p = vp;
 		CHECK_MSG(try_write32(&p[0], ~SEED) == 0, "store to a writable mapping faulted");
