@@ -192,11 +192,23 @@ void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off)
 	return map(addr, len, prot, flags, fd, off);
 }
 
+/* Whether [lo, lo+len) holds any piece (lock held). */
+static int overlaps(uintptr_t lo, size_t len)
+{
+	size_t i = first_after(lo);
+	return i < n && tab[i].start < lo + FDRM_PAGE_ALIGN(len);
+}
+
 int munmap(void *addr, size_t len)
 {
 	if (!fdrm_map_any())
 		return fdrm_real_munmap(addr, len);
 	pthread_mutex_lock(&lock);
+	if (!overlaps((uintptr_t)addr, len)) {
+		/* Not ours (free() of a big block): no need to hold others up. */
+		pthread_mutex_unlock(&lock);
+		return fdrm_real_munmap(addr, len);
+	}
 	int r = fdrm_real_munmap(addr, len);
 	if (r == 0) {
 		int saved = errno;
