@@ -45,12 +45,7 @@ struct Run: ParsableCommand {
         try PrivateMounts.enter()
         try PrivateMounts.makeDevDri()
 
-        let server = FuseServer(profile: device.profile)
-        do {
-            try server.mount(at: PrivateMounts.devDri, options: device.fuseOptions)
-        } catch {
-            throw fail("\(error)")
-        }
+        let server = try device.mountServer(at: PrivateMounts.devDri)
         let loop = Self.serve(server)
         // The binds look the debug directory up: the daemon must be serving.
         PrivateMounts.mountDebugTree(PrivateMounts.devDri + "/debug")
