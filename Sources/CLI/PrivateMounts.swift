@@ -84,28 +84,26 @@ enum PrivateMounts {
 
     /// /sys/kernel/debug as a tmpfs of this namespace (libigt requires it to
     /// be a mount point) with dri/0 and dri/128 bound to the daemon's debug
-    /// directory, as the kernel has one per minor. Returns false, having
-    /// said why, when there is no /sys/kernel/debug to cover.
-    @discardableResult
-    static func mountDebugTree(_ debugDirectory: String) -> Bool {
+    /// directory, as the kernel has one per minor. Without a
+    /// /sys/kernel/debug to cover it only says so: COMMAND still runs.
+    static func mountDebugTree(_ debugDirectory: String) {
         var st = stat()
         guard stat(debugfs, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else {
             warn("no \(debugfs) here (a kernel without debugfs): the debug tree is only at \(debugDirectory)")
-            return false
+            return
         }
         guard mount("tmpfs", debugfs, "tmpfs", UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC), "mode=700") == 0 else {
             warn("cannot mount a tmpfs on \(debugfs) (\(String(cString: strerror(errno)))): the debug tree is only at \(debugDirectory)")
-            return false
+            return
         }
         _ = mkdir(debugfs + "/dri", 0o755)
         for minor in [0, 128] {
             let dir = "\(debugfs)/dri/\(minor)"
             guard mkdir(dir, 0o755) == 0, mount(debugDirectory, dir, nil, UInt(MS_BIND), nil) == 0 else {
                 warn("cannot bind \(debugDirectory) on \(dir): \(String(cString: strerror(errno)))")
-                return false
+                return
             }
         }
-        return true
     }
 
     /// Detaches the debug tree (its binds pin the FUSE mount).
