@@ -20,6 +20,8 @@ let package = Package(
         .target(
             name: "CFuse", path: "Sources/CFuse",
             linkerSettings: [.linkedLibrary("fuse3"), .linkedLibrary("pthread")]),
+        // unshare(2) and its CLONE_* flags, which Swift's Glibc module hides.
+        .target(name: "CNamespace", path: "Sources/CNamespace"),
         // The device model: every rule and errno. Pure Swift, no FUSE.
         .target(name: "FakeDRMDevice", dependencies: ["CDrm"], path: "Sources/Device"),
         // ioctl decoding: DRM dispatch rules, struct marshalling, user pointers.
@@ -32,7 +34,7 @@ let package = Package(
         .executableTarget(
             name: "fakedrm",
             dependencies: [
-                "FakeDRMTransport", "FakeDRMDevice", "CDrm",
+                "FakeDRMTransport", "FakeDRMDevice", "CDrm", "CNamespace",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/CLI"),

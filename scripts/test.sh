@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# Real clients: Debian's libigt programs (IgtTests) and Python (PythonTests).
+scripts/setup.sh --optional intel-gpu-tools python3
 export PATH="/opt/swift/usr/bin:$PATH"
 swift build --build-tests
 make -s -C examples

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CDrm
 import FakeDRMDevice
+import FakeDRMTransport
 
 /// The device's shape and FUSE options, shared by every command that starts a daemon.
 struct DeviceOptions: ParsableArguments {
@@ -54,5 +55,17 @@ struct DeviceOptions: ParsableArguments {
         var options = ["fsname=fakedrm", "subtype=fakedrm"]
         if allowOther { options.append("allow_other") }
         return options
+    }
+
+    /// A daemon with these options, mounted on `mountpoint`: the one path
+    /// `mount` and `run` share, so every option reaches both.
+    func mountServer(at mountpoint: String) throws -> FuseServer {
+        let server = FuseServer(profile: profile)
+        do {
+            try server.mount(at: mountpoint, options: fuseOptions)
+        } catch {
+            throw fail("\(error)")
+        }
+        return server
     }
 }

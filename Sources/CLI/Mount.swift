@@ -29,13 +29,7 @@ struct Mount: ParsableCommand {
 
     func run() throws {
         try checkMountpoint(mountpoint)
-        let server = FuseServer(profile: device.profile)
-        let options = device.fuseOptions
-        do {
-            try server.mount(at: mountpoint, options: options)
-        } catch {
-            throw fail("\(error)")
-        }
+        let server = try device.mountServer(at: mountpoint)
         server.daemonize(foreground: foreground)
         let status = server.run()
         if status != 0 { throw ExitCode(1) }

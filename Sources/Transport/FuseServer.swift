@@ -1,6 +1,7 @@
 import CFuse
 import FakeDRMDevice
 import FakeDRMUAPI
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,6 +20,9 @@ public final class FuseServer: @unchecked Sendable {
     static let deviceFileSize: UInt64 = 1 << 46
     let startTime = time(nil)
     private var session: OpaquePointer?
+    /// The session while `run()` serves it, and whether `exit()` came
+    /// (perhaps before `run()` started), for `exit()` on another thread.
+    private let running = Mutex<(session: OpaquePointer?, exited: Bool)>((nil, false))
     private let threads: UInt32
 
     /// Builds the device with this server's page cache as its revoker.
@@ -67,20 +71,33 @@ public final class FuseServer: @unchecked Sendable {
         _ = fuse_daemonize(foreground ? 1 : 0)
     }
 
-    /// Serves requests until SIGINT/SIGTERM/SIGHUP or an unmount, then
-    /// unmounts. Returns the loop's status.
-    public func run() -> Int32 {
+    /// Serves requests until SIGINT/SIGTERM/SIGHUP (when `handlingSignals`),
+    /// `exit()` or an unmount, then unmounts. Returns the loop's status.
+    public func run(handlingSignals: Bool = true) -> Int32 {
         guard let se = session else { return -1 }
         cfuse_tune_malloc()
-        _ = fuse_set_signal_handlers(se)
+        if handlingSignals { _ = fuse_set_signal_handlers(se) }
+        running.withLock {
+            $0.session = se
+            if $0.exited { fuse_session_exit(se) }
+        }
         let ret = cfuse_loop_mt(se, threads)
+        running.withLock { $0.session = nil }
         pageCache.detach()
-        fuse_remove_signal_handlers(se)
+        if handlingSignals { fuse_remove_signal_handlers(se) }
         // Unmounting ends the workers' reads; a worker still inside a handler
         // may hold the session, so it is not destroyed: the process exits next.
         fuse_session_unmount(se)
         session = nil
         return ret
+    }
+
+    /// Ends `run()` from another thread: it unmounts and returns.
+    public func exit() {
+        running.withLock {
+            $0.exited = true
+            if let se = $0.session { fuse_session_exit(se) }
+        }
     }
 
     static func server(_ req: fuse_req_t?) -> FuseServer {
