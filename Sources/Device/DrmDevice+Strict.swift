@@ -11,7 +11,8 @@ extension DrmDevice {
     /// drm_vma_node_is_allowed, then the readonly check. No node starting at
     /// `offset` that holds the whole range is EINVAL; a node this open may
     /// not map is EACCES; VM_WRITE on a readonly object is EINVAL. A granted
-    /// mapping is registered and holds the object until it is closed.
+    /// mapping is registered and holds the object until it is closed (ENOMEM
+    /// past MappingRegistry.maxPerFile, as mmap past vm.max_map_count).
     /// `readonly` says VM_MAYWRITE is clear: mprotect may never add write.
     public func strictMmap(_ file: FileID, offset: UInt64, size: UInt64, prot: Int32) throws(DrmError)
         -> (cookie: UInt64, readonly: Bool) {
@@ -25,7 +26,7 @@ extension DrmDevice {
             guard mmo.allowed.contains(f.id) else { throw DrmError.EACCES }
             let obj = mmo.object
             if obj.readonly, prot & PROT_WRITE != 0 { throw DrmError.EINVAL }
-            return (s.mappings.register(file: f.id, mmo: mmo), obj.readonly)
+            return (try s.mappings.register(file: f.id, mmo: mmo), obj.readonly)
         }
     }
 
@@ -51,9 +52,10 @@ extension DrmDevice {
             guard offset < obj.size, size <= obj.size - offset else { throw DrmError.EINVAL }
             guard offset & 4095 == 0, size != 0 else { throw DrmError.EINVAL }
             let mmo = try s.node(of: obj, type: type, stale: &stale)
+            let cookie = try s.mappings.register(file: f.id, mmo: mmo)
             mmo.everAllowed.insert(f.id)
             f.mappable[ObjectIdentifier(obj)] = obj
-            return (mmo.byteOffset + offset, s.mappings.register(file: f.id, mmo: mmo))
+            return (mmo.byteOffset + offset, cookie)
         }
     }
 

@@ -21,6 +21,7 @@ struct MappingRegistry {
     private var nextCookie: UInt64 = 0
     private var perObject: [ObjectIdentifier: Int] = [:]
     private var perNode: [NodeFile: Int] = [:]
+    private var perFile: [FileID: Int] = [:]
     private var tracked: Set<FileID> = []
     private var untracked: Set<FileID> = []
 
@@ -31,8 +32,15 @@ struct MappingRegistry {
 
     var count: Int { mappings.count }
 
+    /// Mappings one open may hold: a process may have vm.max_map_count
+    /// (65530) VMAs, an open is shared by a few. Past it mmap is ENOMEM, as
+    /// past max_map_count, and a client cannot grow the daemon without bound.
+    var maxPerFile = 1 << 20
+
     /// A new mapping of `mmo` made through `file`; returns its cookie.
-    mutating func register(file: FileID, mmo: MmapOffset) -> UInt64 {
+    mutating func register(file: FileID, mmo: MmapOffset) throws(DrmError) -> UInt64 {
+        guard perFile[file, default: 0] < maxPerFile else { throw DrmError.ENOMEM }
+        perFile[file, default: 0] += 1
         nextCookie += 1
         mappings[nextCookie] = Mapping(file: file, mmo: mmo, holders: 1)
         perObject[ObjectIdentifier(mmo.object), default: 0] += 1
@@ -66,6 +74,7 @@ struct MappingRegistry {
     /// in any process, whatever was (not) reported. Forgets them all.
     mutating func release(_ file: FileID) {
         for (cookie, m) in mappings where m.file == file { remove(cookie, m) }
+        perFile[file] = nil
         tracked.remove(file)
         untracked.remove(file)
     }
@@ -77,6 +86,8 @@ struct MappingRegistry {
         if perObject[obj] == 0 { perObject[obj] = nil }
         perNode[node]! -= 1
         if perNode[node] == 0 { perNode[node] = nil }
+        perFile[m.file]! -= 1
+        if perFile[m.file] == 0 { perFile[m.file] = nil }
     }
 
     /// Whether any registered mapping holds the object.

@@ -19,10 +19,12 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #define FUSE_ROOT_INO 1
+#define FUSE_SUPER_MAGIC 0x65735546
 #define NMOUNTS 8
 #define NFILES 256
 
@@ -84,8 +86,13 @@ int fdrm_fd_minor(int fd, const struct stat *st)
 	int minor = cached(st->st_dev, st->st_ino);
 	if (minor != -2)
 		return minor;
+	/* Only a FUSE daemon is asked (a sparse 64 TiB file elsewhere is not). */
+	struct statfs sf;
+	int saved = errno;
+	int fuse = fstatfs(fd, &sf) == 0 && sf.f_type == FUSE_SUPER_MAGIC;
+	errno = saved;
 	struct drm_fakedrm_probe p = { 0 };
-	if (fdrm_sys_ioctl(fd, DRM_IOCTL_FAKEDRM_PROBE, &p) != 0 || !probe_ok(&p))
+	if (!fuse || fdrm_sys_ioctl(fd, DRM_IOCTL_FAKEDRM_PROBE, &p) != 0 || !probe_ok(&p))
 		return -1; /* not cached: a later mount may reuse st_dev */
 	return remember(st->st_dev, st->st_ino, p.minor);
 }
@@ -208,7 +215,8 @@ int fdrm_path_minor(int dirfd, const char *path, dev_t dev, ino_t ino)
 		char real[PATH_MAX];
 		struct stat st;
 		pthread_mutex_unlock(&lock);
-		int ok = resolve(dirfd, path, real) == 0;
+		struct statfs sf;
+		int ok = resolve(dirfd, path, real) == 0 && statfs(real, &sf) == 0 && sf.f_type == FUSE_SUPER_MAGIC;
 		pthread_mutex_lock(&lock);
 		m = ok ? add_mount(dev, real) : NULL;
 		minor = m && fdrm_sys_fstatat(AT_FDCWD, real, &st, 0) == 0 && st.st_dev == dev ? probe_ino(m, st.st_ino) : -1;

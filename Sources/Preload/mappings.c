@@ -165,8 +165,9 @@ static void *map(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 	struct drm_fakedrm_mmap q = { .offset = (uint64_t)off, .size = len, .prot = (uint32_t)prot };
 	int r = fdrm_sys_ioctl(fd, DRM_IOCTL_FAKEDRM_MMAP, &q);
 	pthread_mutex_lock(&lock);
-	if (r == -EINVAL || r == -EACCES) {
-		/* i915_gem_mmap refused: the mapping never was. */
+	if (r == -EINVAL || r == -EACCES || r == -ENOMEM) {
+		/* i915_gem_mmap refused (or the open holds too many mappings, as
+		 * past vm.max_map_count): the mapping never was. */
 		fdrm_real_munmap(p, len);
 		fdrm_map_forget((uintptr_t)p, len);
 		pthread_mutex_unlock(&lock);

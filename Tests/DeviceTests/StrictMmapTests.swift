@@ -167,4 +167,22 @@ import Testing
         try fx.dev.setReadonly(a, handle: h, flags: 0)
         #expect(throws: DrmError.ENXIO) { try fx.dev.legacyMmap(a, handle: h, offset: 0, size: 4096, flags: 0) }
     }
+
+    @Test func mappingsPerOpenAreBounded() throws {
+        let fx = Fixture()
+        fx.dev.state.withLock { $0.mappings.maxPerFile = 2 }
+        let a = fx.open(inode: 1), b = fx.open(inode: 2, minor: .primary)
+        let h = try fx.dev.gemCreate(a, size: 4096).handle
+        let off = try fx.dev.mmapOffset(a, handle: h, flags: MmapType.wb.rawValue)
+        let m = try fx.dev.strictMmap(a, offset: off, size: 4096, prot: PROT_READ)
+        _ = try fx.dev.strictMmap(a, offset: off, size: 4096, prot: PROT_READ)
+        #expect(throws: DrmError.ENOMEM) { try fx.dev.strictMmap(a, offset: off, size: 4096, prot: PROT_READ) }
+        #expect(throws: DrmError.ENOMEM) { try fx.dev.legacyMmap(a, handle: h, offset: 0, size: 4096, flags: 0) }
+        // Per open: another one is not affected; a closed mapping makes room.
+        let hb = try fx.dev.gemOpen(b, name: try fx.dev.gemFlink(a, handle: h)).handle
+        _ = try fx.dev.mmapOffset(b, handle: hb, flags: MmapType.wb.rawValue)
+        _ = try fx.dev.strictMmap(b, offset: off, size: 4096, prot: PROT_READ)
+        try fx.dev.vmaClose(cookie: m.cookie)
+        _ = try fx.dev.strictMmap(a, offset: off, size: 4096, prot: PROT_READ)
+    }
 }
