@@ -140,8 +140,10 @@ extension FuseServer {
                 return
             }
             do throws(DrmError) {
+                // write(2) through the file, not writeback, is no WRITE_CACHE.
                 try srv.device.writeback(inode: UInt64(ino), offset: UInt64(off),
-                                                  data: UnsafeRawBufferPointer(start: data, count: size))
+                                         data: UnsafeRawBufferPointer(start: data, count: size),
+                                         fromCache: fi?.pointee.writepage != 0)
                 fuse_reply_write(req, size)
             } catch {
                 fuse_reply_err(req, error.errno)
