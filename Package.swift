@@ -30,7 +30,7 @@ let package = Package(
         .executableTarget(
             name: "fakedrm",
             dependencies: [
-                "FakeDRMTransport", "FakeDRMDevice", "CDrm",
+                "FakeDRMTransport", "FakeDRMDevice", "FakeDRMUAPI", "CDrm",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/CLI"),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CDrm
 import FakeDRMDevice
+import FakeDRMUAPI
 
 /// The device's shape and FUSE options, shared by every command that starts a daemon.
 struct DeviceOptions: ParsableArguments {
@@ -22,6 +23,10 @@ struct DeviceOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Bit-6 swizzle of X and Y tiling, as X[,Y]: none, 9, 9_10, 9_11, 9_10_11 (default none, as gen8+; 9_10,9 is a gen6/7 dual-channel part). GET_TILING reports it and GTT views apply it.",
                                valueName: "x[,y]"), transform: parseSwizzle)
     var swizzle: [UInt32] = [DeviceProfile().swizzleX, DeviceProfile().swizzleY]
+
+    @Option(help: ArgumentHelp("Log every ioctl, fault, writeback and revocation to FILE (like strace, for the device).",
+                               valueName: "file"))
+    var trace: String?
 
     @Flag(help: "Let other users open the device (FUSE allow_other; needs user_allow_other in /etc/fuse.conf unless root).")
     var allowOther = false
@@ -47,6 +52,13 @@ struct DeviceOptions: ParsableArguments {
         profile.swizzleX = swizzle[0]
         profile.swizzleY = swizzle[1]
         return profile
+    }
+
+    /// The trace file, opened (and truncated) now: before the daemon
+    /// changes directory, so a relative path means what its user meant.
+    func openTrace() throws -> Trace? {
+        guard let trace else { return nil }
+        do { return try Trace(path: trace) } catch { throw ValidationError("--trace \(error)") }
     }
 
     /// Mount options for libfuse.

@@ -2,6 +2,7 @@ import ArgumentParser
 import CDrm
 import FakeDRMDevice
 import FakeDRMTransport
+import FakeDRMUAPI
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -29,7 +30,7 @@ struct Mount: ParsableCommand {
 
     func run() throws {
         try checkMountpoint(mountpoint)
-        let server = FuseServer(profile: device.profile)
+        let server = FuseServer(profile: device.profile, trace: try device.openTrace())
         let options = device.fuseOptions
         do {
             try server.mount(at: mountpoint, options: options)
