@@ -34,7 +34,7 @@ let package = Package(
         .executableTarget(
             name: "fakedrm",
             dependencies: [
-                "FakeDRMTransport", "FakeDRMDevice", "CDrm", "CNamespace",
+                "FakeDRMTransport", "FakeDRMDevice", "FakeDRMUAPI", "CDrm", "CNamespace",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/CLI"),

@@ -2,6 +2,7 @@ import ArgumentParser
 import CDrm
 import FakeDRMDevice
 import FakeDRMTransport
+import FakeDRMUAPI
 
 /// The device's shape and FUSE options, shared by every command that starts a daemon.
 struct DeviceOptions: ParsableArguments {
@@ -23,6 +24,10 @@ struct DeviceOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Bit-6 swizzle of X and Y tiling, as X[,Y]: none, 9, 9_10, 9_11, 9_10_11 (default none, as gen8+; 9_10,9 is a gen6/7 dual-channel part). GET_TILING reports it and GTT views apply it.",
                                valueName: "x[,y]"), transform: parseSwizzle)
     var swizzle: [UInt32] = [DeviceProfile().swizzleX, DeviceProfile().swizzleY]
+
+    @Option(help: ArgumentHelp("Log every ioctl, fault, writeback and revocation to FILE (like strace, for the device).",
+                               valueName: "file"))
+    var trace: String?
 
     @Flag(help: "Let other users open the device (FUSE allow_other; needs user_allow_other in /etc/fuse.conf unless root).")
     var allowOther = false
@@ -50,6 +55,13 @@ struct DeviceOptions: ParsableArguments {
         return profile
     }
 
+    /// The trace file, opened (and truncated) now: before the daemon
+    /// changes directory, so a relative path means what its user meant.
+    func openTrace() throws -> Trace? {
+        guard let trace else { return nil }
+        do { return try Trace(path: trace) } catch { throw ValidationError("--trace \(error)") }
+    }
+
     /// Mount options for libfuse.
     var fuseOptions: [String] {
         var options = ["fsname=fakedrm", "subtype=fakedrm"]
@@ -60,7 +72,7 @@ struct DeviceOptions: ParsableArguments {
     /// A daemon with these options, mounted on `mountpoint`: the one path
     /// `mount` and `run` share, so every option reaches both.
     func mountServer(at mountpoint: String) throws -> FuseServer {
-        let server = FuseServer(profile: profile)
+        let server = FuseServer(profile: profile, trace: try openTrace())
         do {
             try server.mount(at: mountpoint, options: fuseOptions)
         } catch {

@@ -2,6 +2,7 @@ import ArgumentParser
 import CDrm
 import FakeDRMDevice
 import FakeDRMTransport
+import FakeDRMUAPI
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -64,7 +64,10 @@ extension DrmDevice {
     /// live node are dropped (the object is gone). A readonly object refuses:
     /// EACCES is returned (msync reports it) and the pages get the object's
     /// true contents back, so the client sees what the object holds.
-    public func writeback(inode: UInt64, offset: UInt64, data: UnsafeRawBufferPointer) throws(DrmError) {
+    /// `fromCache` is false for a write(2) through the file: its pages are
+    /// locked until the answer, and the kernel drops them on error anyway.
+    public func writeback(inode: UInt64, offset: UInt64, data: UnsafeRawBufferPointer,
+                          fromCache: Bool = true) throws(DrmError) {
         let refused = state.withLock { (s: inout DeviceState) -> [(Invalidation, [UInt8])] in
             let files = s.inodeFiles[inode] ?? []
             var refused: [(Invalidation, [UInt8])] = []
@@ -90,7 +93,7 @@ extension DrmDevice {
             return refused
         }
         guard !refused.isEmpty else { return }
-        for (range, truth) in refused { cache.refuse(range, contents: truth) }
+        if fromCache { for (range, truth) in refused { cache.refuse(range, contents: truth) } }
         throw DrmError.EACCES
     }
 }

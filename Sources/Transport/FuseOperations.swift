@@ -115,13 +115,21 @@ extension FuseServer {
             }
             let buf = UnsafeMutableRawBufferPointer(start: mem, count: size)
             var revocations: [Invalidation] = []
+            let start = srv.trace != nil ? Trace.now() : 0
+            var failure: Int32 = 0
             do throws(DrmError) {
                 try srv.device.fault(fi!.pointee.fh, inode: UInt64(ino), offset: UInt64(off), into: buf,
                                      deferring: &revocations)
                 // Always the full length: a short reply shrinks i_size.
                 fuse_reply_buf(req, buf.baseAddress, size)
             } catch {
+                failure = error.errno
                 fuse_reply_err(req, error.errno)
+            }
+            if let trace = srv.trace {
+                trace.record(file: fi!.pointee.fh, pid: fuse_req_ctx(req)!.pointee.pid,
+                             "FAULT {offset=0x\(String(off, radix: 16)), length=\(size), node=\(srv.device.describeRange(UInt64(off), size))}",
+                             errno: failure, result: failure != 0 ? "(SIGBUS)" : "", since: start)
             }
             // Only after the answer (this READ's folios are released), and not
             // on this worker: invalidations wait for launder WRITEs, which
@@ -139,12 +147,22 @@ extension FuseServer {
                 if DebugFiles.write(text, to: file, on: srv.device) { fuse_reply_write(req, size) } else { fuse_reply_err(req, EINVAL) }
                 return
             }
+            let start = srv.trace != nil ? Trace.now() : 0
+            var failure: Int32 = 0
             do throws(DrmError) {
+                // write(2) through the file, not writeback, is no WRITE_CACHE.
                 try srv.device.writeback(inode: UInt64(ino), offset: UInt64(off),
-                                                  data: UnsafeRawBufferPointer(start: data, count: size))
+                                         data: UnsafeRawBufferPointer(start: data, count: size),
+                                         fromCache: fi?.pointee.writepage != 0)
                 fuse_reply_write(req, size)
             } catch {
+                failure = error.errno
                 fuse_reply_err(req, error.errno)
+            }
+            if let trace = srv.trace {
+                trace.record(file: fi?.pointee.fh ?? 0, pid: fuse_req_ctx(req)!.pointee.pid,
+                             "WRITEBACK {inode=\(ino), offset=0x\(String(off, radix: 16)), length=\(size), node=\(srv.device.describeRange(UInt64(off), size))}",
+                             errno: failure, since: start)
             }
         }
         ops.ioctl = { req, ino, cmd, _, fi, flags, inBuf, inSize, outSize in
@@ -163,9 +181,13 @@ extension FuseServer {
             let caller = IoctlCaller(file: fi!.pointee.fh, pid: ctx.pid, privileged: ctx.uid == 0,
                                      memory: ProcessMemory(pid: ctx.pid))
             withUnsafeTemporaryAllocation(byteCount: max(outSize, 1), alignment: 16) { out in
-                let r = srv.dispatcher.dispatch(cmd: cmd, input: UnsafeRawBufferPointer(start: inBuf, count: inSize),
-                                                output: UnsafeMutableRawBufferPointer(rebasing: out[0..<outSize]),
-                                                caller: caller)
+                let input = UnsafeRawBufferPointer(start: inBuf, count: inSize)
+                let output = UnsafeMutableRawBufferPointer(rebasing: out[0..<outSize])
+                let r = if let trace = srv.trace {
+                    srv.dispatcher.dispatch(cmd: cmd, input: input, output: output, caller: caller, trace: trace)
+                } else {
+                    srv.dispatcher.dispatch(cmd: cmd, input: input, output: output, caller: caller)
+                }
                 fuse_reply_ioctl(req, -r.errno, r.outBytes > 0 ? out.baseAddress : nil, r.outBytes)
             }
         }

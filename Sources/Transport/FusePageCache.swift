@@ -1,6 +1,7 @@
 import CFuse
 import Dispatch
 import FakeDRMDevice
+import FakeDRMUAPI
 import Synchronization
 
 /// Revocation through the kernel: fuse_lowlevel_notify_inval_inode unmaps
@@ -10,6 +11,9 @@ final class FusePageCache: PageCacheControl, @unchecked Sendable {
     /// Set once, before the session loop starts.
     private let session = Atomic<UInt>(0)
     private let queue = DispatchQueue(label: "fakedrm.invalidate")
+    private let trace: Trace?
+
+    init(trace: Trace? = nil) { self.trace = trace }
 
     func attach(_ se: OpaquePointer) { session.store(UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(se))), ordering: .releasing) }
     func detach() { session.store(0, ordering: .releasing) }
@@ -24,6 +28,7 @@ final class FusePageCache: PageCacheControl, @unchecked Sendable {
             inFlight.withLock { $0.append(r) }
             // ENOENT: the kernel already forgot the inode, nothing is cached.
             _ = fuse_lowlevel_notify_inval_inode(se, fuse_ino_t(r.inode), off_t(r.offset), off_t(r.length))
+            trace?.note("REVOKE {inode=\(r.inode), offset=0x\(String(r.offset, radix: 16)), length=\(r.length)}")
             inFlight.withLock { list in
                 if let i = list.firstIndex(of: r) { list.remove(at: i) }
             }

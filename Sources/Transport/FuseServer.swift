@@ -15,6 +15,8 @@ public final class FuseServer: @unchecked Sendable {
     let inodes = InodeTable()
     let debugFiles = DebugFiles()
     let pageCache: FusePageCache
+    /// `--trace FILE`, or nil: every hook checks this once.
+    let trace: Trace?
     /// Size every device inode reports: past the end of the offset space, so
     /// no fault lands beyond EOF. Never changes, nor does mtime.
     static let deviceFileSize: UInt64 = 1 << 46
@@ -26,8 +28,9 @@ public final class FuseServer: @unchecked Sendable {
     private let threads: UInt32
 
     /// Builds the device with this server's page cache as its revoker.
-    public init(profile: DeviceProfile, threads: UInt32 = 256) {
-        let cache = FusePageCache()
+    public init(profile: DeviceProfile, threads: UInt32 = 256, trace: Trace? = nil) {
+        let cache = FusePageCache(trace: trace)
+        self.trace = trace
         pageCache = cache
         device = DrmDevice(profile: profile, cache: cache)
         dispatcher = IoctlDispatcher(device: device)

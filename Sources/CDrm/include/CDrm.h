@@ -7,6 +7,7 @@
 #include <libdrm/drm.h>
 #include <libdrm/i915_drm.h>
 #include "../../../include/fakedrm.h"
+#include "fdrm_cmds.h"
 
 /* Which handler serves an ioctl; the Swift side switches on this. */
 enum fdrm_op {
