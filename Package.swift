@@ -19,7 +19,9 @@ let package = Package(
             name: "CFuse", path: "Sources/CFuse",
             linkerSettings: [.linkedLibrary("fuse3"), .linkedLibrary("pthread")]),
         // The device model: every rule and errno. Pure Swift, no FUSE.
-        .target(name: "FakeDRMDevice", dependencies: ["CDrm"], path: "Sources/Device"),
+        .target(name: "FakeDRMDevice", dependencies: ["CDrm", "CTsan"], path: "Sources/Device"),
+        // ThreadSanitizer annotations for the device lock (no-ops without TSan).
+        .target(name: "CTsan", path: "Sources/CTsan"),
         // ioctl decoding: DRM dispatch rules, struct marshalling, user pointers.
         .target(name: "FakeDRMUAPI", dependencies: ["CDrm", "FakeDRMDevice"], path: "Sources/UAPI"),
         // FUSE transport: per-open inodes, faults, writeback, invalidation.

@@ -6,12 +6,12 @@ import Synchronization
 public final class DrmDevice: Sendable {
     public let profile: DeviceProfile
     let cache: any PageCacheControl
-    let state: Mutex<DeviceState>
+    let state: DeviceLock<DeviceState>
 
     public init(profile: DeviceProfile = DeviceProfile(), cache: any PageCacheControl = NoPageCache()) {
         self.profile = profile
         self.cache = cache
-        self.state = Mutex(DeviceState(ggtt: Ggtt(mappableBytes: profile.apertureSize, fences: profile.fences), hasLLC: profile.hasLLC))
+        self.state = DeviceLock(DeviceState(ggtt: Ggtt(mappableBytes: profile.apertureSize, fences: profile.fences), hasLLC: profile.hasLLC))
     }
 
     // MARK: files
@@ -92,6 +92,18 @@ struct DeviceState: ~Copyable {
     init(ggtt: Ggtt, hasLLC: Bool) {
         self.ggtt = ggtt
         self.hasLLC = hasLLC
+    }
+
+    /// A device dropped with live objects (tests; never the daemon) breaks
+    /// the object ↔ node and object ↔ binding cycles, so that the leak
+    /// checker sees only real leaks.
+    deinit {
+        for f in files.values {
+            for obj in Array(f.handles.values) + Array(f.mappable.values) {
+                obj.mmos = []
+                obj.vmas = []
+            }
+        }
     }
 
     /// Unbinds every GGTT binding of `obj`; returns the ranges to revoke.
