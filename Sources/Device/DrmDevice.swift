@@ -85,6 +85,10 @@ struct DeviceState: ~Copyable {
     var nextSerial: UInt64 = 0
     var objectCount = 0
     var objectBytes: UInt64 = 0
+    /// Objects with no handle left, alive only for mappings files may still
+    /// hold: what DrmDevice+Reclaim frees once no mapping is found.
+    var zombies: [ObjectIdentifier: GemObject] = [:]
+    var zombieBytes: UInt64 = 0
     var ggtt: Ggtt
     /// The profile's HAS_LLC (the GTT snoop rule needs it under the lock).
     let hasLLC: Bool
@@ -133,7 +137,11 @@ struct DeviceState: ~Copyable {
     /// that may still hold a mapping of it. Returns the page-cache ranges to
     /// revoke so no stale copy outlives it.
     mutating func reclaimIfUnused(_ obj: GemObject) -> [Invalidation] {
-        guard obj.handleCount == 0, obj.mmos.allSatisfy({ $0.everAllowed.isEmpty }) else { return [] }
+        guard obj.handleCount == 0, obj.mmos.allSatisfy({ $0.everAllowed.isEmpty }) else {
+            if obj.handleCount == 0, zombies.updateValue(obj, forKey: ObjectIdentifier(obj)) == nil { zombieBytes += obj.size }
+            return []
+        }
+        if zombies.removeValue(forKey: ObjectIdentifier(obj)) != nil { zombieBytes -= obj.size }
         var invals = unbindAll(obj)
         for mmo in obj.mmos {
             invals += mmo.userfault.map { Invalidation(inode: $0, offset: mmo.byteOffset, length: mmo.byteLength) }
