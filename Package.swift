@@ -23,7 +23,9 @@ let package = Package(
         // unshare(2) and its CLONE_* flags, which Swift's Glibc module hides.
         .target(name: "CNamespace", path: "Sources/CNamespace"),
         // The device model: every rule and errno. Pure Swift, no FUSE.
-        .target(name: "FakeDRMDevice", dependencies: ["CDrm"], path: "Sources/Device"),
+        .target(name: "FakeDRMDevice", dependencies: ["CDrm", "CTsan"], path: "Sources/Device"),
+        // ThreadSanitizer annotations for the device lock (no-ops without TSan).
+        .target(name: "CTsan", path: "Sources/CTsan"),
         // ioctl decoding: DRM dispatch rules, struct marshalling, user pointers.
         .target(name: "FakeDRMUAPI", dependencies: ["CDrm", "FakeDRMDevice"], path: "Sources/UAPI"),
         // FUSE transport: per-open inodes, faults, writeback, invalidation.

@@ -11,3 +11,5 @@ export PATH="/opt/swift/usr/bin:$PATH"
 swift build --build-tests
 make -s -C examples
 swift test --skip-build "$@"
+# CI also runs the unit tests under the thread and address sanitizers.
+if [[ ${FAKEDRM_SANITIZE:-0} == 1 ]]; then scripts/sanitize.sh; fi

@@ -6,12 +6,12 @@ import Synchronization
 public final class DrmDevice: Sendable {
     public let profile: DeviceProfile
     let cache: any PageCacheControl
-    let state: Mutex<DeviceState>
+    let state: DeviceLock<DeviceState>
 
     public init(profile: DeviceProfile = DeviceProfile(), cache: any PageCacheControl = NoPageCache()) {
         self.profile = profile
         self.cache = cache
-        self.state = Mutex(DeviceState(ggtt: Ggtt(mappableBytes: profile.apertureSize, fences: profile.fences), hasLLC: profile.hasLLC))
+        self.state = DeviceLock(DeviceState(ggtt: Ggtt(mappableBytes: profile.apertureSize, fences: profile.fences), hasLLC: profile.hasLLC))
     }
 
     // MARK: files
@@ -88,6 +88,10 @@ struct DeviceState: ~Copyable {
     var nextSerial: UInt64 = 0
     var objectCount = 0
     var objectBytes: UInt64 = 0
+    /// Objects with no handle left, alive only for mappings files may still
+    /// hold: what DrmDevice+Reclaim frees once no mapping is found.
+    var zombies: [ObjectIdentifier: GemObject] = [:]
+    var zombieBytes: UInt64 = 0
     var ggtt: Ggtt
     /// The profile's HAS_LLC (the GTT snoop rule needs it under the lock).
     let hasLLC: Bool
@@ -95,6 +99,18 @@ struct DeviceState: ~Copyable {
     init(ggtt: Ggtt, hasLLC: Bool) {
         self.ggtt = ggtt
         self.hasLLC = hasLLC
+    }
+
+    /// A device dropped with live objects (tests; never the daemon) breaks
+    /// the object ↔ node and object ↔ binding cycles, so that the leak
+    /// checker sees only real leaks.
+    deinit {
+        for f in files.values {
+            for obj in Array(f.handles.values) + Array(f.mappable.values) {
+                obj.mmos = []
+                obj.vmas = []
+            }
+        }
     }
 
     /// Unbinds every GGTT binding of `obj`; returns the ranges to revoke.
@@ -124,9 +140,15 @@ struct DeviceState: ~Copyable {
     /// mapping, and no open file that may hold a mapping nobody registered.
     /// Returns the page-cache ranges to revoke so no stale copy outlives it.
     mutating func reclaimIfUnused(_ obj: GemObject) -> [Invalidation] {
-        guard !obj.freed, obj.handleCount == 0, !mappings.isMapped(obj),
-              obj.mmos.allSatisfy({ $0.everAllowed.allSatisfy(mappings.tracksEveryMapping) }) else { return [] }
+        guard !obj.freed else { return [] }
+        guard obj.handleCount == 0, !mappings.isMapped(obj),
+              obj.mmos.allSatisfy({ $0.everAllowed.allSatisfy(mappings.tracksEveryMapping) }) else {
+            // No handle but maybe a mapping: a zombie, for the plain-mode scan.
+            if obj.handleCount == 0, zombies.updateValue(obj, forKey: ObjectIdentifier(obj)) == nil { zombieBytes += obj.size }
+            return []
+        }
         obj.freed = true
+        if zombies.removeValue(forKey: ObjectIdentifier(obj)) != nil { zombieBytes -= obj.size }
         var invals = unbindAll(obj)
         for mmo in obj.mmos {
             for id in mmo.everAllowed { files[id]?.mappable[ObjectIdentifier(obj)] = nil }

@@ -86,6 +86,7 @@ extension FuseServer {
                 return
             }
             let ctx = fuse_req_ctx(req)!.pointee
+            srv.reclaimer?.noteOpen(pid: ctx.pid)
             fi.pointee.fh = srv.device.open(minor: minor, inode: UInt64(ino), pid: ctx.pid, privileged: ctx.uid == 0)
             // Without keep_cache every open() would drop every cached page.
             fi.pointee.keep_cache = 1
@@ -189,6 +190,7 @@ extension FuseServer {
                     srv.dispatcher.dispatch(cmd: cmd, input: input, output: output, caller: caller)
                 }
                 fuse_reply_ioctl(req, -r.errno, r.outBytes > 0 ? out.baseAddress : nil, r.outBytes)
+                srv.reclaimer?.noteIoctl(cmd: cmd, errno: r.errno, pid: ctx.pid)
             }
         }
         return ops

@@ -17,6 +17,9 @@ public final class FuseServer: @unchecked Sendable {
     let pageCache: FusePageCache
     /// `--trace FILE`, or nil: every hook checks this once.
     let trace: Trace?
+    /// Frees zombies no process maps any more; nil when the mount's device
+    /// number is unknown. Set before the session loop starts.
+    private(set) var reclaimer: ZombieReclaimer?
     /// Size every device inode reports: past the end of the offset space, so
     /// no fault lands beyond EOF. Never changes, nor does mtime.
     static let deviceFileSize: UInt64 = 1 << 46
@@ -60,9 +63,16 @@ public final class FuseServer: @unchecked Sendable {
             return fuse_session_new(&args, &ops, MemoryLayout<fuse_lowlevel_ops>.size, Unmanaged.passUnretained(self).toOpaque())
         }
         guard let se else { throw .session }
+        // Resolved before mounting: afterwards the path leads into our own
+        // mount, which nobody serves yet.
+        let real = realpath(mountpoint, nil).map { p in defer { free(p) }; return String(cString: p) }
         guard fuse_session_mount(se, mountpoint) == 0 else {
             fuse_session_destroy(se)
             throw .mount(mountpoint)
+        }
+        var major: UInt32 = 0, minor: UInt32 = 0
+        if let real, cfuse_mount_dev(real, &major, &minor) == 0 {
+            reclaimer = ZombieReclaimer(device: device, major: major, minor: minor)
         }
         session = se
         pageCache.attach(se)

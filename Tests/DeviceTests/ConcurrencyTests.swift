@@ -15,7 +15,7 @@ import Testing
         profile.apertureSize = 1 << 20
         profile.fences = 2
         let fx = Fixture(profile: profile)
-        let failures = Mutex<[String]>([])
+        let failures = DeviceLock<[String]>([])
         DispatchQueue.concurrentPerform(iterations: 4) { client in
             do {
                 try Self.client(fx, client)

@@ -13,6 +13,7 @@ import Testing
 
     @Test func bindWithoutEvictFailsWhenFull() {
         var g = Ggtt(mappableBytes: 4 << 12, fences: 2)
+        defer { g.unbindEverything() }
         let a = ggttTestObject(serial: 1, pages: 2), b = ggttTestObject(serial: 2, pages: 2), c = ggttTestObject(serial: 3, pages: 1)
         let (va, ea) = g.bind(a, Self.whole(2), evict: false)
         let (vb, eb) = g.bind(b, Self.whole(2), evict: false)
@@ -28,6 +29,7 @@ import Testing
 
     @Test func viewLargerThanTheApertureNeverBinds() {
         var g = Ggtt(mappableBytes: 4 << 12, fences: 2)
+        defer { g.unbindEverything() }
         let a = ggttTestObject(serial: 1, pages: 2), big = ggttTestObject(serial: 2, pages: 5)
         _ = g.bind(a, Self.whole(2), evict: false)
         let (v, evicted) = g.bind(big, Self.whole(5), evict: true)
@@ -38,6 +40,7 @@ import Testing
 
     @Test func evictsTheLeastRecentlyUsedFirst() throws {
         var g = Ggtt(mappableBytes: 4 << 12, fences: 2)
+        defer { g.unbindEverything() }
         let a = ggttTestObject(serial: 1, pages: 2), b = ggttTestObject(serial: 2, pages: 2), c = ggttTestObject(serial: 3, pages: 2)
         let va = try #require(g.bind(a, Self.whole(2), evict: false).0)
         let vb = try #require(g.bind(b, Self.whole(2), evict: false).0)
@@ -53,6 +56,7 @@ import Testing
 
     @Test func evictsInLRUOrderUntilAHoleFits() throws {
         var g = Ggtt(mappableBytes: 4 << 12, fences: 2)
+        defer { g.unbindEverything() }
         let a = ggttTestObject(serial: 1, pages: 1), b = ggttTestObject(serial: 2, pages: 2), c = ggttTestObject(serial: 3, pages: 1)
         _ = g.bind(a, Self.whole(1), evict: false) // [0,1)
         _ = g.bind(b, Self.whole(2), evict: false) // [1,3)
@@ -72,6 +76,7 @@ import Testing
     /// scanned on the way but outside the hole stays bound.
     @Test func evictionSparesScannedBindingsOutsideTheHole() throws {
         var g = Ggtt(mappableBytes: 4 << 12, fences: 2)
+        defer { g.unbindEverything() }
         let objs = (1...4).map { ggttTestObject(serial: UInt64($0), pages: 1) }
         let v = try objs.map { try #require(g.bind($0, Self.whole(1), evict: false).0) } // one page each, in order
         // LRU order: a, c, b, d.
@@ -85,6 +90,7 @@ import Testing
 
     @Test func firstFitReusesHoles() throws {
         var g = Ggtt(mappableBytes: 8 << 12, fences: 2)
+        defer { g.unbindEverything() }
         let a = ggttTestObject(serial: 1, pages: 2), b = ggttTestObject(serial: 2, pages: 2), c = ggttTestObject(serial: 3, pages: 2)
         _ = g.bind(a, Self.whole(2), evict: false)
         let vb = try #require(g.bind(b, Self.whole(2), evict: false).0)
@@ -98,6 +104,7 @@ import Testing
 
     @Test func bindAndUnbindTrackTheObjectsBindings() throws {
         var g = Ggtt(mappableBytes: 8 << 12, fences: 1)
+        defer { g.unbindEverything() }
         let obj = ggttTestObject(serial: 1, pages: 6)
         let v1 = try #require(g.bind(obj, GttView(offset: 0, pages: 3, isPartial: true), evict: false).0)
         let v2 = try #require(g.bind(obj, GttView(offset: 3, pages: 3, isPartial: true), evict: false).0)
@@ -110,6 +117,7 @@ import Testing
 
     @Test func tickIsMonotonic() {
         var g = Ggtt(mappableBytes: 4096, fences: 0)
+        defer { g.unbindEverything() }
         let a = g.tick(), b = g.tick()
         #expect(b > a)
     }
@@ -118,6 +126,7 @@ import Testing
 
     @Test func ptesPointAtObjectPagesAndBackToScratch() throws {
         var g = Ggtt(mappableBytes: 16 << 12, fences: 1)
+        defer { g.unbindEverything() }
         let filler = ggttTestObject(serial: 1, pages: 2)
         let obj = ggttTestObject(serial: 2, pages: 20)
         _ = g.bind(filler, Self.whole(2), evict: false)
@@ -134,6 +143,7 @@ import Testing
 
     @Test func evictionPutsScratchBehindTheVictim() throws {
         var g = Ggtt(mappableBytes: 4 << 12, fences: 1)
+        defer { g.unbindEverything() }
         let a = ggttTestObject(serial: 1, pages: 4), b = ggttTestObject(serial: 2, pages: 8)
         _ = g.bind(a, Self.whole(4), evict: false)
         let vb = try #require(g.bind(b, GttView(offset: 4, pages: 2, isPartial: true), evict: true).0)
@@ -147,6 +157,7 @@ import Testing
 
     @Test func pinFenceReusesTheOwnedRegister() throws {
         var g = Ggtt(mappableBytes: 16 << 12, fences: 2)
+        defer { g.unbindEverything() }
         let obj = ggttTestObject(serial: 1, pages: 8)
         let v = try #require(g.bind(obj, Self.whole(8), evict: false).0)
         #expect(g.pinFence(v, tiling: Self.x4096) == nil)
@@ -161,6 +172,7 @@ import Testing
 
     @Test func pinFenceProgramsTheRegister() throws {
         var g = Ggtt(mappableBytes: 2048 << 12, fences: 4)
+        defer { g.unbindEverything() }
         let filler = ggttTestObject(serial: 1, pages: 3)
         let obj = ggttTestObject(serial: 2, pages: 1025)
         _ = g.bind(filler, Self.whole(3), evict: false)
@@ -176,6 +188,7 @@ import Testing
 
     @Test func partialBindingIsFencedForItsViewOnly() throws {
         var g = Ggtt(mappableBytes: 1024 << 12, fences: 1)
+        defer { g.unbindEverything() }
         let obj = ggttTestObject(serial: 1, pages: 1000)
         let t = Tiling(mode: UInt32(I915_TILING_X), stride: 12288)
         let v = try #require(g.bind(obj, GttView.partial(objectPages: 1000, page: 999, tiling: t), evict: false).0)
@@ -186,6 +199,7 @@ import Testing
 
     @Test func pinFenceStealsTheLRURegister() throws {
         var g = Ggtt(mappableBytes: 16 << 12, fences: 2)
+        defer { g.unbindEverything() }
         let objs = (1...3).map { ggttTestObject(serial: UInt64($0), pages: 2) }
         let v = try objs.map { try #require(g.bind($0, Self.whole(2), evict: false).0) }
         #expect(g.pinFence(v[0], tiling: Self.x4096) == nil)
@@ -210,6 +224,7 @@ import Testing
 
     @Test func unbindReleasesTheFenceForTheNextUser() throws {
         var g = Ggtt(mappableBytes: 16 << 12, fences: 2)
+        defer { g.unbindEverything() }
         let objs = (1...3).map { ggttTestObject(serial: UInt64($0), pages: 2) }
         let v = try objs.map { try #require(g.bind($0, Self.whole(2), evict: false).0) }
         _ = g.pinFence(v[0], tiling: Self.x4096)
@@ -228,6 +243,7 @@ import Testing
 
     @Test func evictionReleasesTheVictimsFence() throws {
         var g = Ggtt(mappableBytes: 2 << 12, fences: 1)
+        defer { g.unbindEverything() }
         let a = ggttTestObject(serial: 1, pages: 2), b = ggttTestObject(serial: 2, pages: 2)
         let va = try #require(g.bind(a, Self.whole(2), evict: false).0)
         _ = g.pinFence(va, tiling: Self.x4096)
@@ -238,6 +254,7 @@ import Testing
 
     @Test func noFenceRegistersMeansNoFence() throws {
         var g = Ggtt(mappableBytes: 4 << 12, fences: 0)
+        defer { g.unbindEverything() }
         let obj = ggttTestObject(serial: 1, pages: 2)
         let v = try #require(g.bind(obj, Self.whole(2), evict: false).0)
         #expect(g.fences.isEmpty)

@@ -128,3 +128,11 @@ func gttByteDiff(_ got: [UInt8], _ want: [UInt8]) -> String? {
     guard let i = bad.first else { return nil }
     return "\(bad.count) bytes differ, first at \(i) (page \(i >> 12) + \(i & 4095)): got \(got[i]), expected \(want[i])"
 }
+
+extension Ggtt {
+    /// Unbinds every binding: a test's aperture otherwise leaves object ↔
+    /// binding cycles behind, which the leak checker (ASan CI step) reports.
+    mutating func unbindEverything() {
+        for vma in vmas { unbind(vma) }
+    }
+}

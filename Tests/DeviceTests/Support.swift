@@ -4,8 +4,8 @@ import Synchronization
 
 /// A PageCacheControl that records every revocation the model asks for.
 final class RecordingCache: PageCacheControl {
-    private let now = Mutex<[Invalidation]>([])
-    private let refused = Mutex<[Refusal]>([])
+    private let now = DeviceLock<[Invalidation]>([]) // TSan-visible, as the device lock
+    private let refused = DeviceLock<[Refusal]>([])
 
     struct Refusal: Equatable {
         let range: Invalidation

@@ -23,4 +23,18 @@ void *cfuse_thread_buffer(size_t size);
 int cfuse_peek(pid_t pid, void *dst, uint64_t addr, size_t len);
 int cfuse_poke(pid_t pid, uint64_t addr, const void *src, size_t len);
 
+/* The device number (major:minor) of the FUSE mount on `mountpoint` (an
+ * absolute path without symlinks), from /proc/self/mountinfo; 0 or -errno. */
+int cfuse_mount_dev(const char *mountpoint, unsigned *major, unsigned *minor);
+
+/* Calls `fn` for every mapping of device major:minor in every process this
+ * one can see (/proc/PID/maps): inode, file offset, length. A process whose
+ * list may not be read goes to `unreadable`, which returns 0 to go on
+ * without it. 0 when every process was accounted for; -errno when one could
+ * not be (EACCES: its mappings are unknown), -EAGAIN when processes kept
+ * appearing. */
+typedef void (*cfuse_map_fn)(void *ctx, uint64_t ino, uint64_t offset, uint64_t length);
+typedef int (*cfuse_unreadable_fn)(void *ctx, int pid);
+int cfuse_scan_maps(unsigned major, unsigned minor, cfuse_map_fn fn, cfuse_unreadable_fn unreadable, void *ctx);
+
 #endif

@@ -1,0 +1,86 @@
+/// Reclaiming zombies in plain mode.
+///
+/// i915 frees an object when its last handle is closed and no mapping holds
+/// it (every vma takes a reference). The daemon never sees mmap or munmap,
+/// so an object whose last handle is closed after a file was allowed on its
+/// nodes stays alive (a zombie) until that file is released: a client that
+/// cycles create/mmap/munmap/close on one fd would grow without bound.
+///
+/// The transport finds the mappings the kernel holds (every process's
+/// /proc/PID/maps shows the inode and file offset of each mapping of the
+/// device) and hands them here. Two steps, so that no mapping is missed:
+/// `zombieSnapshot()` names the objects that are zombies *now*; a scan of
+/// the mappings taken *after* it then sees every mapping of them, because
+/// a zombie gets no new mapping (the kernel would refuse the mmap: no
+/// handle is left to ask for access). `reclaimUnmapped` frees those the
+/// scan found unmapped.
+extension DrmDevice {
+    /// Objects that were zombies when the snapshot was taken.
+    public struct ZombieSnapshot: Sendable {
+        let serials: Set<UInt64>
+        public var count: Int { serials.count }
+    }
+
+    /// Mapped ranges of the device's inodes, as the kernel lists them.
+    public struct MappedRanges: Sendable {
+        private var byInode: [UInt64: [(offset: UInt64, end: UInt64)]] = [:]
+
+        public init() {}
+
+        /// A mapping of `length` bytes of inode `inode` from file offset `offset`.
+        public mutating func add(inode: UInt64, offset: UInt64, length: UInt64) {
+            byInode[inode, default: []].append((offset, offset &+ length))
+        }
+
+        /// Whether any mapping of `inode` overlaps [offset, offset + length).
+        func covers(inode: UInt64, offset: UInt64, length: UInt64) -> Bool {
+            byInode[inode]?.contains { $0.offset < offset + length && offset < $0.end } ?? false
+        }
+    }
+
+    /// How many zombies there are, and the bytes they hold.
+    public var zombieUsage: (count: Int, bytes: UInt64) {
+        state.withLock { s in (s.zombies.count, s.zombieBytes) }
+    }
+
+    /// The zombies of this instant: what a mapping scan that starts after
+    /// this call may free.
+    public func zombieSnapshot() -> ZombieSnapshot {
+        state.withLock { s in ZombieSnapshot(serials: Set(s.zombies.values.map(\.serial))) }
+    }
+
+    /// Frees every object of `snapshot` still a zombie whose nodes no file
+    /// that may map them has mapped (per `mapped`, a scan begun after the
+    /// snapshot). A file keeps its access to nodes it has a mapping of; it
+    /// loses access to the others, as in i915 a closed handle leaves no way
+    /// to map them again. Returns how many objects were freed.
+    @discardableResult
+    public func reclaimUnmapped(_ snapshot: ZombieSnapshot, mapped: MappedRanges) -> Int {
+        let (freed, invals) = state.withLock { s -> (Int, [Invalidation]) in
+            var freed = 0
+            var invals: [Invalidation] = []
+            for obj in Array(s.zombies.values) where snapshot.serials.contains(obj.serial) {
+                var holders = Set<FileID>(), mapping = Set<FileID>()
+                for mmo in obj.mmos {
+                    for id in mmo.everAllowed {
+                        holders.insert(id)
+                        if let f = s.files[id], !mapped.covers(inode: f.inode, offset: mmo.byteOffset, length: mmo.byteLength) {
+                            mmo.everAllowed.remove(id)
+                            mmo.allowed.remove(id)
+                        } else {
+                            mapping.insert(id)
+                        }
+                    }
+                }
+                // A file with no mapping of any node of it lets it go.
+                for id in holders.subtracting(mapping) { s.files[id]?.mappable[ObjectIdentifier(obj)] = nil }
+                let before = s.objectCount
+                invals += s.reclaimIfUnused(obj)
+                if s.objectCount < before { freed += 1 }
+            }
+            return (freed, invals)
+        }
+        cache.invalidate(invals)
+        return freed
+    }
+}
