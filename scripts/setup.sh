@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what FakeDRM needs to build and run: libfuse3, fuse3 (fusermount3),
-# libdrm's uapi headers, pkg-config, a C compiler and make. Idempotent.
+# libdrm's uapi headers, pkg-config, a C compiler and make; xxd and python3 for
+# the shell and fault-injection tests. Idempotent.
 set -euo pipefail
 export PATH="/opt/swift/usr/bin:$PATH"
 
 need=()
-for pkg in libfuse3-dev fuse3 libdrm-dev pkg-config gcc make; do
+for pkg in libfuse3-dev fuse3 libdrm-dev pkg-config gcc make xxd python3; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if ((${#need[@]})); then

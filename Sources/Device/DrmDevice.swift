@@ -7,6 +7,8 @@ public final class DrmDevice: Sendable {
     public let profile: DeviceProfile
     let cache: any PageCacheControl
     let state: Mutex<DeviceState>
+    /// Armed through the debug tree's fault-injection files.
+    public let injection = FaultInjection()
 
     public init(profile: DeviceProfile = DeviceProfile(), cache: any PageCacheControl = NoPageCache()) {
         self.profile = profile

@@ -119,7 +119,7 @@ extension FuseServer {
             var failure: Int32 = 0
             do throws(DrmError) {
                 try srv.device.fault(fi!.pointee.fh, inode: UInt64(ino), offset: UInt64(off), into: buf,
-                                     deferring: &revocations)
+                                     pid: fuse_req_ctx(req)!.pointee.pid, deferring: &revocations)
                 // Always the full length: a short reply shrinks i_size.
                 fuse_reply_buf(req, buf.baseAddress, size)
             } catch {
