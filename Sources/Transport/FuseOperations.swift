@@ -117,9 +117,10 @@ extension FuseServer {
             var revocations: [Invalidation] = []
             let start = srv.trace != nil ? Trace.now() : 0
             var failure: Int32 = 0
+            let pid = fuse_req_ctx(req)!.pointee.pid // the request is gone once answered
             do throws(DrmError) {
                 try srv.device.fault(fi!.pointee.fh, inode: UInt64(ino), offset: UInt64(off), into: buf,
-                                     pid: fuse_req_ctx(req)!.pointee.pid, deferring: &revocations)
+                                     pid: pid, deferring: &revocations)
                 // Always the full length: a short reply shrinks i_size.
                 fuse_reply_buf(req, buf.baseAddress, size)
             } catch {
@@ -127,7 +128,7 @@ extension FuseServer {
                 fuse_reply_err(req, error.errno)
             }
             if let trace = srv.trace {
-                trace.record(file: fi!.pointee.fh, pid: fuse_req_ctx(req)!.pointee.pid,
+                trace.record(file: fi!.pointee.fh, pid: pid,
                              "FAULT {offset=0x\(String(off, radix: 16)), length=\(size), node=\(srv.device.describeRange(UInt64(off), size))}",
                              errno: failure, result: failure != 0 ? "(SIGBUS)" : "", since: start)
             }
@@ -149,6 +150,7 @@ extension FuseServer {
             }
             let start = srv.trace != nil ? Trace.now() : 0
             var failure: Int32 = 0
+            let pid = fuse_req_ctx(req)!.pointee.pid // the request is gone once answered
             do throws(DrmError) {
                 // write(2) through the file, not writeback, is no WRITE_CACHE.
                 try srv.device.writeback(inode: UInt64(ino), offset: UInt64(off),
@@ -160,7 +162,7 @@ extension FuseServer {
                 fuse_reply_err(req, error.errno)
             }
             if let trace = srv.trace {
-                trace.record(file: fi?.pointee.fh ?? 0, pid: fuse_req_ctx(req)!.pointee.pid,
+                trace.record(file: fi?.pointee.fh ?? 0, pid: pid,
                              "WRITEBACK {inode=\(ino), offset=0x\(String(off, radix: 16)), length=\(size), node=\(srv.device.describeRange(UInt64(off), size))}",
                              errno: failure, since: start)
             }
