@@ -43,6 +43,7 @@ public final class DrmDevice: Sendable {
     public func release(_ id: FileID) {
         let invals = state.withLock { s -> [Invalidation] in
             guard let file = s.files.removeValue(forKey: id) else { return [] }
+            injection.forget(id)
             if s.master == id { s.master = nil }
             s.inodeFiles[file.inode]?.remove(id)
             if s.inodeFiles[file.inode]?.isEmpty == true { s.inodeFiles[file.inode] = nil }

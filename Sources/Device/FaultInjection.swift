@@ -60,6 +60,12 @@ public final class FaultInjection: Sendable {
         }
     }
 
+    /// A released file has no touch in progress.
+    func forget(_ file: FileID) {
+        guard armed.load(ordering: .relaxed) else { return }
+        update { _ = $0.poisoned.removeValue(forKey: file) }
+    }
+
     private func failNext(_ r: inout Rules, _ file: FileID, _ pid: Int32, _ start: UInt64, _ end: UInt64) -> DrmError? {
         guard r.failFaults > 0 else { return nil }
         r.failFaults -= 1
