@@ -22,7 +22,14 @@ extension DrmDevice {
     /// `pid` is the faulting thread (fault injection tells touches apart by it).
     public func fault(_ file: FileID, inode: UInt64, offset: UInt64, into buffer: UnsafeMutableRawBufferPointer,
                       pid: Int32 = 0, deferring revocations: inout [Invalidation]) throws(DrmError) {
-        try faultRetrying(file, pid: pid, offset: offset, into: buffer, deferring: &revocations) { (revocations: inout [Invalidation]) throws(DrmError) in
+        try faultRetrying(file, pid: pid, offset: offset, into: buffer, deferring: &revocations) { (r: inout [Invalidation]) throws(DrmError) in
+            try faultOnce(file, inode: inode, offset: offset, into: buffer, deferring: &r)
+        }
+    }
+
+    /// One attempt at a fault (fault injection may retry it).
+    func faultOnce(_ file: FileID, inode: UInt64, offset: UInt64, into buffer: UnsafeMutableRawBufferPointer,
+                   deferring revocations: inout [Invalidation]) throws(DrmError) {
         try state.withLock { (s: inout DeviceState) throws(DrmError) in
             let f = s.files[file]
             f?.stats.faults += 1
@@ -48,7 +55,6 @@ extension DrmDevice {
                 done += n
             }
             guard served else { f?.stats.deniedFaults += 1; throw DrmError.EIO }
-        }
         }
     }
 
