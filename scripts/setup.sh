@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what FakeDRM needs to build and run: libfuse3, fuse3 (fusermount3),
-# libdrm's uapi headers, pkg-config, a C compiler and make. Idempotent.
+# libdrm's uapi headers, pkg-config, a C compiler and make; xxd and python3 for
+# the shell and fault-injection tests. Idempotent.
 set -euo pipefail
 export PATH="/opt/swift/usr/bin:$PATH"
 

@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-# Real clients: Debian's libigt programs (IgtTests) and Python (PythonTests).
-scripts/setup.sh --optional intel-gpu-tools python3
+# Real clients: Debian's libigt programs (IgtTests), Python (PythonTests and
+# the fault-injection tests), xxd (the shell recipe).
+scripts/setup.sh --optional intel-gpu-tools python3 xxd
 export PATH="/opt/swift/usr/bin:$PATH"
 swift build --build-tests
 make -s -C examples

@@ -10,13 +10,20 @@ extension DrmDevice {
         case fences = "i915_gem_fence_regs"
         case wedged = "i915_wedged"
         case dropCaches = "i915_gem_drop_caches"
+        // Fault injection (FaultInjection.swift).
+        case failFaults = "fail_faults"
+        case failIoctl = "fail_ioctl"
+        case exhaustAperture = "exhaust_aperture"
+        case exhaustFences = "exhaust_fences"
 
         /// Files that take a write.
-        public var isWritable: Bool { self == .wedged || self == .dropCaches }
+        public var isWritable: Bool { self == .wedged || self == .dropCaches || isInjection }
+        public var isInjection: Bool { [.failFaults, .failIoctl, .exhaustAperture, .exhaustFences].contains(self) }
     }
 
     public func debugText(_ file: DebugFile) -> String {
-        state.withLock { s in
+        if file.isInjection { return injectionText(file) }
+        return state.withLock { s in
             switch file {
             case .name: "i915 dev=\(Self.busID.dropFirst(4)) unique=\(Self.busID.dropFirst(4))\n"
             case .clients: s.clientsText()
@@ -25,6 +32,7 @@ extension DrmDevice {
             case .fences: s.fencesText()
             case .wedged: "0\n"
             case .dropCaches: "0x" + hex(DropCaches.all, 8) + "\n"
+            case .failFaults, .failIoctl, .exhaustAperture, .exhaustFences: ""
             }
         }
     }

@@ -19,8 +19,17 @@ extension DrmDevice {
     /// `revocations` for the caller to revoke after it has answered, on
     /// success and on error alike: revoking from inside a READ can wait for a
     /// folio another READ holds while it revokes ours.
+    /// `pid` is the faulting thread (fault injection tells touches apart by it).
     public func fault(_ file: FileID, inode: UInt64, offset: UInt64, into buffer: UnsafeMutableRawBufferPointer,
-                      deferring revocations: inout [Invalidation]) throws(DrmError) {
+                      pid: Int32 = 0, deferring revocations: inout [Invalidation]) throws(DrmError) {
+        try faultRetrying(file, pid: pid, offset: offset, into: buffer, deferring: &revocations) { (r: inout [Invalidation]) throws(DrmError) in
+            try faultOnce(file, inode: inode, offset: offset, into: buffer, deferring: &r)
+        }
+    }
+
+    /// One attempt at a fault (fault injection may retry it).
+    func faultOnce(_ file: FileID, inode: UInt64, offset: UInt64, into buffer: UnsafeMutableRawBufferPointer,
+                   deferring revocations: inout [Invalidation]) throws(DrmError) {
         try state.withLock { (s: inout DeviceState) throws(DrmError) in
             let f = s.files[file]
             f?.stats.faults += 1
@@ -152,6 +161,8 @@ extension DeviceState {
         vma.lastUse = ggtt.tick()
         vma.mmo = mmo
         vma.userfault.insert(inode)
+        // fence_find: no register can be stolen (ENOBUFS, a retried fault).
+        if obj.tiling.isTiled, vma.fence == nil, ggtt.fencesExhausted { throw DrmError.ENOBUFS }
         if obj.tiling.isTiled, let victim = ggtt.pinFence(vma, tiling: obj.tiling) {
             revoke += victim.revocations
             victim.userfault = []

@@ -7,6 +7,8 @@ public final class DrmDevice: Sendable {
     public let profile: DeviceProfile
     let cache: any PageCacheControl
     let state: DeviceLock<DeviceState>
+    /// Armed through the debug tree's fault-injection files.
+    public let injection = FaultInjection()
 
     public init(profile: DeviceProfile = DeviceProfile(), cache: any PageCacheControl = NoPageCache()) {
         self.profile = profile
@@ -42,6 +44,7 @@ public final class DrmDevice: Sendable {
         let invals = state.withLock { s -> [Invalidation] in
             guard let file = s.files.removeValue(forKey: id) else { return [] }
             s.mappings.release(id)
+            injection.forget(id)
             if s.master == id { s.master = nil }
             s.inodeFiles[file.inode]?.remove(id)
             if s.inodeFiles[file.inode]?.isEmpty == true { s.inodeFiles[file.inode] = nil }

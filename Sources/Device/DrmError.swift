@@ -19,6 +19,7 @@ public struct DrmError: Error, Equatable, CustomStringConvertible {
     public static let ENODEV = DrmError(Glibc.ENODEV)
     public static let EINVAL = DrmError(Glibc.EINVAL)
     public static let ENOSPC = DrmError(Glibc.ENOSPC)
+    public static let ENOBUFS = DrmError(Glibc.ENOBUFS)
     public static let ENOTTY = DrmError(Glibc.ENOTTY)
     public static let ENXIO = DrmError(Glibc.ENXIO)
     public static let ETIME = DrmError(Glibc.ETIME)

@@ -10,6 +10,10 @@ struct Ggtt {
     private(set) var fences: [Fence]
     private var clock: UInt64 = 0
     private(set) var stats = Stats()
+    /// Fault injection: no free space and nothing evictable (every binding
+    /// as if pinned), and every fence pinned (none can be stolen).
+    var exhausted = false
+    var fencesExhausted = false
 
     struct Stats {
         var binds = 0, evictions = 0, fenceSteals = 0, resets = 0
@@ -33,7 +37,7 @@ struct Ggtt {
     /// scan). Returns the binding and the bindings evicted for it.
     mutating func bind(_ obj: GemObject, _ view: GttView, reserve: Int = 0, evict: Bool) -> (Vma?, [Vma]) {
         let pages = max(reserve, view.pages)
-        guard pages <= mappablePages else { return (nil, []) }
+        guard pages <= mappablePages, !exhausted else { return (nil, []) }
         var evicted: [Vma] = []
         var at = hole(pages, ignoring: [])
         if at == nil, evict {

@@ -31,6 +31,7 @@ final class DebugFiles: Sendable {
     /// i915_wedged_set is given an engine mask), i915_gem_drop_caches takes
     /// DROP_* bits. Returns false for text that is no number.
     static func write(_ text: String, to file: DrmDevice.DebugFile, on device: DrmDevice) -> Bool {
+        if file.isInjection { return device.configureInjection(file, text) }
         let t = text.split(whereSeparator: { $0 == "\n" || $0 == " " }).first.map(String.init) ?? ""
         let value = t.lowercased().hasPrefix("0x") ? UInt64(t.dropFirst(2), radix: 16) : UInt64(t)
         guard let value else { return false }

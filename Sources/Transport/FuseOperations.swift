@@ -118,9 +118,10 @@ extension FuseServer {
             var revocations: [Invalidation] = []
             let start = srv.trace != nil ? Trace.now() : 0
             var failure: Int32 = 0
+            let pid = fuse_req_ctx(req)!.pointee.pid // the request is gone once answered
             do throws(DrmError) {
                 try srv.device.fault(fi!.pointee.fh, inode: UInt64(ino), offset: UInt64(off), into: buf,
-                                     deferring: &revocations)
+                                     pid: pid, deferring: &revocations)
                 // Always the full length: a short reply shrinks i_size.
                 fuse_reply_buf(req, buf.baseAddress, size)
             } catch {
@@ -128,7 +129,7 @@ extension FuseServer {
                 fuse_reply_err(req, error.errno)
             }
             if let trace = srv.trace {
-                trace.record(file: fi!.pointee.fh, pid: fuse_req_ctx(req)!.pointee.pid,
+                trace.record(file: fi!.pointee.fh, pid: pid,
                              "FAULT {offset=0x\(String(off, radix: 16)), length=\(size), node=\(srv.device.describeRange(UInt64(off), size))}",
                              errno: failure, result: failure != 0 ? "(SIGBUS)" : "", since: start)
             }
@@ -145,11 +146,15 @@ extension FuseServer {
                     return
                 }
                 let text = String(decoding: UnsafeRawBufferPointer(start: data, count: size), as: UTF8.self)
-                if DebugFiles.write(text, to: file, on: srv.device) { fuse_reply_write(req, size) } else { fuse_reply_err(req, EINVAL) }
+                let ok = DebugFiles.write(text, to: file, on: srv.device)
+                // Armed injections and resets belong in the story the trace tells.
+                srv.trace?.note("DEBUG \(file.rawValue) <- \(text.split(separator: "\n").joined(separator: "; "))" + (ok ? "" : " = -1 EINVAL"))
+                if ok { fuse_reply_write(req, size) } else { fuse_reply_err(req, EINVAL) }
                 return
             }
             let start = srv.trace != nil ? Trace.now() : 0
             var failure: Int32 = 0
+            let pid = fuse_req_ctx(req)!.pointee.pid // the request is gone once answered
             do throws(DrmError) {
                 // write(2) through the file, not writeback, is no WRITE_CACHE.
                 try srv.device.writeback(inode: UInt64(ino), offset: UInt64(off),
@@ -161,7 +166,7 @@ extension FuseServer {
                 fuse_reply_err(req, error.errno)
             }
             if let trace = srv.trace {
-                trace.record(file: fi?.pointee.fh ?? 0, pid: fuse_req_ctx(req)!.pointee.pid,
+                trace.record(file: fi?.pointee.fh ?? 0, pid: pid,
                              "WRITEBACK {inode=\(ino), offset=0x\(String(off, radix: 16)), length=\(size), node=\(srv.device.describeRange(UInt64(off), size))}",
                              errno: failure, since: start)
             }

@@ -40,6 +40,7 @@ public struct IoctlDispatcher: Sendable {
                 try device.permit(caller.file, auth: desc.flags & UInt32(FDRM_AUTH.rawValue) != 0,
                                   master: desc.flags & UInt32(FDRM_MASTER.rawValue) != 0,
                                   renderAllow: desc.flags & UInt32(FDRM_RENDER_ALLOW.rawValue) != 0)
+                if let injected = device.injection.ioctlFailure(nr: fdrm_ioc_nr(cmd)) { throw injected }
                 try handle(op: desc.op, kdata, caller)
             } catch {
                 errno = error.errno

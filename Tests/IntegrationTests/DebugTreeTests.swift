@@ -11,7 +11,8 @@ struct DebugTreeTests {
     @Test func filesDescribeTheDevice() throws {
         let m = try Mounted()
         let listing = try FileManager.default.contentsOfDirectory(atPath: m.dir + "/debug").sorted()
-        #expect(listing == ["clients", "i915_gem_drop_caches", "i915_gem_fence_regs", "i915_gem_gtt",
+        #expect(listing == ["clients", "exhaust_aperture", "exhaust_fences", "fail_faults", "fail_ioctl",
+                            "i915_gem_drop_caches", "i915_gem_fence_regs", "i915_gem_gtt",
                             "i915_gem_objects", "i915_wedged", "name"])
         #expect(try read(m, "name").hasPrefix("i915 dev=0000:00:02.0"))
         #expect(try read(m, "i915_gem_fence_regs").hasPrefix("Total fences = 32"))

@@ -31,6 +31,21 @@ struct TraceMountTests {
         #expect(lines.count > 100)
     }
 
+    @Test func injectedFailuresAreTraced() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("fakedrm-trace-\(UUID().uuidString)").path
+        defer { unlink(path) }
+        let m = try Mounted(["--trace", path])
+        let r = try Harness.run(["sh", "-c", """
+            exec 3<>\(m.device); echo "GEM_CREATE ENOMEM" > \(m.dir)/debug/fail_ioctl
+            \(Harness.fakedrm) ioctl --fd 3 create 4096; \(Harness.fakedrm) ioctl --fd 3 create 4096
+            """])
+        #expect(r.stdout == "1\n", "\(r.stdout)\n\(r.stderr)")
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.contains(" DEBUG fail_ioctl <- GEM_CREATE ENOMEM\n"), "\(text)")
+        #expect(text.contains("GEM_CREATE {size=4096} = -1 ENOMEM <"), "\(text)")
+        #expect(text.contains("GEM_CREATE {size=4096} = 0 {handle=1, size=4096} <"), "\(text)")
+    }
+
     @Test func unwritableTraceIsRefused() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fakedrm-tr-\(getpid())").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
