@@ -64,13 +64,18 @@ struct RunTests {
     /// and the host's entries are untouched afterwards.
     @Test func aHostDevDriIsCoveredNotTouched() throws {
         #expect(Harness.examplesBuilt)
-        // A stand-in host with its own /dev/dri, in a throwaway namespace.
+        // A stand-in host with its own /dev/dri (replacing any the machine
+        // has), in a throwaway namespace. Its old /dev is kept in a staging
+        // tmpfs: one on /tmp would hide a checkout (and build) under /tmp.
+        let stage = FileManager.default.temporaryDirectory.appendingPathComponent("fakedrm-host-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: stage, withIntermediateDirectories: true)
+        defer { rmdir(stage) }
         let r = try Harness.run(["unshare", "-m", "--propagation", "private", "sh", "-c", """
             set -e
-            mount -t tmpfs tmpfs /tmp
-            mkdir /tmp/dev && mount --rbind /dev /tmp/dev
+            mount -t tmpfs tmpfs \(stage)
+            mkdir \(stage)/dev && mount --rbind /dev \(stage)/dev
             mount -t tmpfs -o mode=755 tmpfs /dev
-            for e in /tmp/dev/*; do n=${e##*/}; [ "$n" = dri ] && continue; touch /dev/$n 2>/dev/null && mount --bind $e /dev/$n 2>/dev/null || true; done
+            for e in \(stage)/dev/*; do n=${e##*/}; [ "$n" = dri ] && continue; touch /dev/$n 2>/dev/null && mount --bind $e /dev/$n 2>/dev/null || true; done
             mkdir /dev/dri && echo real > /dev/dri/card0 && echo real > /dev/dri/by-path
             \(Harness.fakedrm) run -- sh -c 'ls /dev/dri; \(Harness.example("gem_basic")) /dev/dri/card0'
             echo after: $(cat /dev/dri/card0) $(ls /dev/dri)
