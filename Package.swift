@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "fakedrm", targets: ["fakedrm"]),
+        .executable(name: "fakedrm-fuzz", targets: ["fakedrm-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -36,6 +37,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/CLI"),
+        // In-process fuzzing of the ioctl decoder and device model (no FUSE).
+        .target(name: "FakeDRMFuzz", dependencies: ["CDrm", "FakeDRMDevice", "FakeDRMUAPI"], path: "Sources/Fuzz"),
+        .executableTarget(name: "fakedrm-fuzz", dependencies: ["FakeDRMFuzz"], path: "Sources/FuzzMain"),
         .testTarget(name: "DeviceTests", dependencies: ["FakeDRMDevice", "CDrm"]),
         .testTarget(name: "UAPITests", dependencies: ["FakeDRMUAPI", "FakeDRMDevice", "CDrm"]),
         .testTarget(name: "IntegrationTests", dependencies: ["CDrm"]),
