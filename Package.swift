@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "fakedrm", targets: ["fakedrm"]),
         // Strict mode: LD_PRELOAD=.build/debug/libfakedrm-preload.so (README).
         .library(name: "fakedrm-preload", type: .dynamic, targets: ["FakeDRMPreload"]),
+        .executable(name: "fakedrm-fuzz", targets: ["fakedrm-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -42,6 +43,9 @@ let package = Package(
             path: "Sources/CLI"),
         // The strict-mode preload library: C only, nothing of Swift in it.
         .target(name: "FakeDRMPreload", path: "Sources/Preload", linkerSettings: [.linkedLibrary("dl"), .unsafeFlags(["-Xlinker", "--as-needed"])]),
+        // In-process fuzzing of the ioctl decoder and device model (no FUSE).
+        .target(name: "FakeDRMFuzz", dependencies: ["CDrm", "FakeDRMDevice", "FakeDRMUAPI"], path: "Sources/Fuzz"),
+        .executableTarget(name: "fakedrm-fuzz", dependencies: ["FakeDRMFuzz"], path: "Sources/FuzzMain"),
         .testTarget(name: "DeviceTests", dependencies: ["FakeDRMDevice", "CDrm"]),
         .testTarget(name: "UAPITests", dependencies: ["FakeDRMUAPI", "FakeDRMDevice", "CDrm"]),
         .testTarget(name: "IntegrationTests", dependencies: ["CDrm"]),

@@ -30,7 +30,8 @@ static void unescape(char *s)
 	*out = 0;
 }
 
-int cfuse_mount_dev(const char *mountpoint, unsigned *major, unsigned *minor)
+/* The last mountinfo entry on `mountpoint` (the mount on top). */
+static int find_mount(const char *mountpoint, unsigned *major, unsigned *minor, char *fstype, size_t n)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	if (!f)
@@ -40,21 +41,35 @@ int cfuse_mount_dev(const char *mountpoint, unsigned *major, unsigned *minor)
 	int found = -ENOENT;
 	while (getline(&line, &cap, f) > 0) {
 		unsigned ma, mi;
-		char point[4096];
+		char point[4096], type[256];
 		/* id parent major:minor root mountpoint ... - fstype source opts */
 		if (sscanf(line, "%*u %*u %u:%u %*s %4095s", &ma, &mi, point) != 3)
 			continue;
 		unescape(point);
 		const char *sep = strstr(line, " - ");
-		if (strcmp(point, mountpoint) || !sep || strncmp(sep + 3, "fuse", 4))
+		if (strcmp(point, mountpoint) || !sep || sscanf(sep + 3, "%255s", type) != 1)
 			continue;
-		*major = ma; /* the last match is the mount on top */
+		*major = ma;
 		*minor = mi;
+		snprintf(fstype, n, "%s", type);
 		found = 0;
 	}
 	free(line);
 	fclose(f);
 	return found;
+}
+
+int cfuse_mount_dev(const char *mountpoint, unsigned *major, unsigned *minor)
+{
+	char type[256];
+	int r = find_mount(mountpoint, major, minor, type, sizeof type);
+	return r ? r : strncmp(type, "fuse", 4) ? -ENOENT : 0;
+}
+
+int cfuse_mount_type(const char *mountpoint, char *fstype, size_t n)
+{
+	unsigned major, minor;
+	return find_mount(mountpoint, &major, &minor, fstype, n);
 }
 
 static uint64_t hex(const char **p)

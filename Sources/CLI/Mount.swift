@@ -41,6 +41,10 @@ struct Mount: ParsableCommand {
 func checkMountpoint(_ path: String) throws {
     var st = stat()
     guard stat(path, &st) == 0 else {
+        if errno == ENOTCONN, DeadMount.clear(path) {
+            note("cleared the dead fakedrm mount on \(path) (its daemon was gone)")
+            return try checkMountpoint(path)
+        }
         if errno == ENOTCONN {
             throw fail("mountpoint \(path) holds a dead FUSE mount (its daemon is gone); clear it with: fusermount3 -u \(path)")
         }
@@ -57,6 +61,12 @@ func checkMountpoint(_ path: String) throws {
         let name = withUnsafeBytes(of: e.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
         if name != "." && name != ".." { throw fail("mountpoint \(path) is not empty") }
     }
+}
+
+/// Prints `fakedrm: message` on stderr.
+func note(_ message: String) {
+    var line = Array("fakedrm: \(message)\n".utf8)
+    _ = write(2, &line, line.count)
 }
 
 /// Prints `fakedrm: message` and yields a failing exit.

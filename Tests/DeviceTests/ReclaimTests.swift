@@ -1,3 +1,4 @@
+import Dispatch
 import Testing
 @testable import FakeDRMDevice
 
@@ -123,4 +124,57 @@ import Testing
         #expect(fx.dev.zombieUsage.count == 0 && fx.dev.zombieUsage.bytes == 0)
         #expect(fx.dev.liveObjects == 0)
     }
+
+    /// Clients cycling objects while reclaim runs: an object stays while its
+    /// mapping is listed (a mapping made before its last handle closed is in
+    /// every scan that starts afterwards), and keeps faulting its bytes; the
+    /// rest are freed. Under TSan this also checks the reclaim's locking.
+    @Test func reclaimRacingClientsNeverFreesAMappedObject() throws {
+        let fx = Fixture()
+        let maps = DeviceLock<[UInt64: (inode: UInt64, offset: UInt64)]>([:]) // "/proc/PID/maps"
+        let done = DeviceLock(0)
+        let failures = DeviceLock<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 4) { worker in
+            if worker == 3 {
+                // The scanner: snapshot, then the mappings, then reclaim.
+                while done.withLock({ $0 }) < 3 {
+                    let snapshot = fx.dev.zombieSnapshot()
+                    var mapped = DrmDevice.MappedRanges()
+                    for m in maps.withLock({ Array($0.values) }) { mapped.add(inode: m.inode, offset: m.offset, length: 4096) }
+                    fx.dev.reclaimUnmapped(snapshot, mapped: mapped)
+                }
+                return
+            }
+            let inode = UInt64(worker + 1)
+            let f = fx.open(inode: inode)
+            do {
+                for round in 0..<150 {
+                    let h = try fx.dev.gemCreate(f, size: 4096).handle
+                    let bytes = pattern(4096, seed: UInt8(truncatingIfNeeded: round * 3 + worker))
+                    try fx.dev.write(f, handle: h, bytes)
+                    let off = try fx.dev.mmapOffset(f, handle: h, flags: MmapType.wc.rawValue)
+                    let keep = round % 3 == 0
+                    if keep { maps.withLock { $0[inode << 32 | UInt64(round)] = (inode, off) } } // mmap
+                    try fx.dev.gemClose(f, handle: h)
+                    if keep {
+                        for _ in 0..<3 {
+                            guard try fx.dev.faultBytes(f, inode: inode, offset: off) == bytes else {
+                                throw Lost(worker: worker, round: round)
+                            }
+                        }
+                        _ = maps.withLock { $0.removeValue(forKey: inode << 32 | UInt64(round)) } // munmap
+                    }
+                }
+            } catch {
+                failures.withLock { $0.append("\(error)") }
+            }
+            done.withLock { $0 += 1 }
+        }
+        #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 })")
+        // Nothing is mapped any more: one last scan frees every zombie.
+        fx.dev.reclaimUnmapped(fx.dev.zombieSnapshot(), mapped: .init())
+        #expect(fx.dev.liveObjects == 0)
+    }
+
+    struct Lost: Error { let worker: Int, round: Int }
 }

@@ -27,6 +27,9 @@ int cfuse_poke(pid_t pid, uint64_t addr, const void *src, size_t len);
  * absolute path without symlinks), from /proc/self/mountinfo; 0 or -errno. */
 int cfuse_mount_dev(const char *mountpoint, unsigned *major, unsigned *minor);
 
+/* The file system type ("fuse.fakedrm") of the mount on `mountpoint`, as above. */
+int cfuse_mount_type(const char *mountpoint, char *fstype, size_t n);
+
 /* Calls `fn` for every mapping of device major:minor in every process this
  * one can see (/proc/PID/maps): inode, file offset, length. A process whose
  * list may not be read goes to `unreadable`, which returns 0 to go on

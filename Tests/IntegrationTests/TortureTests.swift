@@ -1,0 +1,43 @@
+import Foundation
+import Testing
+
+/// Races, killed clients and a killed daemon against live mounts, driven by
+/// the C examples (each bounded by its own alarm and the harness timeout).
+@Suite(.serialized, .enabled(if: Harness.canMount, "needs root and /dev/fuse"))
+struct TortureTests {
+    static let mount = Result<Mounted, Mounted.MountFailure> { () throws(Mounted.MountFailure) in try Mounted() }
+
+    /// race_canary: FLINK/OPEN vs close, SET_TILING vs faults, a never-allowed
+    /// prober. client_kill: clients SIGKILLed mid-ioctl and mid-fault.
+    /// reclaim_fork: reclaim spares an object only a fork child maps.
+    @Test(arguments: ["race_canary", "client_kill", "reclaim_fork"])
+    func example(_ name: String) throws {
+        #expect(Harness.examplesBuilt)
+        let m = try Self.mount.get()
+        let r = try Harness.run([Harness.example(name), m.device], timeout: 120)
+        #expect(r.status == 0, "\(name) failed:\n\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("PASS \(name)"), "\(r.stdout)")
+        print(r.stdout.split(separator: "\n").filter { $0.hasPrefix("#") || $0.hasPrefix("PASS") }.joined(separator: "\n"))
+    }
+
+    /// The daemon is SIGKILLed under clients holding fds and mappings and
+    /// children spinning in ioctls and faults: they get errors, none hangs;
+    /// the next `fakedrm mount` clears the dead mount and serves again.
+    @Test func daemonKilledUnderItsClients() throws {
+        #expect(Harness.examplesBuilt)
+        let m = try Mounted()
+        let pid = try #require(m.daemonPID)
+        let r = try Harness.run([Harness.example("daemon_death"), m.device, "\(pid)"], timeout: 60)
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("PASS daemon_death"), "\(r.stdout)")
+        #expect(kill(pid, 0) != 0)
+        var st = stat()
+        #expect(stat(m.dir, &st) != 0 && errno == ENOTCONN, "the dead mount should answer ENOTCONN")
+
+        let again = try Harness.run([Harness.fakedrm, "mount", m.dir])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stderr.contains("cleared the dead fakedrm mount"), "\(again.stderr)")
+        let normal = try Harness.run([Harness.example("gem_basic"), m.device])
+        #expect(normal.status == 0, "\(normal.stdout)")
+    }
+}
