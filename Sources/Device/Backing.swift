@@ -5,21 +5,32 @@ import Glibc
 /// An object's backing store: anonymous memory reserved up front and
 /// populated by the kernel on first touch, so a 2 GiB object touched in one
 /// page costs one page. Purging hands the pages back (reads see zeros).
+/// Small objects share the reservations of `BackingArena`; large ones map
+/// their own.
 ///
 /// Copies in and out are not serialised with each other: like the hardware,
 /// concurrent access to one object from two paths is the client's race.
 public final class Backing: @unchecked Sendable {
     public let size: Int
     public let base: UnsafeMutableRawPointer
+    private let packed: Bool
 
     public init?(size: Int) {
+        self.size = size
+        if let p = BackingArena.shared.allocate(size) {
+            base = p
+            packed = true
+            return
+        }
         let p = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
         guard let p, p != MAP_FAILED else { return nil }
-        self.size = size
-        self.base = p
+        base = p
+        packed = false
     }
 
-    deinit { munmap(base, size) }
+    deinit {
+        if packed { BackingArena.shared.free(base, bytes: size) } else { munmap(base, size) }
+    }
 
     public func copyOut(at offset: Int, into dst: UnsafeMutableRawPointer, count: Int) {
         dst.copyMemory(from: base + offset, byteCount: count)
