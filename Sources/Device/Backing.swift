@@ -14,6 +14,11 @@ public final class Backing: @unchecked Sendable {
     public let size: Int
     public let base: UnsafeMutableRawPointer
     private let packed: Bool
+    /// Whether anything was ever stored. Until then a read is zeros without
+    /// touching the pages: the daemon's first read of an anonymous page is
+    /// a page fault of its own, and fresh objects are faulted in whole.
+    /// Set under the device lock, before the store.
+    public private(set) var written = false
 
     public init?(size: Int) {
         self.size = size
@@ -29,16 +34,20 @@ public final class Backing: @unchecked Sendable {
     }
 
     deinit {
-        if packed { BackingArena.shared.free(base, bytes: size) } else { munmap(base, size) }
+        if packed { BackingArena.shared.free(base, bytes: size, written: written) } else { munmap(base, size) }
     }
 
     public func copyOut(at offset: Int, into dst: UnsafeMutableRawPointer, count: Int) {
-        dst.copyMemory(from: base + offset, byteCount: count)
+        if written { dst.copyMemory(from: base + offset, byteCount: count) } else { dst.initializeMemory(as: UInt8.self, repeating: 0, count: count) }
     }
 
     public func copyIn(at offset: Int, from src: UnsafeRawPointer, count: Int) {
+        written = true
         (base + offset).copyMemory(from: src, byteCount: count)
     }
+
+    /// Announces a store through `base` (PWRITE copies there directly).
+    public func willWrite() { written = true }
 
     /// Drops every page (I915_MADV_DONTNEED purge, truncate).
     public func purge() { _ = madvise(base, size, MADV_DONTNEED) }

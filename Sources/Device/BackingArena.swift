@@ -61,9 +61,10 @@ final class BackingArena: Sendable {
 
     /// Returns a block from `allocate`: its pages go back to the kernel (the
     /// next owner reads zeros) and its addresses to the class's free list.
-    func free(_ base: UnsafeMutableRawPointer, bytes: Int) {
+    /// A block never `written` holds no page (reads map the zero page).
+    func free(_ base: UnsafeMutableRawPointer, bytes: Int, written: Bool) {
         let c = Self.classOf(bytes)
-        _ = madvise(base, 4096 << c, MADV_DONTNEED)
+        if written { _ = madvise(base, 4096 << c, MADV_DONTNEED) }
         state.withLock { $0.free[c].append(UInt(bitPattern: base)) }
     }
 }
