@@ -9,6 +9,9 @@ struct MmapOffsets: Sequence, ExpressibleByArrayLiteral {
         for n in nodes { append(n) }
     }
 
+    var isEmpty: Bool { first == nil }
+    var count: Int { first == nil ? 0 : 1 + rest.count }
+
     mutating func append(_ node: MmapOffset) {
         if first == nil { first = node } else { rest.append(node) }
     }
