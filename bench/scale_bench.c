@@ -7,19 +7,21 @@
  * to the 1k figures, each divided by GET_CAP's own ratio (a trivial ioctl
  * whose cost does not depend on N), so load from elsewhere cancels out. It also reads the daemon's resident set: bytes per
  * object added since the previous N (no backing page is ever written, so
- * none may be resident), and
+ * none may be resident), the cost of a GTT fault once the aperture is full
+ * of one-page bindings, and
  * what a 2 GiB object costs when one page of it is written. */
 #include "bench.h"
 
 static int fd;
 static uint64_t *offsets; /* per object: its fake offset */
+static uint32_t *handles;
 static uint8_t *faulted;
 static long count;
 
 static void add_objects(long n)
 {
 	for (; count < n; count++)
-		offsets[count] = mmap_offset(fd, gem_create(fd, 4096), I915_MMAP_OFFSET_WB);
+		offsets[count] = mmap_offset(fd, handles[count] = gem_create(fd, 4096), I915_MMAP_OFFSET_WB);
 }
 
 static double time_get_cap(int k)
@@ -40,7 +42,7 @@ static double time_mmap_offset(int k)
 		h[i] = gem_create(fd, 4096);
 	double t0 = now();
 	for (int i = 0; i < k; i++)
-		offsets[count + i] = mmap_offset(fd, h[i], I915_MMAP_OFFSET_WB);
+		offsets[count + i] = mmap_offset(fd, handles[count + i] = h[i], I915_MMAP_OFFSET_WB);
 	double t = (now() - t0) / k * 1e9;
 	count += k;
 	return t;
@@ -80,6 +82,16 @@ static double time_faults(int k)
 	return t;
 }
 
+/* A GTT node for object o and a first touch through it. */
+static void gtt_fault(long o)
+{
+	volatile uint8_t *p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, mmap_offset(fd, handles[o], I915_MMAP_OFFSET_GTT));
+	must(p != MAP_FAILED, "mmap gtt");
+	madvise((void *)p, 4096, MADV_RANDOM);
+	(void)p[0];
+	munmap((void *)p, 4096);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
@@ -93,7 +105,8 @@ int main(int argc, char **argv)
 	long cap = max + 4L * rounds * k + 16;
 	offsets = calloc(cap, sizeof *offsets);
 	faulted = calloc(cap, 1);
-	must(offsets && faulted, "calloc");
+	handles = calloc(cap, sizeof *handles);
+	must(offsets && faulted && handles, "calloc");
 
 	/* Warm the daemon's allocator and thread buffers, then take its baseline. */
 	add_objects(64);
@@ -126,6 +139,27 @@ int main(int argc, char **argv)
 		fflush(stdout);
 	}
 	printf("targets: MMAP_OFFSET and fault at the largest N within 1.5x of 1k; RSS <= 512 B/object\n");
+
+	/* GTT faults bind each object into the aperture: compare faults while
+	 * it is nearly empty with faults once GTT_FILL one-page bindings fill
+	 * it (default 65536, the 256 MiB aperture), when each evicts the least
+	 * recently used. */
+	long fill = env_long("GTT_FILL", 65536), gk = 1000;
+	if (fill + 2 * gk <= count) {
+		double t[2];
+		long next = 0;
+		for (int phase = 0; phase < 2; phase++) {
+			if (phase == 1)
+				for (; next < fill + gk; next++)
+					gtt_fault(next);
+			double t0 = now();
+			for (long i = 0; i < gk; i++)
+				gtt_fault(next++);
+			t[phase] = (now() - t0) / gk * 1e9;
+		}
+		printf("GTT fault (MMAP_OFFSET + fault): %.0f ns into an empty aperture, %.0f ns into one full of %ld "
+		       "bindings, each evicting (%.2fx)\n", t[0], t[1], fill, t[1] / t[0]);
+	}
 
 	/* Lazy backing: a 2 GiB object, one page written through a CPU mapping
 	 * and written back (msync): one page more, not 2 GiB. */
