@@ -2,9 +2,10 @@
  * floor daemon (bench/floor_daemon.c: a libfuse daemon that echoes every
  * ioctl), the same calls and the same number of round trips on each.
  *
- * Batches of IOCTL_N calls alternate between the two (which goes first
- * alternates too) for IOCTL_ROUNDS rounds; each side's figure is the median
- * batch, so a burst of load from elsewhere moves both or neither. */
+ * Short batches of IOCTL_N calls alternate between the two (which goes
+ * first alternates too) for IOCTL_ROUNDS rounds. Each side's figure is its
+ * best batch: load from elsewhere only ever adds time, so the best batch is
+ * the cost itself; the ratio of the medians is printed beside it. */
 #include "bench.h"
 
 struct op {
@@ -54,7 +55,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: ioctl_bench DEVICE FLOOR_DEVICE\n");
 		return 2;
 	}
-	int n = env_long("IOCTL_N", 2000), rounds = env_long("IOCTL_ROUNDS", 9);
+	int n = env_long("IOCTL_N", 300), rounds = env_long("IOCTL_ROUNDS", 31);
 	int fd = open(argv[1], O_RDWR), floor_fd = open(argv[2], O_RDWR);
 	must(fd >= 0, argv[1]);
 	must(floor_fd >= 0, argv[2]);
@@ -68,8 +69,8 @@ int main(int argc, char **argv)
 		{ "GEM_CREATE+GEM_CLOSE", 2, create_close },
 		{ "MMAP_OFFSET", 1, offset },
 	};
-	printf("%-22s %12s %12s %7s   (median of %d batches of %d, interleaved)\n", "ioctl", "fakedrm ns", "floor ns",
-	       "ratio", rounds, n);
+	printf("%-22s %12s %12s %7s %9s   (best of %d batches of %d, interleaved)\n", "ioctl", "fakedrm ns",
+	       "floor ns", "ratio", "(median)", rounds, n);
 	for (unsigned i = 0; i < sizeof ops / sizeof ops[0]; i++) {
 		double subj[rounds], base[rounds];
 		for (int k = 0; k < 100; k++) /* warm both */
@@ -83,8 +84,11 @@ int main(int argc, char **argv)
 				subj[r] = batch(&ops[i], fd, handle, n);
 			}
 		}
-		double s = median(subj, rounds), b = median(base, rounds);
-		printf("%-22s %12.0f %12.0f %6.2fx%s\n", ops[i].name, s, b, s / b,
+		double s = subj[0], b = base[0];
+		for (int r = 1; r < rounds; r++)
+			s = subj[r] < s ? subj[r] : s, b = base[r] < b ? base[r] : b;
+		double ms = median(subj, rounds), mb = median(base, rounds);
+		printf("%-22s %12.0f %12.0f %6.2fx %8.2fx%s\n", ops[i].name, s, b, s / b, ms / mb,
 		       ops[i].trips > 1 ? "   (2 round trips)" : "");
 	}
 	printf("target: a trivial ioctl (GET_CAP, GETPARAM) within 1.15x of the floor\n");
