@@ -54,6 +54,15 @@ static inline double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* The smallest of n samples. */
+static inline double best(const double *v, int n)
+{
+	double b = v[0];
+	for (int i = 1; i < n; i++)
+		b = v[i] < b ? v[i] : b;
+	return b;
+}
+
 static inline uint32_t gem_create(int fd, uint64_t size)
 {
 	struct drm_i915_gem_create c = { .size = size };

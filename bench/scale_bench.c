@@ -2,10 +2,12 @@
  * objects of one page, each with an mmap offset, for N = 1k, 10k, 100k, 1M
  * (SCALE_MAX caps N). At each N it times MMAP_OFFSET on new objects and page
  * faults on random existing ones (each a fresh page: a READ reaches the
- * daemon and looks the offset up), each in batches interleaved with GET_CAP
- * batches that show how loaded the machine was at that moment. Ratios are
- * to the 1k figures, each divided by GET_CAP's own ratio (a trivial ioctl
- * whose cost does not depend on N), so load from elsewhere cancels out. It also reads the daemon's resident set: bytes per
+ * daemon and looks the offset up), each in short batches interleaved with
+ * GET_CAP batches (a trivial ioctl whose cost does not depend on N). The
+ * ns figures are the best batch (load from elsewhere only adds time); the
+ * ratios to 1k compare each batch with the GET_CAP batch next to it
+ * (median over the rounds), so a machine slowed down by other work for
+ * minutes still compares like with like. It also reads the daemon's resident set: bytes per
  * object added since the previous N (no backing page is ever written, so
  * none may be resident), the cost of a GTT fault once the aperture is full
  * of one-page bindings, and
@@ -99,7 +101,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	long max = env_long("SCALE_MAX", 1000000);
-	int pid = atoi(argv[2]), rounds = env_long("SCALE_ROUNDS", 5), k = env_long("SCALE_K", 200);
+	int pid = atoi(argv[2]), rounds = env_long("SCALE_ROUNDS", 9), k = env_long("SCALE_K", 200);
 	fd = open(argv[1], O_RDWR);
 	must(fd >= 0, argv[1]);
 	long cap = max + 4L * rounds * k + 16;
@@ -116,7 +118,7 @@ int main(int argc, char **argv)
 
 	printf("%9s %10s %14s %7s %12s %7s %14s\n", "objects", "GET_CAP ns", "MMAP_OFFSET ns", "vs 1k", "fault ns",
 	       "vs 1k", "RSS B/object");
-	double mo1k = 0, f1k = 0, g1k = 0;
+	double mo1k = 0, f1k = 0;
 	long prev_n = count, prev_rss = rss0;
 	for (long n = 1000; n <= max; n *= 10) {
 		double t = now();
@@ -129,12 +131,15 @@ int main(int argc, char **argv)
 			mo[r] = time_mmap_offset(k);
 			f[r] = time_faults(k < n / 4 ? k : n / 4);
 		}
-		double m = median(mo, rounds), fl = median(f, rounds), g = median(gc, rounds);
+		double m = best(mo, rounds), fl = best(f, rounds), g = best(gc, rounds);
+		double rm[rounds], rf[rounds]; /* each against its GET_CAP batch */
+		for (int r = 0; r < rounds; r++)
+			rm[r] = mo[r] / gc[r], rf[r] = f[r] / gc[r];
+		double nm = median(rm, rounds), nf = median(rf, rounds);
 		if (n == 1000)
-			mo1k = m, f1k = fl, g1k = g;
-		/* Relative to 1k, each scaled by GET_CAP's change: the machine's. */
-		printf("%9ld %10.0f %14.0f %6.2fx %12.0f %6.2fx %14.0f   (built in %.1f s)\n", n, g, m,
-		       m / mo1k * g1k / g, fl, fl / f1k * g1k / g, (double)(rss - prev_rss) / (objects - prev_n), build);
+			mo1k = nm, f1k = nf;
+		printf("%9ld %10.0f %14.0f %6.2fx %12.0f %6.2fx %14.0f   (built in %.1f s)\n", n, g, m, nm / mo1k, fl,
+		       nf / f1k, (double)(rss - prev_rss) / (objects - prev_n), build);
 		prev_n = objects, prev_rss = rss;
 		fflush(stdout);
 	}
