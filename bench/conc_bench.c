@@ -6,8 +6,9 @@
  *   fault  a fresh 8 MiB GTT mapping read page by page (128 KiB READs),
  *          unmapped and closed; the floor's pages are dropped the same way.
  * Each configuration runs CONC_SECONDS (default 0.4), CONC_ROUNDS times
- * (default 3), fakedrm and floor alternating; the median is printed with
- * the scaling relative to one client. CONC_MAX caps the client count;
+ * (default 3), fakedrm and floor alternating; the medians are printed with
+ * the scaling relative to one client, and the ratio is the median of each
+ * fakedrm run against the floor run next to it. CONC_MAX caps the client count;
  * CONC_WORK=ioctl or fault runs one workload. */
 #include "bench.h"
 #include <pthread.h>
@@ -146,13 +147,17 @@ int main(int argc, char **argv)
 						v[is_floor][r] = run(n, processes, seconds);
 					}
 				}
+				double paired[rounds]; /* each fakedrm run against the floor run next to it */
+				for (int r = 0; r < rounds; r++)
+					paired[r] = v[0][r] / v[1][r];
+				double ratio = median(paired, rounds);
 				double s = median(v[0], rounds), f = median(v[1], rounds);
 				double div = workload ? 1e6 : 1;
 				if (n == 1)
 					one[0] = s, one[1] = f;
 				printf("%-6s %-9s %7d %9.0f %-4s %7.2fx %9.0f %-4s %7.2fx %6.2fx\n", wname[workload],
 				       processes ? "processes" : "threads", n, s / div, unit[workload], s / one[0],
-				       f / div, unit[workload], f / one[1], s / f);
+				       f / div, unit[workload], f / one[1], ratio);
 				fflush(stdout);
 			}
 		}
