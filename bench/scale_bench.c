@@ -162,8 +162,8 @@ int main(int argc, char **argv)
 				gtt_fault(next++);
 			t[phase] = (now() - t0) / gk * 1e9;
 		}
-		printf("GTT fault (MMAP_OFFSET + fault): %.0f ns into an empty aperture, %.0f ns into one full of %ld "
-		       "bindings, each evicting (%.2fx)\n", t[0], t[1], fill, t[1] / t[0]);
+		printf("GTT fault (MMAP_OFFSET + fault): %.0f ns into an empty aperture, %.0f ns after %ld one-page "
+		       "bindings (a full 256 MiB aperture: each fault evicts) (%.2fx)\n", t[0], t[1], fill, t[1] / t[0]);
 	}
 
 	/* Lazy backing: a 2 GiB object, one page written through a CPU mapping

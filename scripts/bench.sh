@@ -30,8 +30,15 @@ start_floor() {
     echo "floor daemon did not come up" >&2
     exit 1
 }
-# The daemon serving $mnt (mount_device daemonizes it).
-daemon_pid() { pgrep -f "fakedrm mount .*$mnt\$" | head -1; }
+# The daemon serving $mnt (mount_device daemonizes it): the process whose
+# command line is `... fakedrm mount ... $mnt`.
+daemon_pid() {
+    local c line
+    for c in /proc/[0-9]*/cmdline; do
+        line=" $(tr '\0' ' ' < "$c" 2>/dev/null)"
+        [[ $line == *"fakedrm mount "* && $line == *" $mnt " ]] && { c=${c#/proc/}; echo "${c%/cmdline}"; return; }
+    done
+}
 # pinned CMD...: runs CMD with itself and both daemons on CPU $pin.
 pinned() {
     if [[ -z $pin ]]; then "$@"; return; fi
