@@ -5,29 +5,49 @@ import Glibc
 /// An object's backing store: anonymous memory reserved up front and
 /// populated by the kernel on first touch, so a 2 GiB object touched in one
 /// page costs one page. Purging hands the pages back (reads see zeros).
+/// Small objects share the reservations of `BackingArena`; large ones map
+/// their own.
 ///
 /// Copies in and out are not serialised with each other: like the hardware,
 /// concurrent access to one object from two paths is the client's race.
 public final class Backing: @unchecked Sendable {
     public let size: Int
     public let base: UnsafeMutableRawPointer
+    private let packed: Bool
+    /// Whether anything was ever stored. Until then a read is zeros without
+    /// touching the pages: the daemon's first read of an anonymous page is
+    /// a page fault of its own, and fresh objects are faulted in whole.
+    /// Set under the device lock, before the store.
+    public private(set) var written = false
 
     public init?(size: Int) {
+        self.size = size
+        if let p = BackingArena.shared.allocate(size) {
+            base = p
+            packed = true
+            return
+        }
         let p = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
         guard let p, p != MAP_FAILED else { return nil }
-        self.size = size
-        self.base = p
+        base = p
+        packed = false
     }
 
-    deinit { munmap(base, size) }
+    deinit {
+        if packed { BackingArena.shared.free(base, bytes: size, written: written) } else { munmap(base, size) }
+    }
 
     public func copyOut(at offset: Int, into dst: UnsafeMutableRawPointer, count: Int) {
-        dst.copyMemory(from: base + offset, byteCount: count)
+        if written { dst.copyMemory(from: base + offset, byteCount: count) } else { dst.initializeMemory(as: UInt8.self, repeating: 0, count: count) }
     }
 
     public func copyIn(at offset: Int, from src: UnsafeRawPointer, count: Int) {
+        written = true
         (base + offset).copyMemory(from: src, byteCount: count)
     }
+
+    /// Announces a store through `base` (PWRITE copies there directly).
+    public func willWrite() { written = true }
 
     /// Drops every page (I915_MADV_DONTNEED purge, truncate).
     public func purge() { _ = madvise(base, size, MADV_DONTNEED) }

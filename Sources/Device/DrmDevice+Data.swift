@@ -22,6 +22,7 @@ extension DrmDevice {
             if write, obj.readonly { throw DrmError.EINVAL }
             // shmem pread/pwrite: pages of a purgeable object cannot be had.
             guard obj.madv == .willNeed else { throw DrmError.EFAULT }
+            if write { obj.backing.willWrite() }
             return (obj.backing, s.cachedRanges(of: obj))
         }
     }

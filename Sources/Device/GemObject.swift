@@ -31,7 +31,7 @@ public final class GemObject {
     /// has its own cached copy, possibly from an older layout).
     var servedGeneration: [UInt64: [UInt8]] = [:]
     /// One mmap offset node per type (the merged design's obj->mmo.offsets).
-    var mmos: [MmapOffset] = []
+    var mmos: MmapOffsets = []
     /// Reclaimed: unreachable, its nodes gone.
     var freed = false
 

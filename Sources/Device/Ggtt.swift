@@ -14,6 +14,12 @@ struct Ggtt {
     /// as if pinned), and every fence pinned (none can be stolen).
     var exhausted = false
     var fencesExhausted = false
+    /// Bindings in least recently used order.
+    private let lru = VmaLRU()
+    /// Pages no binding reserves, and a page below which every page is
+    /// reserved: where the first-fit search can start.
+    private var freePages: Int
+    private var lowestFree = 0
 
     struct Stats {
         var binds = 0, evictions = 0, fenceSteals = 0, resets = 0
@@ -21,6 +27,7 @@ struct Ggtt {
 
     init(mappableBytes: UInt64, fences: Int) {
         mappablePages = Int(mappableBytes >> 12)
+        freePages = mappablePages
         ptes = []
         self.fences = Array(repeating: Fence(), count: fences)
     }
@@ -39,23 +46,36 @@ struct Ggtt {
         let pages = max(reserve, view.pages)
         guard pages <= mappablePages, !exhausted else { return (nil, []) }
         var evicted: [Vma] = []
-        var at = hole(pages, ignoring: [])
-        if at == nil, evict {
-            var scanned = Set<ObjectIdentifier>()
-            for victim in vmas.sorted(by: { $0.lastUse < $1.lastUse }) {
-                scanned.insert(ObjectIdentifier(victim))
-                guard let found = hole(pages, ignoring: scanned) else { continue }
-                evicted = vmas.filter { scanned.contains(ObjectIdentifier($0)) && $0.start < found + pages && found < $0.end }
-                evicted.forEach { unbind($0) }
-                stats.evictions += evicted.count
+        var at = hole(pages)
+        if at == nil, evict, let lruVictim = lru.head {
+            if let found = holeFreeing(lruVictim, pages) {
+                // The scan's first step, when it already opens the hole.
+                evicted = [lruVictim]
+                unbind(lruVictim)
+                stats.evictions += 1
                 at = found
-                break
+            } else {
+                var scanned = Set<ObjectIdentifier>()
+                var next: Vma? = lruVictim
+                while let victim = next {
+                    next = victim.lruNext
+                    scanned.insert(ObjectIdentifier(victim))
+                    guard let found = hole(pages, ignoring: scanned) else { continue }
+                    evicted = vmas.filter { scanned.contains(ObjectIdentifier($0)) && $0.start < found + pages && found < $0.end }
+                    evicted.forEach { unbind($0) }
+                    stats.evictions += evicted.count
+                    at = found
+                    break
+                }
             }
         }
         guard let at else { return (nil, evicted) }
         let vma = Vma(object: obj, view: view, start: at, reserved: pages)
+        vma.lru = lru
         vma.lastUse = tick()
-        vmas.insert(vma, at: vmas.firstIndex { $0.start > at } ?? vmas.count)
+        vmas.insert(vma, at: firstIndex(startingAtOrAfter: at))
+        freePages -= pages
+        if at == lowestFree { lowestFree = at + pages }
         obj.vmas.append(vma)
         if ptes.isEmpty { ptes = Array(repeating: -1, count: mappablePages) }
         for i in 0..<view.pages { ptes[at + i] = Int32(view.offset + i) }
@@ -65,8 +85,12 @@ struct Ggtt {
 
     /// Removes a binding: PTEs back to scratch, fence released.
     mutating func unbind(_ vma: Vma) {
-        guard let i = vmas.firstIndex(where: { $0 === vma }) else { return }
+        guard let i = index(of: vma) else { return }
         vmas.remove(at: i)
+        lru.remove(vma)
+        vma.lru = nil
+        freePages += vma.reserved
+        lowestFree = min(lowestFree, vma.start)
         vma.object.vmas.removeAll { $0 === vma }
         for g in vma.start..<vma.start + vma.view.pages { ptes[g] = -1 }
         if let f = vma.fence { fences[f] = Fence() }
@@ -93,6 +117,44 @@ struct Ggtt {
                           size: tiling.fenceSize(objectSize: vma.view.pages << 12))
         vma.fence = f
         return previous
+    }
+
+    /// The first index whose binding starts at or after `page`.
+    private func firstIndex(startingAtOrAfter page: Int) -> Int {
+        var lo = 0, hi = vmas.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if vmas[mid].start < page { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    private func index(of vma: Vma) -> Int? {
+        let i = firstIndex(startingAtOrAfter: vma.start)
+        return i < vmas.count && vmas[i] === vma ? i : nil
+    }
+
+    /// First aperture page of a hole of `pages` (first fit), searched from
+    /// the lowest page that may be free.
+    private func hole(_ pages: Int) -> Int? {
+        guard pages <= freePages else { return nil }
+        var i = firstIndex(startingAtOrAfter: lowestFree)
+        var at = i > 0 ? max(lowestFree, vmas[i - 1].end) : lowestFree
+        while i < vmas.count {
+            if vmas[i].start - at >= pages { return at }
+            at = max(at, vmas[i].end)
+            i += 1
+        }
+        return mappablePages - at >= pages ? at : nil
+    }
+
+    /// The hole evicting `victim` alone would open, if it holds `pages`:
+    /// only its neighbours bound it, as no hole was there before.
+    private func holeFreeing(_ victim: Vma, _ pages: Int) -> Int? {
+        guard let i = index(of: victim) else { return nil }
+        let lo = i > 0 ? vmas[i - 1].end : 0
+        let hi = i + 1 < vmas.count ? vmas[i + 1].start : mappablePages
+        return hi - lo >= pages ? lo : nil
     }
 
     /// First aperture page of a hole of `pages`, counting the bindings in

@@ -9,14 +9,14 @@ public final class MmapOffset {
 
     /// drm_vma_node allow list with allow_once semantics: MMAP_OFFSET allows
     /// the calling file once, every GEM_CLOSE of the object by it revokes.
-    var allowed: Set<FileID> = []
+    var allowed = IDSet()
     /// Files that were ever allowed, and so may hold a mapping made while
     /// allowed (which i915 keeps working after GEM_CLOSE). Faults are checked
     /// against this set, since the daemon never sees mmap() itself.
-    var everAllowed: Set<FileID> = []
+    var everAllowed = IDSet()
     /// Inodes whose page cache may hold pages of this node: the kernel's
     /// userfault list, so coherency points and revocation touch only those.
-    var userfault: Set<UInt64> = []
+    var userfault = IDSet()
     init(type: MmapType, start: UInt64, pages: UInt64, object: GemObject) {
         self.type = type
         self.start = start

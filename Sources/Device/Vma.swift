@@ -13,7 +13,14 @@ final class Vma {
     /// The GTT offset node the binding served (the merged design's vma->mmo),
     /// so revocation needs no walk over the object's nodes.
     var mmo: MmapOffset?
-    var lastUse: UInt64 = 0
+    /// The tick of its last use; setting it moves the binding to the most
+    /// recently used end of its aperture's LRU list.
+    var lastUse: UInt64 = 0 { didSet { lru?.touch(self) } }
+    /// The LRU list it is on while bound, and its place there.
+    unowned(unsafe) var lru: VmaLRU?
+    unowned(unsafe) var lruPrev: Vma?
+    unowned(unsafe) var lruNext: Vma?
+    var lruListed = false
 
     init(object: GemObject, view: GttView, start: Int, reserved: Int? = nil) {
         self.object = object

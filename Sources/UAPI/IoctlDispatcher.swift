@@ -37,9 +37,15 @@ public struct IoctlDispatcher: Sendable {
             if inSize > 0 { kdata.copyMemory(from: UnsafeRawBufferPointer(rebasing: input[0..<inSize])) }
             var errno: Int32 = 0
             do throws(DrmError) {
-                try device.permit(caller.file, auth: desc.flags & UInt32(FDRM_AUTH.rawValue) != 0,
-                                  master: desc.flags & UInt32(FDRM_MASTER.rawValue) != 0,
-                                  renderAllow: desc.flags & UInt32(FDRM_RENDER_ALLOW.rawValue) != 0)
+                // drm_ioctl_permit. An ioctl that only allows render nodes
+                // (nearly all) asks nothing any open could fail: skipping the
+                // check spares a second trip through the device lock.
+                let auth = desc.flags & UInt32(FDRM_AUTH.rawValue) != 0
+                let master = desc.flags & UInt32(FDRM_MASTER.rawValue) != 0
+                let renderAllow = desc.flags & UInt32(FDRM_RENDER_ALLOW.rawValue) != 0
+                if auth || master || !renderAllow {
+                    try device.permit(caller.file, auth: auth, master: master, renderAllow: renderAllow)
+                }
                 if let injected = device.injection.ioctlFailure(nr: fdrm_ioc_nr(cmd)) { throw injected }
                 try handle(op: desc.op, kdata, caller)
             } catch {

@@ -54,8 +54,8 @@ extension DrmDevice {
         state.withLock { s in
             guard let hit = s.offsets.lookup(page: byteOffset >> 12) else { return nil }
             let m = hit.value
-            return NodeInfo(type: m.type, start: m.start, pages: m.pages, allowed: m.allowed,
-                            everAllowed: m.everAllowed, userfault: m.userfault)
+            return NodeInfo(type: m.type, start: m.start, pages: m.pages, allowed: m.allowed.asSet,
+                            everAllowed: m.everAllowed.asSet, userfault: m.userfault.asSet)
         }
     }
 

@@ -1,0 +1,168 @@
+/* conc_bench DEVICE FLOOR - throughput with 1, 2, 4, 8 concurrent clients,
+ * as threads sharing one open and as processes with their own, against the
+ * floor daemon doing the same. Two workloads:
+ *   ioctl  GEM_CREATE + MMAP_OFFSET + GEM_CLOSE (three round trips, each
+ *          under fakedrm's device lock); the floor echoes the same calls;
+ *   fault  a fresh 8 MiB GTT mapping read page by page (128 KiB READs),
+ *          unmapped and closed; the floor's pages are dropped the same way.
+ * Each configuration runs CONC_SECONDS (default 0.4), CONC_ROUNDS times
+ * (default 3), fakedrm and floor alternating; the medians are printed with
+ * the scaling relative to one client, and the ratio is the median of each
+ * fakedrm run against the floor run next to it. CONC_MAX caps the client count;
+ * CONC_WORK=ioctl or fault runs one workload. */
+#include "bench.h"
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/wait.h>
+
+#define MAX_CLIENTS 64
+#define FAULT_BYTES (8u << 20)
+
+struct shared {
+	atomic_int ready, go, stop;
+	atomic_long ops[MAX_CLIENTS];
+};
+
+static struct shared *sh;
+static const char *path;
+static int is_floor, workload, shared_fd;
+
+static long ioctl_op(int fd, long iter)
+{
+	(void)iter;
+	uint32_t h = gem_create(fd, 4096);
+	mmap_offset(fd, h, I915_MMAP_OFFSET_GTT);
+	gem_close(fd, h);
+	return 3;
+}
+
+static long fault_op(int fd, long iter, int id)
+{
+	uint32_t h = 0;
+	uint64_t off;
+	if (is_floor) /* fresh pages of the floor file: a range of its own */
+		off = (1ull << 32) + ((uint64_t)(iter % 4096) * MAX_CLIENTS + id) * FAULT_BYTES;
+	else
+		off = mmap_offset(fd, h = gem_create(fd, FAULT_BYTES), I915_MMAP_OFFSET_GTT);
+	volatile uint8_t *p = mmap(NULL, FAULT_BYTES, PROT_READ, MAP_SHARED, fd, off);
+	must(p != MAP_FAILED, "mmap");
+	unsigned sum = 0;
+	for (size_t i = 0; i < FAULT_BYTES; i += 4096)
+		sum += p[i];
+	munmap((void *)p, FAULT_BYTES);
+	if (is_floor)
+		posix_fadvise(fd, off, FAULT_BYTES, POSIX_FADV_DONTNEED);
+	else
+		gem_close(fd, h);
+	return sum == 0xdeadbeef ? 0 : FAULT_BYTES;
+}
+
+static void run_client(int id, int fd)
+{
+	atomic_fetch_add(&sh->ready, 1);
+	while (!atomic_load(&sh->go))
+		;
+	long done = 0;
+	for (long iter = 0; !atomic_load_explicit(&sh->stop, memory_order_relaxed); iter++)
+		done += workload == 0 ? ioctl_op(fd, iter) : fault_op(fd, iter, id);
+	atomic_store(&sh->ops[id], done);
+}
+
+static void *thread_main(void *arg)
+{
+	run_client((int)(intptr_t)arg, shared_fd);
+	return NULL;
+}
+
+/* Units (ioctls or bytes) per second with n clients. */
+static double run(int n, int processes, double seconds)
+{
+	memset(sh, 0, sizeof *sh);
+	pthread_t t[MAX_CLIENTS];
+	pid_t pids[MAX_CLIENTS];
+	if (!processes) {
+		shared_fd = open(path, O_RDWR);
+		must(shared_fd >= 0, path);
+	}
+	for (int i = 0; i < n; i++) {
+		if (processes) {
+			pids[i] = fork();
+			must(pids[i] >= 0, "fork");
+			if (pids[i] == 0) {
+				int fd = open(path, O_RDWR);
+				must(fd >= 0, path);
+				run_client(i, fd);
+				_exit(0);
+			}
+		} else {
+			must(pthread_create(&t[i], NULL, thread_main, (void *)(intptr_t)i) == 0, "pthread_create");
+		}
+	}
+	while (atomic_load(&sh->ready) < n)
+		usleep(1000);
+	double t0 = now();
+	atomic_store(&sh->go, 1);
+	usleep(seconds * 1e6);
+	atomic_store(&sh->stop, 1);
+	for (int i = 0; i < n; i++) {
+		if (processes)
+			waitpid(pids[i], NULL, 0);
+		else
+			pthread_join(t[i], NULL);
+	}
+	double el = now() - t0;
+	if (!processes)
+		close(shared_fd);
+	long total = 0;
+	for (int i = 0; i < n; i++)
+		total += atomic_load(&sh->ops[i]);
+	return total / el;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 3) {
+		fprintf(stderr, "usage: conc_bench DEVICE FLOOR_DEVICE\n");
+		return 2;
+	}
+	double seconds = env_long("CONC_MS", 400) / 1000.0;
+	int rounds = env_long("CONC_ROUNDS", 3), max = env_long("CONC_MAX", 8);
+	sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	must(sh != MAP_FAILED, "mmap shared");
+	const char *wname[] = { "ioctl", "fault" }, *unit[] = { "ioctls/s", "MB/s" };
+	printf("%-6s %-9s %7s %14s %8s %14s %8s %7s\n", "work", "clients", "n", "fakedrm", "scaling", "floor",
+	       "scaling", "ratio");
+	const char *only = getenv("CONC_WORK");
+	for (workload = 0; workload < 2; workload++) {
+		if (only && *only && strcmp(only, wname[workload]))
+			continue;
+		for (int processes = 0; processes < 2; processes++) {
+			double one[2] = { 0, 0 };
+			for (int n = 1; n <= max && n <= MAX_CLIENTS; n *= 2) {
+				double v[2][rounds];
+				for (int r = 0; r < rounds; r++) {
+					for (int k = 0; k < 2; k++) {
+						is_floor = (r + k) % 2; /* alternate who goes first */
+						path = argv[1 + is_floor];
+						v[is_floor][r] = run(n, processes, seconds);
+					}
+				}
+				double paired[rounds]; /* each fakedrm run against the floor run next to it */
+				for (int r = 0; r < rounds; r++)
+					paired[r] = v[0][r] / v[1][r];
+				double ratio = median(paired, rounds);
+				double s = median(v[0], rounds), f = median(v[1], rounds);
+				double div = workload ? 1e6 : 1;
+				if (n == 1)
+					one[0] = s, one[1] = f;
+				printf("%-6s %-9s %7d %9.0f %-4s %7.2fx %9.0f %-4s %7.2fx %6.2fx\n", wname[workload],
+				       processes ? "processes" : "threads", n, s / div, unit[workload], s / one[0],
+				       f / div, unit[workload], f / one[1], ratio);
+				fflush(stdout);
+			}
+		}
+	}
+	printf("scaling: throughput relative to one client; ratio: fakedrm / floor (%ld CPUs)\n",
+	       sysconf(_SC_NPROCESSORS_ONLN));
+	return 0;
+}
