@@ -112,6 +112,19 @@ struct RunTests {
         #expect(bad.stderr.contains("not a number"), "\(bad.stderr)")
     }
 
+    /// --trace reaches run's daemon: the trace file, written on the host side,
+    /// logs COMMAND's ioctls and faults.
+    @Test func traceIsWritten() throws {
+        #expect(Harness.examplesBuilt)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("fakedrm-run-trace-\(getpid())").path
+        defer { unlink(path) }
+        let r = try run("\(Harness.example("gem_basic")) /dev/dri/card0", options: ["--trace", path])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        #expect(text.contains("GEM_CREATE {size=1048576} = 0 {handle=1, size=1048576} <"), "\(text.prefix(2000))")
+        #expect(text.contains(" FAULT "), "\(text.prefix(2000))")
+    }
+
     /// --strict preloads the library found beside the executable, ahead of
     /// the caller's LD_PRELOAD, and says so clearly when it is missing.
     @Test func strictSetsThePreload() throws {
