@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The main job: build FakeDRM, mount an emulated i915 device, show it, run the
-# example programs against it as a user would, and unmount.
+# example programs against it as a user would, poke it from a shell, unmount;
+# then run a program (Debian's libigt gem_create when installed) under
+# `fakedrm run --strict`, with the device at /dev/dri.
 source "$(dirname "$0")/lib.sh"
 swift build -c release
 make -s -C examples
@@ -16,3 +18,16 @@ examples/run_all.sh "$mnt/card0"
 echo
 echo "== $mnt/debug/i915_gem_gtt after the run"
 cat "$mnt/debug/i915_gem_gtt"
+echo
+echo "== poking the device from a shell (examples/shell_poke.sh)"
+FAKEDRM=.build/release/fakedrm examples/shell_poke.sh "$mnt/card0" | tail -4
+unmount
+echo
+echo "== fakedrm run --strict: /dev/dri/card0 in a private namespace, kernel mmap errnos"
+.build/release/fakedrm run --strict -- sh -c 'ls -l /dev/dri/card0 /dev/dri/renderD128; examples/build/strict_errno /dev/dri/card0 | tail -1'
+igt=/usr/libexec/igt-gpu-tools/benchmarks
+if [[ -x $igt/gem_create ]]; then
+    echo
+    echo "== Debian's libigt gem_create, unmodified, under fakedrm run --strict"
+    .build/release/fakedrm run --strict -- "$igt/gem_create" -s 4096 -r 1
+fi
