@@ -46,9 +46,6 @@ final class ZombieReclaimer: Sendable {
     private let state = Mutex(State())
     /// Processes that opened the device: an unreadable one fails a scan.
     private let openers = Mutex<Set<Int32>>([])
-    /// Scans run and objects freed, for the debug tree and tests.
-    let scans = Atomic<Int>(0)
-    let freed = Atomic<Int>(0)
 
     /// The reclaimer of the FUSE mount with device number major:minor.
     init(device: DrmDevice, major: UInt32, minor: UInt32) {
@@ -71,7 +68,6 @@ final class ZombieReclaimer: Sendable {
         if start { queue.async { self.scan() } }
     }
 
-    /// An open from a process the daemon cannot see.
     /// An open: remember who made it; one from a process the daemon cannot see disables.
     func noteOpen(pid: Int32) {
         if pid <= 0 { return disable() }
@@ -94,9 +90,7 @@ final class ZombieReclaimer: Sendable {
             Unmanaged<Scan>.fromOpaque(ctx!).takeUnretainedValue().openers.contains(pid) ? -1 : 0
         }, Unmanaged.passUnretained(scan).toOpaque())
         // A process whose maps could not be read may map anything: free nothing.
-        let n = r == 0 ? device.reclaimUnmapped(snapshot, mapped: scan.mapped) : 0
-        scans.add(1, ordering: .relaxed)
-        freed.add(n, ordering: .relaxed)
+        if r == 0 { device.reclaimUnmapped(snapshot, mapped: scan.mapped) }
         let left = device.zombieUsage
         state.withLock { s in
             s.busy = false

@@ -8,9 +8,10 @@ struct TortureTests {
     static let mount = Result<Mounted, Mounted.MountFailure> { () throws(Mounted.MountFailure) in try Mounted() }
 
     /// race_canary: FLINK/OPEN vs close, SET_TILING vs faults, a never-allowed
-    /// prober. client_kill: clients SIGKILLed mid-ioctl and mid-fault.
+    /// prober. shared_fd_race: three processes on one open closing each
+    /// other's handles under faults. client_kill: clients SIGKILLed mid-ioctl and mid-fault.
     /// reclaim_fork: reclaim spares an object only a fork child maps.
-    @Test(arguments: ["race_canary", "client_kill", "reclaim_fork"])
+    @Test(arguments: ["race_canary", "shared_fd_race", "client_kill", "reclaim_fork"])
     func example(_ name: String) throws {
         #expect(Harness.examplesBuilt)
         let m = try Self.mount.get()
