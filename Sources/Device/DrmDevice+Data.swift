@@ -77,9 +77,11 @@ extension DrmDevice {
         let flush = try withFile(file) { (s, f) throws(DrmError) -> [Invalidation] in
             let obj = try s.lookup(handle, in: f)
             try update(obj)
-            // One view in one open is coherent with itself: nothing to do.
+            // One view in one open, which no other file may fault, is
+            // coherent with itself: nothing to do. (A file allowed later
+            // flushes it then: DeviceState.allowMapping.)
             let views = obj.mmos.filter { !$0.userfault.isEmpty }
-            if views.count == 1, views[0].userfault == [f.inode] { return [] }
+            if views.count == 1, views[0].userfault == [f.inode], obj.mappable(onlyBy: f.id) { return [] }
             return s.cachedRanges(of: obj)
         }
         cache.invalidate(flush)

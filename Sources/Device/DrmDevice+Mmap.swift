@@ -15,8 +15,7 @@ extension DrmDevice {
             if type == .fixed { throw DrmError.ENODEV }
             let mmo = try s.node(of: obj, type: type, stale: &stale)
             mmo.allowed.insert(f.id) // drm_vma_node_allow_once
-            mmo.everAllowed.insert(f.id)
-            f.mappable[ObjectIdentifier(obj)] = obj
+            stale += s.allowMapping(f, mmo, of: obj)
             return mmo.byteOffset
         }
     }
@@ -57,5 +56,16 @@ extension DeviceState {
         }
         obj.mmos.append(node)
         return node
+    }
+
+    /// Lets `f` fault `mmo` from now on. A file new to the object gets the
+    /// object's current contents: every open's cached copy is flushed (a
+    /// coherency point, as GEM_OPEN + mmap is for i915, where all views are
+    /// one memory), since a lone open's SET_DOMAIN skips the write-back.
+    mutating func allowMapping(_ f: DrmFile, _ mmo: MmapOffset, of obj: GemObject) -> [Invalidation] {
+        let newcomer = obj.mmos.allSatisfy { !$0.everAllowed.contains(f.id) }
+        mmo.everAllowed.insert(f.id)
+        f.mappable[ObjectIdentifier(obj)] = obj
+        return newcomer ? cachedRanges(of: obj, except: f.inode) : []
     }
 }

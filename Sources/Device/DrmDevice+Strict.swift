@@ -53,8 +53,7 @@ extension DrmDevice {
             guard offset & 4095 == 0, size != 0 else { throw DrmError.EINVAL }
             let mmo = try s.node(of: obj, type: type, stale: &stale)
             let cookie = try s.mappings.register(file: f.id, mmo: mmo)
-            mmo.everAllowed.insert(f.id)
-            f.mappable[ObjectIdentifier(obj)] = obj
+            stale += s.allowMapping(f, mmo, of: obj)
             return (mmo.byteOffset + offset, cookie)
         }
     }

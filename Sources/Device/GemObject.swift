@@ -35,6 +35,11 @@ public final class GemObject {
     /// Reclaimed: unreachable, its nodes gone.
     var freed = false
 
+    /// Whether no file but `id` may fault any node of it.
+    func mappable(onlyBy id: FileID) -> Bool {
+        mmos.allSatisfy { $0.everAllowed.allSatisfy { $0 == id } }
+    }
+
     init(serial: UInt64, size: UInt64, backing: Backing, caching: UInt32) {
         self.serial = serial
         self.size = size
