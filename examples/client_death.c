@@ -1,28 +1,11 @@
 /* client_death: clients killed while holding handles, flink names and dirty GTT mappings leave nothing behind once released (debug/i915_gem_objects), and a bystander's object and mapping are untouched. */
 #include "igt_lite.h"
-#include <libgen.h>
 #include <sys/wait.h>
 
 #define NAME "client_death"
 #define CLIENTS 3
 #define OBJS 4
 #define SIZE (256 << 10)
-
-/* The object count the daemon reports in MOUNT/debug/i915_gem_objects. */
-static long live_objects(const char *device)
-{
-	char dir[4096], path[4200];
-	snprintf(dir, sizeof dir, "%s", device);
-	snprintf(path, sizeof path, "%s/debug/i915_gem_objects", dirname(dir));
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
-	long n = -1;
-	if (fscanf(f, "%ld objects", &n) != 1)
-		n = -1;
-	fclose(f);
-	return n;
-}
 
 /* A client that maps and dirties its objects, then dies without a word. */
 static void doomed_client(const char *device, int c)

@@ -1,6 +1,5 @@
 /* client_kill: clients SIGKILLed at random moments while two threads each spin in ioctls (big PWRITE/PREAD, create, tiling, flink/open of a bystander's object) and GTT/WC faults; after RELEASE nothing of theirs is left (debug/i915_gem_objects, debug/clients), the bystander's shared object and mapping keep their bytes, and the device still serves. */
 #include "igt_lite.h"
-#include <libgen.h>
 #include <pthread.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -14,30 +13,10 @@ static const char *device;
 static uint32_t shared_name;
 static volatile unsigned long *ops; /* shared with the children: operations they finished */
 
-static FILE *debug_file(const char *name)
-{
-	char dir[4096], path[4200];
-	snprintf(dir, sizeof dir, "%s", device);
-	snprintf(path, sizeof path, "%s/debug/%s", dirname(dir), name);
-	return fopen(path, "r");
-}
-
-static long live_objects(void)
-{
-	FILE *f = debug_file("i915_gem_objects");
-	if (!f)
-		return -1;
-	long n = -1;
-	if (fscanf(f, "%ld objects", &n) != 1)
-		n = -1;
-	fclose(f);
-	return n;
-}
-
 /* Whether debug/clients lists an open made by `pid`. */
 static int has_client(pid_t pid)
 {
-	FILE *f = debug_file("clients");
+	FILE *f = debug_file(device, "clients");
 	if (!f)
 		return 0;
 	char line[256];
@@ -134,7 +113,7 @@ int main(int argc, char **argv)
 {
 	alarm(120);
 	device = igt_init(argc, argv, NAME);
-	long before = live_objects();
+	long before = live_objects(device);
 	if (before < 0)
 		skip(NAME, "no debug/i915_gem_objects beside %s", device);
 
@@ -170,7 +149,7 @@ int main(int argc, char **argv)
 
 	/* The kernel releases each dead client's file, then FUSE sends RELEASE. */
 	long now = -1;
-	for (int i = 0; i < 1000 && (now = live_objects()) != before + 1; i++)
+	for (int i = 0; i < 1000 && (now = live_objects(device)) != before + 1; i++)
 		usleep(10 * 1000);
 	CHECK_MSG(now == before + 1, "%ld objects live after %d killed clients, expected %ld (the bystander's)", now, ROUNDS,
 		  before + 1);

@@ -9,6 +9,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -574,5 +575,27 @@ static inline long find_mismatch(const volatile uint32_t *p, size_t ndw, uint32_
 } while (0)
 
 #define CHECK_ZERO(p, ndw, what) CHECK_PATTERN(p, ndw, 0, what)
+
+/* MOUNT/debug/NAME beside the device file MOUNT/card0, opened for reading. */
+static inline FILE *debug_file(const char *device, const char *name)
+{
+	char dir[4096], path[4200];
+	snprintf(dir, sizeof dir, "%s", device);
+	snprintf(path, sizeof path, "%s/debug/%s", dirname(dir), name);
+	return fopen(path, "r");
+}
+
+/* The object count the daemon reports in MOUNT/debug/i915_gem_objects, or -1. */
+static inline long live_objects(const char *device)
+{
+	FILE *f = debug_file(device, "i915_gem_objects");
+	if (!f)
+		return -1;
+	long n = -1;
+	if (fscanf(f, "%ld objects", &n) != 1)
+		n = -1;
+	fclose(f);
+	return n;
+}
 
 #endif /* IGT_LITE_H */

@@ -1,6 +1,5 @@
 /* leak_cycles: many create/pwrite/mmap/fault/munmap/close cycles on one fd and across fresh fds; every fault reads the cycle's own canary, and the daemon's live objects stay bounded (closed, unmapped objects are reclaimed without closing the fd). */
 #include "igt_lite.h"
-#include <libgen.h>
 #include <time.h>
 
 #define NAME "leak_cycles"
@@ -13,22 +12,6 @@
 #define MAX_LIVE 20000L
 
 static const char *device;
-
-/* The object count the daemon reports in MOUNT/debug/i915_gem_objects. */
-static long live_objects(void)
-{
-	char dir[4096], path[4200];
-	snprintf(dir, sizeof dir, "%s", device);
-	snprintf(path, sizeof path, "%s/debug/i915_gem_objects", dirname(dir));
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
-	long n = -1;
-	if (fscanf(f, "%ld objects", &n) != 1)
-		n = -1;
-	fclose(f);
-	return n;
-}
 
 /* One cycle on fd: a canary written by PWRITE must be what the fault shows. */
 static void cycle(int fd, long i)
@@ -66,7 +49,7 @@ int main(int argc, char **argv)
 	device = argv[1];
 	long cycles = argc > 2 ? atol(argv[2]) : DEF_CYCLES;
 	alarm(600);
-	long base = live_objects();
+	long base = live_objects(device);
 	if (base < 0)
 		skip(NAME, "no debug/i915_gem_objects beside %s", device);
 
@@ -77,7 +60,7 @@ int main(int argc, char **argv)
 	for (long i = 0; i < cycles; i++) {
 		cycle(fd, i);
 		if (i % SAMPLE == SAMPLE - 1) {
-			long n = live_objects() - base;
+			long n = live_objects(device) - base;
 			if (n > max_live)
 				max_live = n;
 			CHECK_MSG(n <= MAX_LIVE, "%ld objects live after %ld cycles on one fd (all closed and unmapped)", n, i + 1);
@@ -95,7 +78,7 @@ int main(int argc, char **argv)
 			cycle(fd, k);
 		close(fd);
 		if ((i / PER_FD) % (SAMPLE / PER_FD) == 0) {
-			long n = live_objects() - base;
+			long n = live_objects(device) - base;
 			if (n > max_live2)
 				max_live2 = n;
 			CHECK_MSG(n <= MAX_LIVE, "%ld objects live after %ld cycles across fds", n, i + PER_FD);
@@ -106,7 +89,7 @@ int main(int argc, char **argv)
 
 	/* Everything released: back to where we started. */
 	long n = -1;
-	for (int i = 0; i < 500 && (n = live_objects()) != base; i++)
+	for (int i = 0; i < 500 && (n = live_objects(device)) != base; i++)
 		usleep(10 * 1000);
 	CHECK_MSG(n == base, "%ld objects live after every fd was closed, %ld before", n, base);
 	pass(NAME, "%ld cycles on one fd and %ld across fds: canaries intact, at most %ld objects live", cycles, cycles,

@@ -1,6 +1,5 @@
 /* reclaim_fork: an object whose last handle is closed while only a forked child still maps it (never touched) survives the daemon's reclaim of closed, unmapped objects; the child then faults it and reads its canary. */
 #include "igt_lite.h"
-#include <libgen.h>
 #include <sys/wait.h>
 
 #define NAME "reclaim_fork"
@@ -8,21 +7,6 @@
 #define CHURN 1500 /* closed, unmapped objects: several reclaim scans' worth */
 
 static const char *device;
-
-static long live_objects(void)
-{
-	char dir[4096], path[4200];
-	snprintf(dir, sizeof dir, "%s", device);
-	snprintf(path, sizeof path, "%s/debug/i915_gem_objects", dirname(dir));
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
-	long n = -1;
-	if (fscanf(f, "%ld objects", &n) != 1)
-		n = -1;
-	fclose(f);
-	return n;
-}
 
 static void churn(int fd)
 {
@@ -39,7 +23,7 @@ int main(int argc, char **argv)
 {
 	alarm(60);
 	device = igt_init(argc, argv, NAME);
-	long base = live_objects();
+	long base = live_objects(device);
 	if (base < 0)
 		skip(NAME, "no debug/i915_gem_objects beside %s", device);
 	int fd = drm_open(device);
@@ -83,7 +67,7 @@ int main(int argc, char **argv)
 	usleep(400 * 1000);
 	churn(fd);
 	usleep(400 * 1000);
-	long live = live_objects() - base;
+	long live = live_objects(device) - base;
 	info("after %d closed, unmapped objects: %ld live", 2 * CHURN, live);
 	CHECK_MSG(live < CHURN, "%ld objects live: the daemon reclaimed nothing (this test needs its reclaim)", live);
 
