@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -27,6 +28,11 @@ final class BackingArena: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Gives written pages back to the kernel. An object usually dies under
+    /// the device lock (its last reference goes with GEM_CLOSE or a file's
+    /// release), and dropping the pages of a large written object takes
+    /// milliseconds that every other client would wait through.
+    private let reaper = DispatchQueue(label: "fakedrm.backing-reaper")
 
     private static func classOf(_ bytes: Int) -> Int {
         let pages = (bytes + 4095) >> 12
@@ -62,9 +68,24 @@ final class BackingArena: Sendable {
     /// Returns a block from `allocate`: its pages go back to the kernel (the
     /// next owner reads zeros) and its addresses to the class's free list.
     /// A block never `written` holds no page (reads map the zero page).
+    /// A written block is reused only once its pages are gone.
     func free(_ base: UnsafeMutableRawPointer, bytes: Int, written: Bool) {
-        let c = Self.classOf(bytes)
-        if written { _ = madvise(base, 4096 << c, MADV_DONTNEED) }
-        state.withLock { $0.free[c].append(UInt(bitPattern: base)) }
+        let c = Self.classOf(bytes), addr = UInt(bitPattern: base)
+        guard written else { return state.withLock { $0.free[c].append(addr) } }
+        reaper.async {
+            _ = madvise(UnsafeMutableRawPointer(bitPattern: addr), 4096 << c, MADV_DONTNEED)
+            self.state.withLock { $0.free[c].append(addr) }
+        }
+    }
+
+    /// Waits until every block freed so far is back (for tests).
+    func settle() { reaper.sync {} }
+
+    /// Unmaps a large object's own mapping: at once if no page was ever
+    /// written (nothing to drop), else on the reaper.
+    func unmap(_ base: UnsafeMutableRawPointer, bytes: Int, written: Bool) {
+        guard written else { return _ = munmap(base, bytes) }
+        let addr = UInt(bitPattern: base)
+        reaper.async { _ = munmap(UnsafeMutableRawPointer(bitPattern: addr), bytes) }
     }
 }
