@@ -13,7 +13,12 @@ import Glibc
 /// pointer and reused last-freed first. Nothing is populated until touched,
 /// and a freed block's pages go back to the kernel at once, so the resident
 /// cost is only the pages clients wrote. Virtual space is never unmapped.
-final class BackingArena: Sendable {
+///
+/// `state` is guarded by an atomic flag rather than a `Mutex`: its sections
+/// are a few instructions, and ThreadSanitizer sees the flag's acquire and
+/// release, where Swift's Mutex on Linux is a futex it does not know (and
+/// reports every pair of sections as a race).
+final class BackingArena: @unchecked Sendable {
     static let shared = BackingArena()
 
     /// Objects up to this size are packed; larger ones map their own.
@@ -27,7 +32,16 @@ final class BackingArena: Sendable {
         var remaining = 0
     }
 
-    private let state = Mutex(State())
+    private let locked = Atomic<Bool>(false)
+    private var state = State()
+
+    private func withLock<R>(_ body: (inout State) -> R) -> R {
+        while !locked.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
+            sched_yield()
+        }
+        defer { locked.store(false, ordering: .releasing) }
+        return body(&state)
+    }
     /// Gives written pages back to the kernel. An object usually dies under
     /// the device lock (its last reference goes with GEM_CLOSE or a file's
     /// release), and dropping the pages of a large written object takes
@@ -44,7 +58,7 @@ final class BackingArena: Sendable {
     func allocate(_ bytes: Int) -> UnsafeMutableRawPointer? {
         guard bytes > 0, bytes <= Self.maxPackedBytes else { return nil }
         let c = Self.classOf(bytes), blockBytes = 4096 << c
-        let addr = state.withLock { s -> UInt in
+        let addr = withLock { s -> UInt in
             if let a = s.free[c].popLast() { return a }
             if s.remaining < blockBytes {
                 let p = mmap(nil, Self.chunkBytes, PROT_READ | PROT_WRITE,
@@ -71,10 +85,10 @@ final class BackingArena: Sendable {
     /// A written block is reused only once its pages are gone.
     func free(_ base: UnsafeMutableRawPointer, bytes: Int, written: Bool) {
         let c = Self.classOf(bytes), addr = UInt(bitPattern: base)
-        guard written else { return state.withLock { $0.free[c].append(addr) } }
+        guard written else { return withLock { $0.free[c].append(addr) } }
         reaper.async {
             _ = madvise(UnsafeMutableRawPointer(bitPattern: addr), 4096 << c, MADV_DONTNEED)
-            self.state.withLock { $0.free[c].append(addr) }
+            self.withLock { $0.free[c].append(addr) }
         }
     }
 
