@@ -42,10 +42,12 @@ final class BackingArena: @unchecked Sendable {
         defer { locked.store(false, ordering: .releasing) }
         return body(&state)
     }
-    /// Gives written pages back to the kernel. An object usually dies under
-    /// the device lock (its last reference goes with GEM_CLOSE or a file's
-    /// release), and dropping the pages of a large written object takes
-    /// milliseconds that every other client would wait through.
+    /// Unmaps large written objects. An object usually dies under the device
+    /// lock (its last reference goes with GEM_CLOSE or a file's release), and
+    /// dropping the pages of a large written object takes milliseconds that
+    /// every other client would wait through. A packed block is at most
+    /// `maxPackedBytes` and is dropped at once, so its pages are back when
+    /// the close returns.
     private let reaper = DispatchQueue(label: "fakedrm.backing-reaper")
 
     private static func classOf(_ bytes: Int) -> Int {
@@ -82,18 +84,11 @@ final class BackingArena: @unchecked Sendable {
     /// Returns a block from `allocate`: its pages go back to the kernel (the
     /// next owner reads zeros) and its addresses to the class's free list.
     /// A block never `written` holds no page (reads map the zero page).
-    /// A written block is reused only once its pages are gone.
     func free(_ base: UnsafeMutableRawPointer, bytes: Int, written: Bool) {
-        let c = Self.classOf(bytes), addr = UInt(bitPattern: base)
-        guard written else { return withLock { $0.free[c].append(addr) } }
-        reaper.async {
-            _ = madvise(UnsafeMutableRawPointer(bitPattern: addr), 4096 << c, MADV_DONTNEED)
-            self.withLock { $0.free[c].append(addr) }
-        }
+        let c = Self.classOf(bytes)
+        if written { _ = madvise(base, 4096 << c, MADV_DONTNEED) }
+        withLock { $0.free[c].append(UInt(bitPattern: base)) }
     }
-
-    /// Waits until every block freed so far is back (for tests).
-    func settle() { reaper.sync {} }
 
     /// Unmaps a large object's own mapping: at once if no page was ever
     /// written (nothing to drop), else on the reaper.

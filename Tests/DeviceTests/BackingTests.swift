@@ -25,7 +25,6 @@ import Testing
             let old = try (0..<32).map { _ in try #require(Backing(size: 4096)) }
             for b in old { [UInt8](repeating: 0x5A, count: 4096).withUnsafeBytes { b.copyIn(at: 0, from: $0.baseAddress!, count: 4096) } }
         }
-        BackingArena.shared.settle()
         let again = try (0..<32).map { _ in try #require(Backing(size: 4096)) }
         for b in again {
             b.willWrite() // read the memory itself, not the never-written shortcut
