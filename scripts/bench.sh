@@ -68,7 +68,7 @@ if want fault; then
     echo
     echo "== the same through an 8 MiB aperture (partial views, eviction; no target)"
     mount_device --aperture-size 8M
-    FAULT_REPS=1 bench/build/fault_bench "$mnt/card0" "${FAULT_MIB:-64}"
+    FAULT_REPS=1 FAULT_NO_TARGETS=1 bench/build/fault_bench "$mnt/card0" "${FAULT_MIB:-64}"
 fi
 
 if want scale; then

@@ -34,7 +34,7 @@ public final class Backing: @unchecked Sendable {
     }
 
     deinit {
-        if packed { BackingArena.shared.free(base, bytes: size, written: written) } else { munmap(base, size) }
+        if packed { BackingArena.shared.free(base, bytes: size, written: written) } else { BackingArena.shared.unmap(base, bytes: size, written: written) }
     }
 
     public func copyOut(at offset: Int, into dst: UnsafeMutableRawPointer, count: Int) {

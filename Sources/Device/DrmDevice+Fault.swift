@@ -175,16 +175,29 @@ extension DeviceState {
     /// translated through the PTEs. Beyond the binding reads scratch (zeros).
     func readThroughAperture(_ vma: Vma, page: Int, at pageOffset: Int, inode: UInt64, into dst: UnsafeMutableRawBufferPointer) {
         let obj = vma.object
-        let size = vma.view.pages << 12
+        defer { obj.markServed(page: page, inode: inode) }
+        // Nothing ever stored: mapped or scratch, every byte reads zero.
+        guard obj.backing.written else {
+            dst.initializeMemory(as: UInt8.self, repeating: 0)
+            return
+        }
+        let size = vma.view.pages << 12, base = obj.backing.base
+        // Consecutive runs (16 bytes each under Y tiling) mostly land in the
+        // same aperture page: translate it through the PTEs once for them.
+        var aperturePage = -1
+        var source: UnsafeMutableRawPointer?
         obj.tiling.forEachRun(from: (page - vma.view.offset) << 12 + pageOffset, count: dst.count) { done, t, run in
             let out = dst.baseAddress! + done
-            if t + run <= size, let objPage = ggtt.pte(vma.start + t >> 12) {
-                obj.backing.copyOut(at: objPage << 12 + t & 4095, into: out, count: run)
+            if t >> 12 != aperturePage {
+                aperturePage = t >> 12
+                source = ggtt.pte(vma.start + aperturePage).map { base + $0 << 12 }
+            }
+            if t + run <= size, let source {
+                out.copyMemory(from: source + t & 4095, byteCount: run)
             } else {
                 out.initializeMemory(as: UInt8.self, repeating: 0, count: run)
             }
         }
-        obj.markServed(page: page, inode: inode)
     }
 }
 

@@ -1,7 +1,6 @@
 /// A fake-offset node for one (object, mmap type) pair: i915's
 /// `struct i915_mmap_offset` with its `drm_vma_offset_node`.
 public final class MmapOffset {
-    public let type: MmapType
     /// First page in the offset space, and length in pages.
     public let start: UInt64
     public let pages: UInt64
@@ -17,6 +16,9 @@ public final class MmapOffset {
     /// Inodes whose page cache may hold pages of this node: the kernel's
     /// userfault list, so coherency points and revocation touch only those.
     var userfault = IDSet()
+    /// Last: it fits in the padding after `userfault` (96 allocated bytes, not 112).
+    public let type: MmapType
+
     init(type: MmapType, start: UInt64, pages: UInt64, object: GemObject) {
         self.type = type
         self.start = start
