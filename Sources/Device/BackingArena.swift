@@ -13,12 +13,7 @@ import Glibc
 /// pointer and reused last-freed first. Nothing is populated until touched,
 /// and a freed block's pages go back to the kernel at once, so the resident
 /// cost is only the pages clients wrote. Virtual space is never unmapped.
-///
-/// `state` is guarded by an atomic flag rather than a `Mutex`: its sections
-/// are a few instructions, and ThreadSanitizer sees the flag's acquire and
-/// release, where Swift's Mutex on Linux is a futex it does not know (and
-/// reports every pair of sections as a race).
-final class BackingArena: @unchecked Sendable {
+final class BackingArena: Sendable {
     static let shared = BackingArena()
 
     /// Objects up to this size are packed; larger ones map their own.
@@ -32,16 +27,9 @@ final class BackingArena: @unchecked Sendable {
         var remaining = 0
     }
 
-    private let locked = Atomic<Bool>(false)
-    private var state = State()
+    /// A DeviceLock, so ThreadSanitizer sees its sections as ordered.
+    private let state = DeviceLock(State())
 
-    private func withLock<R>(_ body: (inout State) -> R) -> R {
-        while !locked.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
-            sched_yield()
-        }
-        defer { locked.store(false, ordering: .releasing) }
-        return body(&state)
-    }
     /// Unmaps large written objects. An object usually dies under the device
     /// lock (its last reference goes with GEM_CLOSE or a file's release), and
     /// dropping the pages of a large written object takes milliseconds that
@@ -60,7 +48,7 @@ final class BackingArena: @unchecked Sendable {
     func allocate(_ bytes: Int) -> UnsafeMutableRawPointer? {
         guard bytes > 0, bytes <= Self.maxPackedBytes else { return nil }
         let c = Self.classOf(bytes), blockBytes = 4096 << c
-        let addr = withLock { s -> UInt in
+        let addr = state.withLock { s -> UInt in
             if let a = s.free[c].popLast() { return a }
             if s.remaining < blockBytes {
                 let p = mmap(nil, Self.chunkBytes, PROT_READ | PROT_WRITE,
@@ -87,7 +75,7 @@ final class BackingArena: @unchecked Sendable {
     func free(_ base: UnsafeMutableRawPointer, bytes: Int, written: Bool) {
         let c = Self.classOf(bytes)
         if written { _ = madvise(base, 4096 << c, MADV_DONTNEED) }
-        withLock { $0.free[c].append(UInt(bitPattern: base)) }
+        state.withLock { $0.free[c].append(UInt(bitPattern: base)) }
     }
 
     /// Unmaps a large object's own mapping: at once if no page was ever

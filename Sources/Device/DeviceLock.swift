@@ -1,8 +1,8 @@
 import CTsan
 import Synchronization
 
-/// The device lock: a `Mutex` whose critical sections ThreadSanitizer can
-/// order. Swift's Mutex on Linux is a futex TSan does not know as a lock, so
+/// The model's lock (the device state, the backing arena, fault injection):
+/// a `Mutex` whose critical sections ThreadSanitizer can order. Swift's Mutex on Linux is a futex TSan does not know as a lock, so
 /// it reports every pair of critical sections as a race; the acquire and
 /// release annotations (no-ops without TSan) give it the real edges and
 /// nothing more, so a race outside the lock still shows.

@@ -10,7 +10,7 @@ import Glibc
 /// here. Disarmed, the hot paths pay one relaxed atomic load.
 public final class FaultInjection: Sendable {
     private let armed = Atomic<Bool>(false)
-    private let rules = Mutex(Rules())
+    private let rules = DeviceLock(Rules())
 
     struct Rules {
         var failFaults = 0

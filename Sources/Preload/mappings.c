@@ -9,7 +9,7 @@
  * Each mapping is remembered here, piece by piece (a partial munmap or
  * mremap splits it, as it splits a VMA), with the cookie the daemon gave
  * it. When the last piece of a mapping goes, the daemon hears VMA_CLOSE;
- * a fork's child holds its copies, so it sends VMA_OPEN for each. */
+ * a fork's child holds copies, so VMA_OPEN is sent for each before it. */
 #include "internal.h"
 
 #include <errno.h>
@@ -320,10 +320,30 @@ int pkey_mprotect(void *addr, size_t len, int prot, int pkey)
 	return -1;
 }
 
-/* fork: the child holds a copy of every mapping (vm_open). */
+/* fork: the child will hold a copy of every mapping (vm_open). The holds
+ * are taken in the parent before the fork: taken in the child, they raced
+ * the parent's munmap of its own copy, which could free an object the
+ * child still maps. A fork that fails leaves its holds to the file's
+ * release (an object kept too long, never one freed early). */
 static void prepare(void)
 {
 	pthread_mutex_lock(&lock);
+	int saved = errno;
+	for (size_t i = 0; i < n; i++) {
+		size_t j = 0;
+		while (j < i && tab[j].cookie != tab[i].cookie)
+			j++;
+		if (j < i)
+			continue; /* held with an earlier piece */
+		struct drm_fakedrm_vma v = { .cookie = tab[i].cookie };
+		if (fdrm_ctl_ioctl(tab[i].dev, DRM_IOCTL_FAKEDRM_VMA_OPEN, &v) != 0)
+			tab[i].cookie = 0; /* the daemon forgot it (file released): untracked */
+	}
+	for (size_t i = n; i-- > 0;)
+		if (tab[i].cookie == 0)
+			drop(i);
+	atomic_store(&count, n);
+	errno = saved;
 	fdrm_id_lock();
 }
 
@@ -336,23 +356,7 @@ static void parent(void)
 static void child(void)
 {
 	fdrm_id_unlock();
-	int saved = errno;
-	for (size_t i = 0; i < n; i++) {
-		size_t j = 0;
-		while (j < i && tab[j].cookie != tab[i].cookie)
-			j++;
-		if (j < i)
-			continue; /* opened with an earlier piece */
-		struct drm_fakedrm_vma v = { .cookie = tab[i].cookie };
-		if (fdrm_ctl_ioctl(tab[i].dev, DRM_IOCTL_FAKEDRM_VMA_OPEN, &v) != 0)
-			tab[i].cookie = 0; /* the daemon forgot it (file released): untracked */
-	}
-	for (size_t i = n; i-- > 0;)
-		if (tab[i].cookie == 0)
-			drop(i);
-	atomic_store(&count, n);
 	pthread_mutex_unlock(&lock);
-	errno = saved;
 }
 
 __attribute__((constructor)) static void init(void)
