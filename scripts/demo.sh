@@ -4,6 +4,7 @@
 # then run a program (Debian's libigt gem_create when installed) under
 # `fakedrm run --strict`, with the device at /dev/dri.
 source "$(dirname "$0")/lib.sh"
+scripts/setup.sh --optional intel-gpu-tools xxd   # the shell recipe, the libigt client
 swift build -c release
 make -s -C examples
 mount_device
