@@ -81,7 +81,8 @@ extension DrmDevice {
             // coherent with itself: nothing to do. (A file allowed later
             // flushes it then: DeviceState.allowMapping.)
             let views = obj.mmos.filter { !$0.userfault.isEmpty }
-            if views.count == 1, views[0].userfault == [f.inode], obj.mappable(onlyBy: f.id) { return [] }
+            if views.count == 1, views[0].userfault.count == 1, views[0].userfault.contains(f.inode),
+               obj.mappable(onlyBy: f.id) { return [] }
             return s.cachedRanges(of: obj)
         }
         cache.invalidate(flush)

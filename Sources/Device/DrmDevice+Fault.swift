@@ -50,8 +50,8 @@ extension DrmDevice {
                 // The whole run of this request that lies in this node.
                 let inObject = Int(at - mmo.byteOffset)
                 let n = min(buffer.count - done, Int(mmo.byteLength) - inObject)
-                revocations += try s.serve(mmo, at: inObject, inode: inode,
-                                           into: UnsafeMutableRawBufferPointer(rebasing: buffer[done..<done + n]))
+                try s.serve(mmo, at: inObject, inode: inode, deferring: &revocations,
+                            into: UnsafeMutableRawBufferPointer(rebasing: buffer[done..<done + n]))
                 served = true
                 done += n
             }
@@ -108,19 +108,20 @@ extension DrmDevice {
 }
 
 extension DeviceState {
-    /// Bytes of a node from object offset `at` as a fault sees them.
-    mutating func serve(_ mmo: MmapOffset, at: Int, inode: UInt64,
-                        into dst: UnsafeMutableRawBufferPointer) throws(DrmError) -> [Invalidation] {
+    /// Bytes of a node from object offset `at` as a fault sees them. The
+    /// mappings revoked on the way (eviction, fence stealing) are appended to
+    /// `revoke` as they happen, so a failure later on keeps them.
+    mutating func serve(_ mmo: MmapOffset, at: Int, inode: UInt64, deferring revoke: inout [Invalidation],
+                        into dst: UnsafeMutableRawBufferPointer) throws(DrmError) {
         let obj = mmo.object
         if obj.isPurged { throw DrmError.EFAULT }
         mmo.userfault.insert(inode)
         guard mmo.type == .gtt else {
             obj.backing.copyOut(at: at, into: dst.baseAddress!, count: dst.count)
-            return []
+            return
         }
         // i915 refuses snooped pages through the GTT without LLC.
         if obj.caching != UInt32(I915_CACHING_NONE), !hasLLC { throw DrmError.EFAULT }
-        var revoke: [Invalidation] = []
         var vma: Vma?
         var done = 0
         while done < dst.count {
@@ -128,24 +129,22 @@ extension DeviceState {
             let page = l >> 12
             let n = min(dst.count - done, 4096 - l & 4095)
             if vma == nil || !vma!.view.contains(page: page) {
-                let (v, r) = try gttBinding(mmo, page: page, inode: inode)
-                vma = v
-                revoke += r
+                vma = try gttBinding(mmo, page: page, inode: inode, deferring: &revoke)
             }
             readThroughAperture(vma!, page: page, at: l & 4095, inode: inode,
                                 into: UnsafeMutableRawBufferPointer(rebasing: dst[done..<done + n]))
             done += n
         }
-        return revoke
     }
 
     /// A binding that covers `page`, fenced if the object is tiled: the
     /// whole object if it fits without evicting (PIN_NOEVICT), else a partial
-    /// view, evicting least recently used bindings. Returns it with the
-    /// mappings revoked by eviction or fence stealing.
-    mutating func gttBinding(_ mmo: MmapOffset, page: Int, inode: UInt64) throws(DrmError) -> (Vma, [Invalidation]) {
+    /// view, evicting least recently used bindings. The mappings revoked by
+    /// eviction or fence stealing go to `revoke`, also when it fails after
+    /// evicting.
+    mutating func gttBinding(_ mmo: MmapOffset, page: Int, inode: UInt64,
+                             deferring revoke: inout [Invalidation]) throws(DrmError) -> Vma {
         let obj = mmo.object
-        var revoke: [Invalidation] = []
         var vma = obj.vmas.first { $0.view.contains(page: page) }
         if vma == nil {
             var evicted: [Vma] = []
@@ -158,16 +157,16 @@ extension DeviceState {
             revoke += evicted.flatMap(\.revocations)
         }
         guard let vma else { throw DrmError.ENOSPC }
+        // fence_find: no register can be stolen (ENOBUFS, a retried fault).
+        if obj.tiling.isTiled, vma.fence == nil, ggtt.fencesExhausted { throw DrmError.ENOBUFS }
         vma.lastUse = ggtt.tick()
         vma.mmo = mmo
         vma.userfault.insert(inode)
-        // fence_find: no register can be stolen (ENOBUFS, a retried fault).
-        if obj.tiling.isTiled, vma.fence == nil, ggtt.fencesExhausted { throw DrmError.ENOBUFS }
         if obj.tiling.isTiled, let victim = ggtt.pinFence(vma, tiling: obj.tiling) {
             revoke += victim.revocations
             victim.userfault = []
         }
-        return (vma, revoke)
+        return vma
     }
 
     /// Reads object page `page` through the aperture: the linear offset

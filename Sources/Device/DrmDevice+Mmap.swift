@@ -52,7 +52,7 @@ extension DeviceState {
         }
         guard let node = made else { throw DrmError.ENOSPC }
         if offsets.reusing {
-            stale = inodeFiles.keys.map { Invalidation(inode: $0, offset: node.byteOffset, length: node.byteLength) }
+            stale += inodeFiles.keys.map { Invalidation(inode: $0, offset: node.byteOffset, length: node.byteLength) }
         }
         obj.mmos.append(node)
         return node

@@ -64,7 +64,8 @@ extension DrmDevice {
                 for mmo in obj.mmos {
                     for id in mmo.everAllowed {
                         holders.insert(id)
-                        if let f = s.files[id], !mapped.covers(inode: f.inode, offset: mmo.byteOffset, length: mmo.byteLength) {
+                        if let f = s.files[id], !s.mappings.maps(id, mmo),
+                           !mapped.covers(inode: f.inode, offset: mmo.byteOffset, length: mmo.byteLength) {
                             mmo.everAllowed.remove(id)
                             mmo.allowed.remove(id)
                         } else {

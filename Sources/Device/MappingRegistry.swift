@@ -30,8 +30,6 @@ struct MappingRegistry {
         let file: FileID
     }
 
-    var count: Int { mappings.count }
-
     /// Mappings one open may hold: a process may have vm.max_map_count
     /// (65530) VMAs, an open is shared by a few. Past it mmap is ENOMEM, as
     /// past max_map_count, and a client cannot grow the daemon without bound.
@@ -93,6 +91,9 @@ struct MappingRegistry {
     /// Whether any registered mapping holds the object.
     func isMapped(_ obj: GemObject) -> Bool { perObject[ObjectIdentifier(obj)] != nil }
 
+    /// Whether `file` has a registered mapping of `mmo`.
+    func maps(_ file: FileID, _ mmo: MmapOffset) -> Bool { perNode[NodeFile(node: ObjectIdentifier(mmo), file: file)] != nil }
+
     /// Whether every mapping made through `file` is registered here, so an
     /// object it may map needs nothing from it but its registered mappings.
     func tracksEveryMapping(of file: FileID) -> Bool { tracked.contains(file) }
@@ -100,11 +101,8 @@ struct MappingRegistry {
     /// A fault through `file` on `mmo`: from a mapping nobody registered, the
     /// file cannot be trusted any more.
     mutating func noteFault(_ file: FileID, _ mmo: MmapOffset) {
-        guard tracked.contains(file), perNode[NodeFile(node: ObjectIdentifier(mmo), file: file)] == nil else { return }
+        guard tracked.contains(file), !maps(file, mmo) else { return }
         tracked.remove(file)
         untracked.insert(file)
     }
-
-    /// Registered mappings of the object, for the debug listing.
-    func mappingCount(of obj: GemObject) -> Int { perObject[ObjectIdentifier(obj)] ?? 0 }
 }

@@ -114,6 +114,30 @@ import Testing
         #expect(read(fx, f, tiled, pid: 1) == nil)
     }
 
+    /// A fault that evicts and then finds no fence fails, but the mappings of
+    /// what it evicted are revoked all the same: the binding stays made.
+    @Test func aFaultFailingAfterEvictingStillRevokesTheEvicted() throws {
+        var profile = DeviceProfile()
+        profile.apertureSize = 1 << 20
+        let fx = Fixture(profile: profile)
+        let f = fx.open(inode: 1)
+        let big = try fx.dev.gemCreate(f, size: 1 << 20).handle
+        let bigGtt = try fx.dev.mmapOffset(f, handle: big, flags: MmapType.gtt.rawValue)
+        #expect(read(fx, f, bigGtt, pid: 1) == nil) // the whole aperture
+        let tiled = try fx.dev.gemCreate(f, size: 8 * 4096).handle
+        _ = try fx.dev.setTiling(f, handle: tiled, mode: UInt32(I915_TILING_X), stride: 4096)
+        let tiledGtt = try fx.dev.mmapOffset(f, handle: tiled, flags: MmapType.gtt.rawValue)
+        #expect(fx.dev.configureInjection(.exhaustFences, "1"))
+        var buf = [UInt8](repeating: 0, count: 4096)
+        var revoke: [Invalidation] = []
+        let error = buf.withUnsafeMutableBytes { b -> DrmError? in
+            do throws(DrmError) { try fx.dev.fault(f, inode: 1, offset: tiledGtt, into: b, pid: 1, deferring: &revoke) } catch { return error }
+            return nil
+        }
+        #expect(error == .ENOBUFS)
+        #expect(revoke.contains { $0.inode == 1 && $0.offset <= bigGtt && bigGtt < $0.offset + $0.length }, "\(revoke)")
+    }
+
     @Test func errnoAndIoctlNamesRoundTrip() {
         #expect(DrmError(named: "enomem") == .ENOMEM)
         #expect(DrmError(named: "28") == .ENOSPC)

@@ -1,5 +1,8 @@
 import Dispatch
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import FakeDRMDevice
 
 /// Zombies (no handle left, kept for possible mappings) are freed once a
@@ -29,6 +32,24 @@ import Testing
         #expect(fx.cache.take().contains(Invalidation(inode: 7, offset: off, length: 8192)))
         // The node is gone: a late fault finds nothing there.
         #expect(throws: DrmError.EIO) { try fx.dev.faultBytes(f, inode: 7, offset: off) }
+    }
+
+    /// A mapping strict mode registered counts even when a scan misses it:
+    /// the file keeps faulting, and the object goes at its munmap.
+    @Test func aRegisteredMappingOutlivesAScanThatMissedIt() throws {
+        let fx = Fixture()
+        let f = fx.open(inode: 7)
+        let h = try fx.dev.gemCreate(f, size: 8192).handle
+        let off = try fx.dev.mmapOffset(f, handle: h, flags: MmapType.gtt.rawValue)
+        let cookie = try fx.dev.strictMmap(f, offset: off, size: 8192, prot: PROT_READ | PROT_WRITE).cookie
+        try fx.dev.write(f, handle: h, pattern(4096, seed: 5))
+        try fx.dev.gemClose(f, handle: h)
+        #expect(fx.dev.liveObjects == 1)
+
+        #expect(fx.dev.reclaimUnmapped(fx.dev.zombieSnapshot(), mapped: .init()) == 0)
+        #expect(try fx.dev.faultBytes(f, inode: 7, offset: off) == pattern(4096, seed: 5))
+        try fx.dev.vmaClose(cookie: cookie)
+        #expect(fx.dev.liveObjects == 0)
     }
 
     @Test func aMappedZombieStaysAndKeepsFaultingUntilUnmapped() throws {
