@@ -27,13 +27,6 @@ struct race {
 	char first_bad[160];
 };
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
-
 __attribute__((format(printf, 2, 3)))
 static void bad(struct race *r, const char *fmt, ...)
 {

@@ -14,12 +14,14 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libdrm/drm.h>
@@ -575,6 +577,32 @@ static inline long find_mismatch(const volatile uint32_t *p, size_t ndw, uint32_
 } while (0)
 
 #define CHECK_ZERO(p, ndw, what) CHECK_PATTERN(p, ndw, 0, what)
+
+/* CLOCK_MONOTONIC in nanoseconds, for run-for-a-while loops. */
+static inline int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+/* Failures counted across threads and processes (put it in MAP_SHARED
+ * memory): every one counts, the first one's message is kept. */
+struct igt_bad {
+	atomic_ulong count;
+	char first[200];
+};
+
+__attribute__((format(printf, 2, 3)))
+static inline void igt_bad_note(struct igt_bad *b, const char *fmt, ...)
+{
+	if (atomic_fetch_add(&b->count, 1) == 0) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(b->first, sizeof b->first, fmt, ap);
+		va_end(ap);
+	}
+}
 
 /* MOUNT/debug/NAME beside the device file MOUNT/card0, opened for reading. */
 static inline FILE *debug_file(const char *device, const char *name)

@@ -186,13 +186,6 @@ static int type_excluded(unsigned t)
 
 /* ----------------------------------------------------------------- utilities */
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
-}
-
 static uint64_t splitmix64(uint64_t *s)
 {
 	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
@@ -1348,7 +1341,7 @@ static void child_main(struct slot *s, long iters)
 	clean_ok = setup_clean() == 0;
 
 	for (iter = 0; iter < iters && !me->fatal; iter++) {
-		if (now_ns() > deadline) {
+		if ((uint64_t)now_ns() > deadline) {
 			me->budget_hit = 1;
 			break;
 		}

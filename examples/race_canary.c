@@ -23,28 +23,12 @@ struct shared {
 	_Atomic uint64_t offset; /* a fake offset A has mapped (the snoop's target) */
 	atomic_int stop;
 	atomic_ulong opened, open_enoent, name_reused, checked, retiles, tiled_reads, probes, probe_sigbus;
-	atomic_ulong bad;
-	char first_bad[200];
+	struct igt_bad bad;
 };
 static struct shared *sh;
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
-
-__attribute__((format(printf, 1, 2)))
-static void bad(const char *fmt, ...)
-{
-	if (atomic_fetch_add(&sh->bad, 1) == 0) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(sh->first_bad, sizeof sh->first_bad, fmt, ap);
-		va_end(ap);
-	}
-}
+/* A failure: counted, the first one described. */
+#define bad(...) igt_bad_note(&sh->bad, __VA_ARGS__)
 
 static uint32_t canary(uint32_t tag, uint32_t gen, size_t i)
 {
@@ -272,8 +256,8 @@ int main(int argc, char **argv)
 	info("%lu opens (%lu ENOENT, %lu of a reused name), %lu checked through a second open's map; %lu retiles under %lu GTT reads; "
 	     "%lu probes by a file never allowed, %lu faulted",
 	     sh->opened, sh->open_enoent, sh->name_reused, sh->checked, sh->retiles, sh->tiled_reads, sh->probes, sh->probe_sigbus);
-	if (sh->bad)
-		fail("%lu bad, first: %s", sh->bad, sh->first_bad);
+	if (sh->bad.count)
+		fail("%lu bad, first: %s", (unsigned long)sh->bad.count, sh->bad.first);
 	CHECK_MSG(sh->checked > 0 && sh->retiles > 0 && sh->tiled_reads > 0, "a race did not run");
 	pass(NAME, "flink/open vs close, retiling vs faults, and a never-allowed file's probes raced for %.1f s: every read carried its object's canary",
 	     RUN_NS / 1e9);

@@ -18,29 +18,13 @@ struct shared {
 	_Atomic uint32_t gen;
 	atomic_int stop;
 	atomic_ulong creates, closes, close_einval, maps, touches, stale, sigbus_closed, enoent, foreign_closes;
-	atomic_ulong bad;
-	char first_bad[200];
+	struct igt_bad bad;
 };
 static struct shared *sh;
 static int fd;
 
-__attribute__((format(printf, 1, 2)))
-static void bad(const char *fmt, ...)
-{
-	if (atomic_fetch_add(&sh->bad, 1) == 0) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(sh->first_bad, sizeof sh->first_bad, fmt, ap);
-		va_end(ap);
-	}
-}
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
+/* A failure: counted, the first one described. */
+#define bad(...) igt_bad_note(&sh->bad, __VA_ARGS__)
 
 /* The parent's writer: a new object with its generation as canary, swapped in; the old one closed. */
 static void *writer(void *arg)
@@ -184,8 +168,8 @@ int main(int argc, char **argv)
 	     "%lu of a reused handle or fresh, %lu SIGBUS after close; %lu ENOENT",
 	     sh->creates, sh->closes, sh->close_einval, sh->foreign_closes, sh->maps, sh->touches, sh->stale,
 	     sh->sigbus_closed, sh->enoent);
-	if (sh->bad)
-		fail("%lu bad, first: %s", sh->bad, sh->first_bad);
+	if (sh->bad.count)
+		fail("%lu bad, first: %s", (unsigned long)sh->bad.count, sh->bad.first);
 	CHECK_MSG(sh->touches > 0, "no mapping ever read its canary");
 	pass(NAME, "3 processes on one open raced create/close vs map/fault on the same handles for %.1f s: canaries only",
 	     RUN_NS / 1e9);
