@@ -30,7 +30,7 @@ extension DrmDevice {
             case .objects: s.objectsText()
             case .gtt: s.gttText()
             case .fences: s.fencesText()
-            case .wedged: "0\n"
+            case .wedged: isWedged ? "1\n" : "0\n"
             case .dropCaches: "0x" + hex(DropCaches.all, 8) + "\n"
             case .failFaults, .failIoctl, .exhaustAperture, .exhaustFences: ""
             }

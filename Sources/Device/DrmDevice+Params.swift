@@ -33,7 +33,8 @@ extension DrmDevice {
         case I915_PARAM_EU_TOTAL: return 96
         case I915_PARAM_SLICE_MASK: return 0x1
         case I915_PARAM_SUBSLICE_MASK: return 0x3f
-        case I915_PARAM_HAS_GPU_RESET: return 2
+        // intel_has_gpu_reset / intel_has_reset_engine follow the reset parameter.
+        case I915_PARAM_HAS_GPU_RESET: return Int32(min(params.reset, 2))
         case I915_PARAM_MMAP_GTT_VERSION: return 4
         case I915_PARAM_MMAP_VERSION: return 1
         case I915_PARAM_HAS_SCHEDULER:

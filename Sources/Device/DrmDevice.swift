@@ -9,6 +9,10 @@ public final class DrmDevice: Sendable {
     let state: DeviceLock<DeviceState>
     /// Armed through the debug tree's fault-injection files.
     public let injection = FaultInjection()
+    /// The device's copy of the module parameters (debugfs i915_params).
+    public let params = ModuleParams()
+    /// I915_WEDGED: a reset failed or was refused (DrmDevice+Reset.swift).
+    let wedged = Atomic<Bool>(false)
 
     public init(profile: DeviceProfile = DeviceProfile(), cache: any PageCacheControl = NoPageCache()) {
         self.profile = profile

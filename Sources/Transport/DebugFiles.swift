@@ -9,9 +9,13 @@ final class DebugFiles: Sendable {
     private let next = Atomic<UInt64>(1 << 63)
 
     func open(_ file: DrmDevice.DebugFile, on device: DrmDevice) -> UInt64 {
+        open(text: device.debugText(file))
+    }
+
+    /// An open file reading `text`.
+    func open(text: String) -> UInt64 {
         let fh = next.add(1, ordering: .relaxed).newValue
-        let text = Array(device.debugText(file).utf8)
-        open.withLock { $0[fh] = text }
+        open.withLock { $0[fh] = Array(text.utf8) }
         return fh
     }
 
@@ -27,8 +31,9 @@ final class DebugFiles: Sendable {
 
     func release(_ fh: UInt64) { _ = open.withLock { $0.removeValue(forKey: fh) } }
 
-    /// A write to a control file: i915_wedged resets (any value but 0, as
-    /// i915_wedged_set is given an engine mask), i915_gem_drop_caches takes
+    /// A write to a control file: i915_wedged resets as the `reset`
+    /// parameter allows (i915_wedged_set is given an engine mask; 0 does
+    /// nothing), i915_gem_drop_caches takes
     /// DROP_* bits. Returns false for text that is no number.
     static func write(_ text: String, to file: DrmDevice.DebugFile, on device: DrmDevice) -> Bool {
         if file.isInjection { return device.configureInjection(file, text) }
@@ -36,7 +41,7 @@ final class DebugFiles: Sendable {
         let value = t.lowercased().hasPrefix("0x") ? UInt64(t.dropFirst(2), radix: 16) : UInt64(t)
         guard let value else { return false }
         switch file {
-        case .wedged: if value != 0 { device.gpuReset() }
+        case .wedged: device.handleError(engineMask: value)
         case .dropCaches: device.dropCaches(value)
         default: return false
         }

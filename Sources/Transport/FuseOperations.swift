@@ -50,13 +50,13 @@ extension FuseServer {
             fuse_reply_attr(req, &st, 0)
         }
         ops.readdir = { req, ino, size, off, _ in
-            let listing: [(String, mode_t)]
-            switch UInt64(ino) {
-            case InodeTable.root: listing = InodeTable.names.map { ($0.0, $0.1 == .debugDirectory ? S_IFDIR : S_IFREG) }
-            case InodeTable.debugDirectory: listing = DrmDevice.DebugFile.allCases.map { ($0.rawValue, S_IFREG) }
-            default:
+            guard let entries = InodeTable.listing(UInt64(ino)) else {
                 fuse_reply_err(req, ENOTDIR)
                 return
+            }
+            let listing: [(String, mode_t)] = entries.map { name, node in
+                if case .link = node { return (name, S_IFLNK) }
+                return (name, node.isDirectory ? S_IFDIR : S_IFREG)
             }
             let names: [(String, mode_t)] = [(".", S_IFDIR), ("..", S_IFDIR)] + listing
             withUnsafeTemporaryAllocation(of: CChar.self, capacity: max(size, 1)) { buf in
@@ -73,8 +73,26 @@ extension FuseServer {
                 fuse_reply_buf(req, buf.baseAddress, used)
             }
         }
+        ops.readlink = { req, ino in
+            guard case .link(let target) = FuseServer.server(req).inodes.node(UInt64(ino)) else {
+                fuse_reply_err(req, EINVAL)
+                return
+            }
+            fuse_reply_readlink(req, target)
+        }
         ops.open = { req, ino, fi in
             let srv = FuseServer.server(req)
+            if case .param(let name) = srv.inodes.node(UInt64(ino)), let fi {
+                // kernfs: no store method, no opening for write.
+                if fi.pointee.flags & O_ACCMODE != O_RDONLY, ModuleParams.param(named: name)?.isWritable != true {
+                    fuse_reply_err(req, EACCES)
+                    return
+                }
+                fi.pointee.fh = srv.debugFiles.open(text: srv.device.params.text(name) ?? "")
+                fi.pointee.direct_io = 1
+                fuse_reply_open(req, fi)
+                return
+            }
             if case .debug(let file) = srv.inodes.node(UInt64(ino)), let fi {
                 fi.pointee.fh = srv.debugFiles.open(file, on: srv.device)
                 fi.pointee.direct_io = 1 // sized by content, not by i_size
@@ -140,6 +158,15 @@ extension FuseServer {
         }
         ops.write = { req, ino, data, size, off, fi in
             let srv = FuseServer.server(req)
+            if let fi, DebugFiles.isDebug(fi.pointee.fh), case .param(let name) = srv.inodes.node(UInt64(ino)) {
+                let bytes = Array(UnsafeRawBufferPointer(start: data, count: size))
+                var failure: Int32 = 0
+                do throws(DrmError) { try srv.device.params.write(name, bytes) } catch { failure = error.errno }
+                srv.trace?.note("PARAM \(name) <- \(String(decoding: bytes, as: UTF8.self).split(separator: "\n").joined(separator: "; "))"
+                                + (failure == 0 ? "" : " = -1 \(DrmError.name(of: failure))"))
+                if failure == 0 { fuse_reply_write(req, size) } else { fuse_reply_err(req, failure) }
+                return
+            }
             if let fi, DebugFiles.isDebug(fi.pointee.fh) {
                 guard case .debug(let file) = srv.inodes.node(UInt64(ino)), file.isWritable else {
                     fuse_reply_err(req, EACCES)

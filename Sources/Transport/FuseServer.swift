@@ -126,9 +126,18 @@ public final class FuseServer: @unchecked Sendable {
         st.st_ctim.tv_sec = startTime
         st.st_atim.tv_sec = startTime
         switch ino == InodeTable.root ? .debugDirectory : inodes.node(ino) {
-        case .debugDirectory:
+        case .debugDirectory, .paramsDirectory, .byPathDirectory:
             st.st_mode = S_IFDIR | 0o755
             st.st_nlink = 2
+            return st
+        case .param(let name):
+            st.st_mode = S_IFREG | mode_t(ModuleParams.param(named: name)?.mode ?? 0o400)
+            st.st_nlink = 1
+            return st
+        case .link(let target):
+            st.st_mode = S_IFLNK | 0o777
+            st.st_nlink = 1
+            st.st_size = off_t(target.utf8.count)
             return st
         case .debug(let f):
             st.st_mode = S_IFREG | (f.isWritable ? 0o644 : 0o444)

@@ -13,10 +13,51 @@ final class InodeTable: Sendable {
         case device(Minor)
         case debugDirectory
         case debug(DrmDevice.DebugFile)
+        /// debug/i915_params and its files (ModuleParams).
+        case paramsDirectory
+        case param(String)
+        /// by-path, as udev makes /dev/dri/by-path, and its symlinks.
+        case byPathDirectory
+        case link(String)
+
+        var isDirectory: Bool { self == .debugDirectory || self == .paramsDirectory || self == .byPathDirectory }
     }
 
     static let names: [(String, Node)] = [("card0", .device(.primary)), ("renderD128", .device(.render)),
-                                          ("debug", .debugDirectory)]
+                                          ("debug", .debugDirectory), ("by-path", .byPathDirectory)]
+
+    /// udev's 60-drm persistent links: pci-<slot>-card and -render.
+    static let byPath: [(String, Node)] = {
+        let slot = DrmDevice.busID.dropFirst(4)
+        return [("pci-\(slot)-card", .link("../card0")), ("pci-\(slot)-render", .link("../renderD128"))]
+    }()
+    static let paramsName = "i915_params"
+    static let paramsDirectory: UInt64 = 60
+    static let byPathDirectory: UInt64 = 50
+
+    /// What a directory lists, in order.
+    static func listing(_ dir: UInt64) -> [(String, Node)]? {
+        switch dir {
+        case root: names
+        case debugDirectory: DrmDevice.DebugFile.allCases.map { ($0.rawValue, .debug($0)) } + [(paramsName, .paramsDirectory)]
+        case paramsDirectory: ModuleParams.all.map { ($0.name, .param($0.name)) }
+        case byPathDirectory: byPath
+        default: nil
+        }
+    }
+
+    /// The fixed inode of a node that is not a device file.
+    static func fixedInode(_ node: Node) -> UInt64? {
+        switch node {
+        case .device: nil
+        case .debugDirectory: debugDirectory
+        case .debug(let f): inode(of: f)
+        case .paramsDirectory: paramsDirectory
+        case .param(let name): paramsDirectory + 1 + UInt64(ModuleParams.all.firstIndex { $0.name == name }!)
+        case .byPathDirectory: byPathDirectory
+        case .link(let target): byPathDirectory + 1 + UInt64(byPath.firstIndex { $0.1 == .link(target) }!)
+        }
+    }
 
     /// The debugfs-like directory and its files have fixed inodes.
     static let debugDirectory: UInt64 = 2
@@ -25,6 +66,12 @@ final class InodeTable: Sendable {
     }
     static func fixedNode(_ ino: UInt64) -> Node? {
         if ino == debugDirectory { return .debugDirectory }
+        if ino == paramsDirectory { return .paramsDirectory }
+        if ino == byPathDirectory { return .byPathDirectory }
+        if ino > paramsDirectory, ino <= paramsDirectory + UInt64(ModuleParams.all.count) {
+            return .param(ModuleParams.all[Int(ino - paramsDirectory - 1)].name)
+        }
+        if ino > byPathDirectory, ino <= byPathDirectory + UInt64(byPath.count) { return byPath[Int(ino - byPathDirectory - 1)].1 }
         let files = DrmDevice.DebugFile.allCases
         guard ino >= 3, ino < 3 + UInt64(files.count) else { return nil }
         return .debug(files[Int(ino - 3)])
@@ -41,12 +88,8 @@ final class InodeTable: Sendable {
     /// LOOKUP of `name` in `parent`: a fresh inode for a device file, the
     /// fixed one for anything else; nil when there is no such name.
     func lookup(_ name: String, in parent: UInt64) -> (UInt64, Node)? {
-        if parent == Self.debugDirectory {
-            guard let f = DrmDevice.DebugFile(rawValue: name) else { return nil }
-            return (Self.inode(of: f), .debug(f))
-        }
-        guard parent == Self.root, let node = Self.names.first(where: { $0.0 == name })?.1 else { return nil }
-        if node == .debugDirectory { return (Self.debugDirectory, node) }
+        guard let node = Self.listing(parent)?.first(where: { $0.0 == name })?.1 else { return nil }
+        if let ino = Self.fixedInode(node) { return (ino, node) }
         let ino = next.add(1, ordering: .relaxed).newValue
         entries.withLock { $0[ino] = Entry(node: node, lookups: 1) }
         return (ino, node)

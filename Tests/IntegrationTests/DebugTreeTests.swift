@@ -13,7 +13,7 @@ struct DebugTreeTests {
         let listing = try FileManager.default.contentsOfDirectory(atPath: m.dir + "/debug").sorted()
         #expect(listing == ["clients", "exhaust_aperture", "exhaust_fences", "fail_faults", "fail_ioctl",
                             "i915_gem_drop_caches", "i915_gem_fence_regs", "i915_gem_gtt",
-                            "i915_gem_objects", "i915_wedged", "name"])
+                            "i915_gem_objects", "i915_params", "i915_wedged", "name"])
         #expect(try read(m, "name").hasPrefix("i915 dev=0000:00:02.0"))
         #expect(try read(m, "i915_gem_fence_regs").hasPrefix("Total fences = 32"))
         #expect(try read(m, "i915_gem_drop_caches") == "0x000003ff\n")
@@ -30,10 +30,55 @@ struct DebugTreeTests {
 
     @Test func wedgedResetsAndBadInputIsRefused() throws {
         let m = try Mounted()
+        // reset=3 (the default): engine resets only, no full reset.
         #expect(try Harness.run(["sh", "-c", "echo 1 > \(m.dir)/debug/i915_wedged"]).status == 0)
+        #expect(try read(m, "i915_gem_gtt").contains("resets 0"))
+        // reset=1: a full GT reset.
+        #expect(try Harness.run(["sh", "-c", "echo 1 > \(m.dir)/debug/i915_params/reset && echo 1 > \(m.dir)/debug/i915_wedged"]).status == 0)
         #expect(try read(m, "i915_gem_gtt").contains("resets 1"))
+        #expect(try read(m, "i915_wedged") == "0\n")
+        // reset=0: no reset method, the GT wedges; a later full reset unwedges it.
+        #expect(try Harness.run(["sh", "-c", "echo 0 > \(m.dir)/debug/i915_params/reset && echo 18446744073709551615 > \(m.dir)/debug/i915_wedged"]).status == 0)
+        #expect(try read(m, "i915_wedged") == "1\n")
+        #expect(try read(m, "i915_gem_gtt").contains("resets 1"))
+        #expect(try Harness.run(["sh", "-c", "echo 2 > \(m.dir)/debug/i915_params/reset && echo 1 > \(m.dir)/debug/i915_wedged"]).status == 0)
+        #expect(try read(m, "i915_wedged") == "0\n")
+        #expect(try read(m, "i915_gem_gtt").contains("resets 2"))
+        #expect(try Harness.run(["sh", "-c", "echo -1 > \(m.dir)/debug/i915_wedged"]).status != 0)
         #expect(try Harness.run(["sh", "-c", "echo nonsense > \(m.dir)/debug/i915_wedged"]).status != 0)
         #expect(try Harness.run(["sh", "-c", "echo 1 > \(m.dir)/debug/clients"]).status != 0)
         #expect(try Harness.run(["sh", "-c", "echo 0x3ff > \(m.dir)/debug/i915_gem_drop_caches"]).status == 0)
+    }
+
+    /// debug/i915_params: the kernel's files, modes and formats; writes
+    /// parse as kstrto*() do.
+    @Test func moduleParams() throws {
+        let m = try Mounted()
+        let dir = m.dir + "/debug/i915_params"
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir)
+        #expect(names.contains("reset") && names.contains("enable_hangcheck") && names.contains("enable_guc"))
+        func param(_ n: String) throws -> String { try String(contentsOfFile: dir + "/" + n, encoding: .utf8) }
+        #expect(try param("reset") == "3\n")
+        #expect(try param("enable_hangcheck") == "Y\n")
+        #expect(try param("guc_firmware_path") == "(null)\n")
+        var st = stat()
+        #expect(stat(dir + "/reset", &st) == 0 && st.st_mode & 0o777 == 0o600)
+        #expect(stat(dir + "/modeset", &st) == 0 && st.st_mode & 0o777 == 0o400)
+        let r = try Harness.run(["bash", "-c", """
+            cd \(dir)
+            echo 4294967295 > reset && cat reset
+            printf 0x10 > reset && cat reset
+            echo off > enable_hangcheck && cat enable_hangcheck
+            echo -1 > reset || echo refused-negative
+            echo 4294967296 > reset || echo refused-range
+            echo x1 > reset || echo refused-junk
+            echo maybe > enable_hangcheck || echo refused-bool
+            echo 1 > modeset || echo refused-readonly
+            cat reset modeset
+            """])
+        #expect(r.stdout == "4294967295\n16\nN\nrefused-negative\nrefused-range\nrefused-junk\nrefused-bool\nrefused-readonly\n16\n-1\n",
+                "\(r.stdout)\(r.stderr)")
+        #expect(r.stderr.contains("Invalid argument") && r.stderr.contains("Numerical result out of range")
+                && r.stderr.contains("Permission denied"), "\(r.stderr)")
     }
 }
