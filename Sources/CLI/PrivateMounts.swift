@@ -47,21 +47,28 @@ enum PrivateMounts {
         guard mkdir(devDri, 0o755) == 0 else { throw fail("cannot create \(devDri) in the namespace: \(String(cString: strerror(errno)))") }
     }
 
-    /// Covers /dev with a tmpfs that carries the old entries over: device
-    /// nodes and files as binds, directories (pts, shm, ...) as recursive
-    /// binds, symlinks copied. The old /dev stays reachable through an open
-    /// descriptor (/proc/self/fd/N/name resolves through the covered mount).
+    /// Covers /dev with a tmpfs that carries the old entries over.
     private static func rebuildDev() throws {
-        let old = open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard old >= 0 else { throw fail("cannot open /dev: \(String(cString: strerror(errno)))") }
+        let lost = try cover("/dev", except: ["dri"], mode: 0o755, flags: UInt(MS_NOSUID))
+        if !lost.isEmpty { warn("these /dev entries could not be carried into the namespace: \(lost.joined(separator: " "))") }
+    }
+
+    /// Covers `dir` with a tmpfs of this namespace that carries the old
+    /// entries over (but `except`): files as binds, directories as recursive
+    /// binds, symlinks copied. The old directory stays reachable through an
+    /// open descriptor (/proc/self/fd/N/name resolves through the covered
+    /// mount). Returns the names that could not be carried.
+    static func cover(_ dir: String, except: Set<String> = [], mode: mode_t = 0o755, flags: UInt = 0) throws -> [String] {
+        let old = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard old >= 0 else { throw fail("cannot open \(dir): \(String(cString: strerror(errno)))") }
         defer { close(old) }
-        let entries = listDirectory("/dev").filter { $0 != "dri" }
-        guard mount("tmpfs", "/dev", "tmpfs", UInt(MS_NOSUID), "mode=755") == 0 else {
-            throw fail("cannot mount a tmpfs on /dev in the namespace: \(String(cString: strerror(errno)))")
+        let entries = listDirectory(dir).filter { !except.contains($0) }
+        guard mount("tmpfs", dir, "tmpfs", flags, "mode=" + String(mode, radix: 8)) == 0 else {
+            throw fail("cannot mount a tmpfs on \(dir) in the namespace: \(String(cString: strerror(errno)))")
         }
         var lost: [String] = []
         for name in entries {
-            let src = "/proc/self/fd/\(old)/\(name)", dst = "/dev/\(name)"
+            let src = "/proc/self/fd/\(old)/\(name)", dst = "\(dir)/\(name)"
             var st = stat()
             guard lstat(src, &st) == 0 else { lost.append(name); continue }
             let ok: Bool
@@ -79,7 +86,7 @@ enum PrivateMounts {
             }
             if !ok { lost.append(name) }
         }
-        if !lost.isEmpty { warn("these /dev entries could not be carried into the namespace: \(lost.joined(separator: " "))") }
+        return lost
     }
 
     /// /sys/kernel/debug as a tmpfs of this namespace (libigt requires it to
@@ -111,7 +118,7 @@ enum PrivateMounts {
         _ = umount2(debugfs, Int32(MNT_DETACH))
     }
 
-    private static func listDirectory(_ path: String) -> [String] {
+    static func listDirectory(_ path: String) -> [String] {
         guard let dir = opendir(path) else { return [] }
         defer { closedir(dir) }
         var names: [String] = []

@@ -10,7 +10,10 @@ struct Run: ParsableCommand {
         discussion: """
             Starts a daemon in this process and runs COMMAND in a private mount \
             namespace where /dev/dri holds the device's card0 and renderD128 and \
-            /sys/kernel/debug/dri/0 (and /128) is its debug tree. Nothing is mounted \
+            /sys/kernel/debug/dri/0 (and /128) is its debug tree. The device has a \
+            sysfs presence there too: a PCI function 0000:00:02.0 bound to i915, \
+            /sys/class/drm/card0, /sys/dev/char/226:N and /sys/module/i915/parameters \
+            (the debug tree's i915_params). Nothing is mounted \
             or created in the host's namespace: the host's /dev/dri is never touched, \
             and everything goes away with COMMAND. Exits with COMMAND's status \
             (128+N when signal N ended it).
@@ -49,10 +52,13 @@ struct Run: ParsableCommand {
         let loop = Self.serve(server)
         // The binds look the debug directory up: the daemon must be serving.
         PrivateMounts.mountDebugTree(PrivateMounts.devDri + "/debug")
+        var sysfs = FakeSysfs(profile: device.profile, params: PrivateMounts.devDri + "/debug/i915_params")
+        sysfs.build()
 
         let status = ForegroundCommand.run(command, extraEnvironment: preload.map { [("LD_PRELOAD", $0)] } ?? [])
 
         PrivateMounts.unmountDebugTree()
+        FakeSysfs.unmount()
         server.exit()
         pthread_join(loop, nil)
         throw ExitCode(status)
