@@ -93,6 +93,8 @@ int main(int argc, char **argv)
 	w = open(wedged, O_RDONLY | O_CLOEXEC);
 	CHECK(read(w, buf, sizeof(buf) - 1) == 2 && buf[0] == '1');
 	close(w);
+	/* i915_gem_throttle_ioctl: "ABI: return -EIO if already wedged". */
+	CHECK_ERRNO(drm_ioctl(fd, DRM_IOCTL_I915_GEM_THROTTLE, NULL), EIO);
 	/* reset=1: a full reset, which unwedges. */
 	CHECK_OK(set("reset", "1"));
 	CHECK(igt_getparam(fd, I915_PARAM_HAS_GPU_RESET) == 1);
@@ -103,8 +105,9 @@ int main(int argc, char **argv)
 	memset(buf, 0, sizeof(buf));
 	CHECK(read(w, buf, sizeof(buf) - 1) == 2 && buf[0] == '0');
 	close(w);
+	CHECK_OK(drm_ioctl(fd, DRM_IOCTL_I915_GEM_THROTTLE, NULL));
 
 	CHECK_OK(set("reset", "3"));
 	CHECK(igt_getparam(fd, I915_PARAM_HAS_GPU_RESET) == 2);
-	pass(NAME, "formats, parsing errnos, read-only files; reset 0 wedges, 1 resets and unwedges");
+	pass(NAME, "formats, parsing errnos, read-only files; reset 0 wedges (THROTTLE EIO), 1 resets and unwedges");
 }

@@ -37,4 +37,10 @@ extension DrmDevice {
 
     /// intel_gt_is_wedged: what i915_wedged reads (1 when wedged).
     public var isWedged: Bool { wedged.load(ordering: .relaxed) }
+
+    /// i915_gem_throttle_ioctl: "ABI: return -EIO if already wedged"; no
+    /// request is ever outstanding, so otherwise there is nothing to wait for.
+    public func throttle() throws(DrmError) {
+        if isWedged { throw DrmError.EIO }
+    }
 }

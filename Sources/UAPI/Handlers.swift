@@ -130,7 +130,7 @@ extension IoctlDispatcher {
                 try dev.checkIdle(c.file, handle: w.bo_handle)
             }
         case FDRM_OP_I915_GEM_THROTTLE:
-            break
+            try dev.throttle()
         case FDRM_OP_I915_QUERY:
             try with(k, drm_i915_query.self) { (q: inout drm_i915_query) throws(DrmError) in try query(q, c) }
         case FDRM_OP_I915_GEM_CONTEXT_GETPARAM:

@@ -71,11 +71,13 @@ import Testing
         #expect(!dev.isWedged)
         dev.handleError(engineMask: ~0)
         #expect(dev.isWedged && dev.debugText(.wedged) == "1\n")
+        #expect(throws: DrmError.EIO) { try dev.throttle() }
         #expect(dev.debugText(.gtt).contains("resets 1"))
         // A wedged GT takes a full reset even when engine resets are allowed.
         try dev.params.write("reset", bytes("3"))
         dev.handleError(engineMask: 1)
         #expect(!dev.isWedged && dev.debugText(.wedged) == "0\n")
         #expect(dev.debugText(.gtt).contains("resets 2"))
+        try dev.throttle()
     }
 }
