@@ -8,6 +8,7 @@ extension DrmDevice {
         case objects = "i915_gem_objects"
         case gtt = "i915_gem_gtt"
         case fences = "i915_gem_fence_regs"
+        case swizzle = "i915_swizzle_info"
         case wedged = "i915_wedged"
         case dropCaches = "i915_gem_drop_caches"
         // Fault injection (FaultInjection.swift).
@@ -30,11 +31,30 @@ extension DrmDevice {
             case .objects: s.objectsText()
             case .gtt: s.gttText()
             case .fences: s.fencesText()
+            case .swizzle: swizzleText()
             case .wedged: isWedged ? "1\n" : "0\n"
             case .dropCaches: "0x" + hex(DropCaches.all, 8) + "\n"
             case .failFaults, .failIoctl, .exhaustAperture, .exhaustFences: ""
             }
         }
+    }
+
+    /// i915_debugfs.c i915_swizzle_info: gen8+ stops after the two lines (no
+    /// register dump, no L-shaped memory).
+    func swizzleText() -> String {
+        func name(_ mode: UInt32) -> String {
+            switch Int32(mode) {
+            case I915_BIT_6_SWIZZLE_NONE: "none"
+            case I915_BIT_6_SWIZZLE_9: "bit9"
+            case I915_BIT_6_SWIZZLE_9_10: "bit9/bit10"
+            case I915_BIT_6_SWIZZLE_9_11: "bit9/bit11"
+            case I915_BIT_6_SWIZZLE_9_10_11: "bit9/bit10/bit11"
+            case I915_BIT_6_SWIZZLE_9_17: "bit9/bit17"
+            case I915_BIT_6_SWIZZLE_9_10_17: "bit9/bit10/bit17"
+            default: "unknown"
+            }
+        }
+        return "bit6 swizzle for X-tiling = \(name(profile.swizzleX))\nbit6 swizzle for Y-tiling = \(name(profile.swizzleY))\n"
     }
 
     /// What i915_gem_drop_caches takes (the DROP_* bits IGT writes).
