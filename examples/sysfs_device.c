@@ -1,4 +1,4 @@
-/* sysfs_device: under `fakedrm run`, the device has a sysfs node and a PCI function: libpciaccess (pci_system_init, pci_device_find_by_slot, BAR 2 = the aperture) and libdrm (drmGetDevice2, drmGetDevices2; strict mode, where the files stat as 226:N) find it. SKIP elsewhere. */
+/* sysfs_device: under `fakedrm run`, the device has a sysfs node and a PCI function: libpciaccess (pci_system_init, pci_device_find_by_slot, BAR 2 = the aperture) and libdrm (drmGetDevice2, drmGetDevices2, drmGetNodeTypeFromFd; strict mode, where the files stat as 226:N) find it. SKIP elsewhere. */
 #include "igt_lite.h"
 
 #include <libgen.h>
@@ -129,5 +129,13 @@ int main(int argc, char **argv)
 	CHECK_MSG(n == 1, "drmGetDevices2: %d", n);
 	CHECK(all[0]->bustype == DRM_BUS_PCI && all[0]->deviceinfo.pci->device_id == chipset);
 	drmFreeDevices(all, n);
-	pass(NAME, "sysfs, libpciaccess and libdrm's drmGetDevice2/drmGetDevices2 find 0000:00:02.0 8086:%04x", chipset);
+	/* Helpers that check /sys/dev/char/226:N/device/drm. */
+	CHECK(drmGetNodeTypeFromFd(fd) == DRM_NODE_PRIMARY);
+	int rfd = drm_open(render_path(path));
+	CHECK(drmGetNodeTypeFromFd(rfd) == DRM_NODE_RENDER);
+	char *primary = drmGetPrimaryDeviceNameFromFd(rfd);
+	CHECK_MSG(primary && strcmp(primary, "/dev/dri/card0") == 0, "primary of renderD128: %s", primary);
+	free(primary);
+	close(rfd);
+	pass(NAME, "sysfs, libpciaccess and libdrm's drmGetDevice2/drmGetDevices2/drmGetNodeTypeFromFd find 0000:00:02.0 8086:%04x", chipset);
 }
