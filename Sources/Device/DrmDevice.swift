@@ -47,7 +47,10 @@ public final class DrmDevice: Sendable {
             injection.forget(id)
             if s.master == id { s.master = nil }
             s.inodeFiles[file.inode]?.remove(id)
-            if s.inodeFiles[file.inode]?.isEmpty == true { s.inodeFiles[file.inode] = nil }
+            if s.inodeFiles[file.inode]?.isEmpty == true {
+                s.inodeFiles[file.inode] = nil
+                s.forget(inode: file.inode)
+            }
             var invals: [Invalidation] = []
             for h in Array(file.handles.keys) {
                 if let obj = s.closeHandle(h, of: file) { invals += s.reclaimIfUnused(obj) }
@@ -81,6 +84,9 @@ struct DeviceState: ~Copyable {
     var files: [FileID: DrmFile] = [:]
     /// Which files were opened through each inode: a writeback names only the inode.
     var inodeFiles: [UInt64: Set<FileID>] = [:]
+    /// Objects whose nodes served each inode (it is on their userfault
+    /// lists): what to forget when the inode's last open goes.
+    var servedObjects: [UInt64: [ObjectIdentifier: GemObject]] = [:]
     var nextFileID: FileID = 0
     var master: FileID?
     var offsets = OffsetManager<MmapOffset>(guardPages: OffsetManager<MmapOffset>.readaheadGuardPages)
@@ -155,6 +161,7 @@ struct DeviceState: ~Copyable {
         var invals = unbindAll(obj)
         for mmo in obj.mmos {
             for id in mmo.everAllowed { files[id]?.mappable[ObjectIdentifier(obj)] = nil }
+            for ino in mmo.userfault { forgetServed(obj, inode: ino) }
             invals += mmo.userfault.map { Invalidation(inode: $0, offset: mmo.byteOffset, length: mmo.byteLength) }
             offsets.remove(start: mmo.start)
         }
@@ -162,6 +169,26 @@ struct DeviceState: ~Copyable {
         objectCount -= 1
         objectBytes -= obj.size
         return invals
+    }
+
+    /// The last open of `inode` is released: no mapping of it is left and
+    /// nobody can open it again (every LOOKUP mints a new inode), so its
+    /// page cache can never be read or written back. Whatever the device
+    /// kept about it goes now, not with the objects: the pages each served
+    /// (per-page tiling generations) and its places on userfault lists.
+    mutating func forget(inode: UInt64) {
+        guard let objects = servedObjects.removeValue(forKey: inode) else { return }
+        for obj in objects.values {
+            obj.servedGeneration[inode] = nil
+            for mmo in obj.mmos { mmo.userfault.remove(inode) }
+            for vma in obj.vmas { vma.userfault.remove(inode) }
+        }
+    }
+
+    /// A freed object no longer served `inode`.
+    mutating func forgetServed(_ obj: GemObject, inode: UInt64) {
+        servedObjects[inode]?[ObjectIdentifier(obj)] = nil
+        if servedObjects[inode]?.isEmpty == true { servedObjects[inode] = nil }
     }
 
     /// The object a handle names in a file, or ENOENT.

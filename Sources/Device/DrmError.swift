@@ -24,6 +24,7 @@ public struct DrmError: Error, Equatable, CustomStringConvertible {
     public static let ENXIO = DrmError(Glibc.ENXIO)
     public static let ETIME = DrmError(Glibc.ETIME)
     public static let EOPNOTSUPP = DrmError(Glibc.EOPNOTSUPP)
+    public static let EFBIG = DrmError(Glibc.EFBIG)
 
     public var description: String { String(cString: strerror(errno)) }
 }

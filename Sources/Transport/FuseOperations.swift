@@ -156,11 +156,19 @@ extension FuseServer {
             var failure: Int32 = 0
             let pid = fuse_req_ctx(req)!.pointee.pid // the request is gone once answered
             do throws(DrmError) {
-                // write(2) through the file, not writeback, is no WRITE_CACHE.
-                try srv.device.writeback(inode: UInt64(ino), offset: UInt64(off),
-                                         data: UnsafeRawBufferPointer(start: data, count: size),
-                                         fromCache: fi?.pointee.writepage != 0)
-                fuse_reply_write(req, size)
+                let end = FuseServer.deviceFileSize, at = UInt64(off)
+                // Past the end, as a file at its size limit: EFBIG, or a short
+                // write up to the end (a longer one would grow i_size).
+                guard at < end else { throw DrmError.EFBIG }
+                let n = Int(min(UInt64(size), end - at))
+                let bytes = UnsafeRawBufferPointer(start: data, count: n)
+                if let fi, fi.pointee.writepage == 0 {
+                    // write(2) through this open: its own rights, as read(2).
+                    try srv.device.write(fi.pointee.fh, inode: UInt64(ino), offset: at, data: bytes)
+                } else {
+                    try srv.device.writeback(inode: UInt64(ino), offset: at, data: bytes)
+                }
+                fuse_reply_write(req, n)
             } catch {
                 failure = error.errno
                 fuse_reply_err(req, error.errno)
