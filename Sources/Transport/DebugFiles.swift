@@ -1,28 +1,63 @@
 import FakeDRMDevice
 import Synchronization
 
-/// Open debug files: each open reads a snapshot taken at open time, as
-/// seq_file does; writes act on the device. Their file handles live above
-/// 2^63, apart from drm_file ids.
+/// Open debug files. Reads are served as seq_file serves them: each open
+/// keeps a position (the last record read) and at most the unread tail of
+/// one record, never a copy of the whole text; a read at another offset
+/// starts over from the top (like lseek on a seq_file). Writes act on the
+/// device. Their file handles live above 2^63, apart from drm_file ids.
 final class DebugFiles: Sendable {
-    private let open = Mutex<[UInt64: [UInt8]]>([:])
+    private struct Reader {
+        let file: DrmDevice.DebugFile
+        /// File offset of the first byte of `pending`.
+        var offset = 0
+        var position = DrmDevice.DebugPosition.start
+        /// Generated and not yet read (part of one record at most, after a read).
+        var pending: [UInt8] = []
+    }
+
+    private let open = Mutex<[UInt64: Reader]>([:])
     private let next = Atomic<UInt64>(1 << 63)
 
     func open(_ file: DrmDevice.DebugFile, on device: DrmDevice) -> UInt64 {
         let fh = next.add(1, ordering: .relaxed).newValue
-        let text = Array(device.debugText(file).utf8)
-        open.withLock { $0[fh] = text }
+        open.withLock { $0[fh] = Reader(file: file) }
         return fh
     }
 
     static func isDebug(_ fh: UInt64) -> Bool { fh >= 1 << 63 }
 
-    /// Up to `size` bytes of the snapshot from `offset`.
-    func read(_ fh: UInt64, offset: Int, size: Int) -> [UInt8] {
+    /// Up to `size` bytes from `offset`.
+    func read(_ fh: UInt64, offset: Int, size: Int, on device: DrmDevice) -> [UInt8] {
         open.withLock { files in
-            guard let text = files[fh], offset < text.count else { return [] }
-            return Array(text[offset..<min(text.count, offset + size)])
+            guard var r = files[fh] else { return [] }
+            defer { files[fh] = r }
+            if offset != r.offset {
+                r = Reader(file: r.file)
+                _ = Self.fill(&r, upTo: offset, on: device)
+                let skip = min(offset, r.pending.count)
+                r.pending.removeFirst(skip)
+                r.offset = skip
+                guard skip == offset else { return [] } // past the end
+            }
+            Self.fill(&r, upTo: size, on: device)
+            let n = min(size, r.pending.count)
+            let out = Array(r.pending[..<n])
+            r.pending.removeFirst(n)
+            r.offset += n
+            return out
         }
+    }
+
+    /// Generates records until `pending` holds `count` bytes or the text ends.
+    @discardableResult
+    private static func fill(_ r: inout Reader, upTo count: Int, on device: DrmDevice) -> Bool {
+        while r.pending.count < count, r.position != .end {
+            let (text, next) = device.debugChunk(r.file, from: r.position, minBytes: count - r.pending.count)
+            r.pending += Array(text.utf8)
+            r.position = next
+        }
+        return r.pending.count >= count
     }
 
     func release(_ fh: UInt64) { _ = open.withLock { $0.removeValue(forKey: fh) } }

@@ -106,7 +106,7 @@ extension FuseServer {
         ops.read = { req, ino, size, off, fi in
             let srv = FuseServer.server(req)
             if DebugFiles.isDebug(fi!.pointee.fh) {
-                let bytes = srv.debugFiles.read(fi!.pointee.fh, offset: Int(off), size: size)
+                let bytes = srv.debugFiles.read(fi!.pointee.fh, offset: Int(off), size: size, on: srv.device)
                 fuse_reply_buf(req, bytes, bytes.count)
                 return
             }
