@@ -47,11 +47,11 @@ public final class DrmDevice: Sendable {
             injection.forget(id)
             if s.master == id { s.master = nil }
             s.inodeFiles[file.inode]?.remove(id)
+            var invals: [Invalidation] = []
             if s.inodeFiles[file.inode]?.isEmpty == true {
                 s.inodeFiles[file.inode] = nil
-                s.forget(inode: file.inode)
+                invals += s.forget(inode: file.inode)
             }
-            var invals: [Invalidation] = []
             for h in Array(file.handles.keys) {
                 if let obj = s.closeHandle(h, of: file) { invals += s.reclaimIfUnused(obj) }
             }
@@ -171,18 +171,26 @@ struct DeviceState: ~Copyable {
         return invals
     }
 
-    /// The last open of `inode` is released: no mapping of it is left and
-    /// nobody can open it again (every LOOKUP mints a new inode), so its
-    /// page cache can never be read or written back. Whatever the device
-    /// kept about it goes now, not with the objects: the pages each served
+    /// The last open of `inode` is released: no mapping of it is left (FUSE
+    /// wrote its dirty pages back before RELEASE). Whatever the device kept
+    /// about it goes now, not with the objects: the pages each served
     /// (per-page tiling generations) and its places on userfault lists.
-    mutating func forget(inode: UInt64) {
-        guard let objects = servedObjects.removeValue(forKey: inode) else { return }
+    /// Its cached copies are dropped with them (returned, to revoke): an
+    /// O_PATH descriptor can still reopen the inode through /proc/self/fd,
+    /// and a new open must fault afresh, not find pages whose layout the
+    /// device no longer remembers.
+    mutating func forget(inode: UInt64) -> [Invalidation] {
+        guard let objects = servedObjects.removeValue(forKey: inode) else { return [] }
+        var out: [Invalidation] = []
         for obj in objects.values {
             obj.servedGeneration[inode] = nil
-            for mmo in obj.mmos { mmo.userfault.remove(inode) }
+            for mmo in obj.mmos where mmo.userfault.contains(inode) {
+                mmo.userfault.remove(inode)
+                out.append(Invalidation(inode: inode, offset: mmo.byteOffset, length: mmo.byteLength))
+            }
             for vma in obj.vmas { vma.userfault.remove(inode) }
         }
+        return out
     }
 
     /// A freed object no longer served `inode`.
