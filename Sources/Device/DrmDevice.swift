@@ -21,10 +21,10 @@ public final class DrmDevice: Sendable {
     /// drm_open: a new drm_file. The first open of the primary node while no
     /// master exists becomes master; `privileged` (CAP_SYS_ADMIN, here root)
     /// makes a file authenticated.
-    public func open(minor: Minor, inode: UInt64, pid: Int32, privileged: Bool) -> FileID {
+    public func open(minor: Minor, inode: UInt64, pid: Int32, uid: UInt32 = 0, privileged: Bool) -> FileID {
         state.withLock { s in
             s.nextFileID += 1
-            let file = DrmFile(id: s.nextFileID, minor: minor, inode: inode, pid: pid, authenticated: privileged)
+            let file = DrmFile(id: s.nextFileID, minor: minor, inode: inode, pid: pid, uid: uid, authenticated: privileged)
             if minor == .primary, s.master == nil {
                 s.master = file.id
                 file.isMaster = true

@@ -76,6 +76,14 @@ extension FuseServer {
         ops.open = { req, ino, fi in
             let srv = FuseServer.server(req)
             if case .debug(let file) = srv.inodes.node(UInt64(ino)), let fi {
+                // debugfs is root's: whatever the mount options, only root
+                // and the daemon's own user open it (reads list every
+                // client's objects; writes reset the GPU, arm failures).
+                let uid = fuse_req_ctx(req)!.pointee.uid
+                guard uid == 0 || uid == srv.owner else {
+                    fuse_reply_err(req, EACCES)
+                    return
+                }
                 fi.pointee.fh = srv.debugFiles.open(file, on: srv.device)
                 fi.pointee.direct_io = 1 // sized by content, not by i_size
                 fuse_reply_open(req, fi)
@@ -87,7 +95,7 @@ extension FuseServer {
             }
             let ctx = fuse_req_ctx(req)!.pointee
             srv.reclaimer?.noteOpen(pid: ctx.pid)
-            fi.pointee.fh = srv.device.open(minor: minor, inode: UInt64(ino), pid: ctx.pid, privileged: ctx.uid == 0)
+            fi.pointee.fh = srv.device.open(minor: minor, inode: UInt64(ino), pid: ctx.pid, uid: ctx.uid, privileged: ctx.uid == 0)
             // Without keep_cache every open() would drop every cached page.
             fi.pointee.keep_cache = 1
             fi.pointee.direct_io = 0

@@ -164,3 +164,20 @@ import Testing
         #expect(dev.injection.failIoctlText.isEmpty || !dev.injection.failIoctlText.contains("GEM_CREATE"))
     }
 }
+
+/// Issue 11 item 6: a mapping's VMA_OPEN/VMA_CLOSE from the mount root.
+@Suite struct MappingMakerTests {
+    @Test func onlyTheMakersUserOrRootTouchesAMapping() throws {
+        let fx = Fixture()
+        let f = fx.dev.open(minor: .primary, inode: 1, pid: 10, uid: 1000, privileged: false)
+        let h = try fx.dev.gemCreate(f, size: 4096).handle
+        let off = try fx.dev.mmapOffset(f, handle: h, flags: MmapType.wb.rawValue)
+        let cookie = try fx.dev.strictMmap(f, offset: off, size: 4096, prot: 1).cookie
+        #expect(throws: DrmError.EPERM) { try fx.dev.vmaOpen(cookie: cookie, uid: 65534) }
+        #expect(throws: DrmError.EPERM) { try fx.dev.vmaClose(cookie: cookie, uid: 65534) }
+        try fx.dev.vmaOpen(cookie: cookie, uid: 1000)
+        try fx.dev.vmaClose(cookie: cookie, uid: 0)
+        try fx.dev.vmaClose(cookie: cookie, uid: 1000)
+        #expect(throws: DrmError.ENOENT) { try fx.dev.vmaClose(cookie: cookie, uid: 1000) }
+    }
+}
