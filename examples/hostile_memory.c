@@ -4,8 +4,8 @@
  *    (per-open fault state used to cost a byte per object page: 2 MiB each);
  *  - short opens: 400 opens of a 1 GiB X-tiled object, each touching one
  *    page, then closed (that state used to outlive the open);
- *  - debug readers: 100 opens of debug/i915_gem_objects listing 10000
- *    objects, each having read one byte (each used to keep a ~1 MiB snapshot).
+ *  - debug readers: 100 opens of debug/i915_gem_objects listing 5000
+ *    objects, each having read one byte (each used to keep a ~0.5 MiB snapshot).
  * With the daemon's pid it reads its resident set before and after each and
  * fails past a bound; without, it only checks that every shape works and
  * that a whole read of the listing is complete. */
@@ -110,7 +110,7 @@ static void short_opens(const char *path, int fd)
 
 static void debug_readers(const char *path, int fd)
 {
-	enum { OBJECTS = 10000, READERS = 100 };
+	enum { OBJECTS = 5000, READERS = 100 };
 	uint32_t *h = malloc(OBJECTS * sizeof *h);
 	CHECK(h);
 	for (int i = 0; i < OBJECTS; i++)
@@ -122,7 +122,7 @@ static void debug_readers(const char *path, int fd)
 		info("no debug/i915_gem_objects beside the device: readers not checked");
 		goto out;
 	}
-	setvbuf(f, NULL, _IOFBF, 1000);
+	setvbuf(f, NULL, _IOFBF, 4096);
 	char line[512];
 	long lines = 0, objects = -1;
 	while (fgets(line, sizeof line, f)) {
@@ -141,8 +141,8 @@ static void debug_readers(const char *path, int fd)
 		setvbuf(r[i], NULL, _IONBF, 0);
 		CHECK(fgetc(r[i]) != EOF);
 	}
-	/* ~1 MiB each before the fix: 100 MiB. */
-	report("debug readers of a 10000-object listing, one byte read", before, READERS, 16 * 1024);
+	/* ~0.5 MiB each before the fix: 50 MiB. */
+	report("debug readers of a 5000-object listing, one byte read", before, READERS, 16 * 1024);
 	for (int i = 0; i < READERS; i++)
 		fclose(r[i]);
 out:

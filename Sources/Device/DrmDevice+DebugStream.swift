@@ -38,7 +38,7 @@ extension DrmDevice {
                 }
                 switch file {
                 case .objects:
-                    for o in s.liveObjects { guard take(o.serial, { s.objectLine(o) }) else { break } }
+                    for o in s.liveObjects(after: after ?? 0) { guard take(o.serial, { s.objectLine(o) }) else { break } }
                 case .clients:
                     for f in s.files.values.sorted(by: { $0.id < $1.id }) { guard take(f.id, { s.clientLine(f) }) else { break } }
                 default:
@@ -49,5 +49,18 @@ extension DrmDevice {
         default:
             return (debugText(file), .end)
         }
+    }
+}
+
+extension DeviceState {
+    /// liveObjects past serial `after`: the rest of a listing, sorted
+    /// without sorting what was read already.
+    func liveObjects(after serial: UInt64) -> [GemObject] {
+        var seen = Set<ObjectIdentifier>(), out: [GemObject] = []
+        for f in files.values {
+            for o in f.handles.values where o.serial > serial && seen.insert(ObjectIdentifier(o)).inserted { out.append(o) }
+            for o in f.mappable.values where o.serial > serial && seen.insert(ObjectIdentifier(o)).inserted { out.append(o) }
+        }
+        return out.sorted { $0.serial < $1.serial }
     }
 }

@@ -2,8 +2,8 @@ import FakeDRMDevice
 import Synchronization
 
 /// Open debug files. Reads are served as seq_file serves them: each open
-/// keeps a position (the last record read) and at most the unread tail of
-/// one record, never a copy of the whole text; a read at another offset
+/// keeps a position (the last record read) and at most the unread rest of
+/// one piece (pieceBytes), never a copy of the whole text; a read at another offset
 /// starts over from the top (like lseek on a seq_file). Writes act on the
 /// device. Their file handles live above 2^63, apart from drm_file ids.
 final class DebugFiles: Sendable {
@@ -12,7 +12,7 @@ final class DebugFiles: Sendable {
         /// File offset of the first byte of `pending`.
         var offset = 0
         var position = DrmDevice.DebugPosition.start
-        /// Generated and not yet read (part of one record at most, after a read).
+        /// Generated and not yet read (at most a piece and a record).
         var pending: [UInt8] = []
     }
 
@@ -49,11 +49,17 @@ final class DebugFiles: Sendable {
         }
     }
 
+    /// Pieces are generated this large at least: each costs a walk of the
+    /// device's lists, and small reads must not each pay for one. Bounds
+    /// what a reader keeps between reads to about this much.
+    static let pieceBytes = 16 << 10
+
     /// Generates records until `pending` holds `count` bytes or the text ends.
     @discardableResult
     private static func fill(_ r: inout Reader, upTo count: Int, on device: DrmDevice) -> Bool {
         while r.pending.count < count, r.position != .end {
-            let (text, next) = device.debugChunk(r.file, from: r.position, minBytes: count - r.pending.count)
+            let want = max(count - r.pending.count, pieceBytes)
+            let (text, next) = device.debugChunk(r.file, from: r.position, minBytes: want)
             r.pending += Array(text.utf8)
             r.position = next
         }
