@@ -20,7 +20,7 @@ extension DrmDevice {
             let obj = GemObject(serial: s.nextSerial, size: rounded, backing: backing!, caching: caching)
             obj.pagesError = pagesError
             s.objectCount += 1
-            s.objectBytes += rounded
+            s.objectBytes += obj.accountedBytes
             return (f.addHandle(obj), rounded)
         }
     }

@@ -153,11 +153,11 @@ struct DeviceState: ~Copyable {
         guard obj.handleCount == 0, !mappings.isMapped(obj),
               obj.mmos.allSatisfy({ $0.everAllowed.allSatisfy(mappings.tracksEveryMapping) }) else {
             // No handle but maybe a mapping: a zombie, for the plain-mode scan.
-            if obj.handleCount == 0, zombies.updateValue(obj, forKey: ObjectIdentifier(obj)) == nil { zombieBytes += obj.size }
+            if obj.handleCount == 0, zombies.updateValue(obj, forKey: ObjectIdentifier(obj)) == nil { zombieBytes += obj.accountedBytes }
             return []
         }
         obj.freed = true
-        if zombies.removeValue(forKey: ObjectIdentifier(obj)) != nil { zombieBytes -= obj.size }
+        if zombies.removeValue(forKey: ObjectIdentifier(obj)) != nil { zombieBytes -= obj.accountedBytes }
         var invals = unbindAll(obj)
         for mmo in obj.mmos {
             for id in mmo.everAllowed { files[id]?.mappable[ObjectIdentifier(obj)] = nil }
@@ -167,7 +167,7 @@ struct DeviceState: ~Copyable {
         }
         obj.mmos = []
         objectCount -= 1
-        objectBytes -= obj.size
+        objectBytes -= obj.accountedBytes
         return invals
     }
 

@@ -40,6 +40,10 @@ public final class GemObject {
     /// DrmDevice.pagesError(size:).
     var pagesError: DrmError?
 
+    /// What the byte totals count it as: its size, or 0 for an object whose
+    /// pages can never be had (a few of 2^63 bytes would overflow them).
+    var accountedBytes: UInt64 { pagesError == nil ? size : 0 }
+
     /// Whether no file but `id` may fault any node of it.
     func mappable(onlyBy id: FileID) -> Bool {
         mmos.allSatisfy { $0.everAllowed.allSatisfy { $0 == id } }
