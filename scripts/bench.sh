@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks, printed and never asserted: every figure next to a baseline
 # measured in the same run (BENCHMARKS.md explains them and the targets).
-# Usage: scripts/bench.sh [ioctl] [fault] [scale] [conc]   (default: all)
+# Usage: scripts/bench.sh [ioctl] [fault] [scale] [conc] [mem]   (default: all)
 # Knobs (environment): PIN=CPU for the ioctl and scale runs (default 0; empty
 # to leave the scheduler alone), FAULT_MIB (64), SCALE_MAX (1000000),
 # IOCTL_N/IOCTL_ROUNDS, SCALE_K/SCALE_ROUNDS, CONC_MAX/CONC_MS/CONC_ROUNDS.
@@ -10,7 +10,7 @@ swift build -c release
 make -s -C bench
 
 sections=("$@")
-[[ ${#sections[@]} -gt 0 ]] || sections=(ioctl fault scale conc)
+[[ ${#sections[@]} -gt 0 ]] || sections=(ioctl fault scale conc mem)
 want() { [[ " ${sections[*]} " == *" $1 "* ]]; }
 pin=${PIN-0}
 
@@ -85,4 +85,11 @@ if want conc; then
     start_floor
     bench/build/conc_bench "$mnt/card0" "$floor_mnt/card0"
     stop_floor
+fi
+
+if want mem; then
+    echo
+    echo "== memory: daemon resident set per client, object and debug reader; hostile shapes (issue 11) beside the normal case"
+    mount_device
+    bench/build/mem_bench "$mnt/card0" "$(daemon_pid)"
 fi

@@ -3,6 +3,9 @@ import CDrm
 import FakeDRMDevice
 import FakeDRMTransport
 import FakeDRMUAPI
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The device's shape and FUSE options, shared by every command that starts a daemon.
 struct DeviceOptions: ParsableArguments {
@@ -29,8 +32,24 @@ struct DeviceOptions: ParsableArguments {
                                valueName: "file"))
     var trace: String?
 
-    @Flag(help: "Let other users open the device (FUSE allow_other; needs user_allow_other in /etc/fuse.conf unless root).")
+    @Flag(help: "Let other users open the device (FUSE allow_other; needs user_allow_other in /etc/fuse.conf unless root). The kernel then checks each caller against the nodes' modes (default_permissions): --mode/--group for card0, --render-mode/--render-group for renderD128, and the debug tree is root's (0700).")
     var allowOther = false
+
+    @Option(help: ArgumentHelp("card0's mode with --allow-other (octal; udev's default 0660).", valueName: "mode"),
+            transform: parseMode)
+    var mode: mode_t = NodePermissions().primaryMode
+
+    @Option(help: ArgumentHelp("renderD128's mode with --allow-other (octal; udev's default 0666).", valueName: "mode"),
+            transform: parseMode)
+    var renderMode: mode_t = NodePermissions().renderMode
+
+    @Option(help: ArgumentHelp("card0's group with --allow-other, a name or number (default: video, as udev, else the daemon's group).",
+                               valueName: "group"))
+    var group: String?
+
+    @Option(help: ArgumentHelp("renderD128's group with --allow-other, a name or number (default: render, as udev, else --group's).",
+                               valueName: "group"))
+    var renderGroup: String?
 
     func validate() throws {
         guard apertureSize >= 1 << 20, apertureSize % 4096 == 0 else {
@@ -41,6 +60,23 @@ struct DeviceOptions: ParsableArguments {
         }
         guard (0...64).contains(fences) else { throw ValidationError("--fences must be between 0 and 64") }
         guard chipsetId <= 0xFFFF else { throw ValidationError("--chipset-id must fit in 16 bits") }
+        for g in [group, renderGroup].compactMap({ $0 }) where NodePermissions.gid(named: g) == nil {
+            throw ValidationError("no group \(g)")
+        }
+    }
+
+    /// Owners and modes for other users, with --allow-other.
+    var permissions: NodePermissions? {
+        guard allowOther else { return nil }
+        var p = NodePermissions()
+        p.primaryMode = mode
+        p.renderMode = renderMode
+        if let group, let gid = NodePermissions.gid(named: group) {
+            p.primaryGroup = gid
+            if renderGroup == nil, NodePermissions.gid(named: "render") == nil { p.renderGroup = gid }
+        }
+        if let renderGroup, let gid = NodePermissions.gid(named: renderGroup) { p.renderGroup = gid }
+        return p
     }
 
     /// The profile these options describe.
@@ -65,14 +101,15 @@ struct DeviceOptions: ParsableArguments {
     /// Mount options for libfuse.
     var fuseOptions: [String] {
         var options = ["fsname=fakedrm", "subtype=fakedrm"]
-        if allowOther { options.append("allow_other") }
+        // Other users: the kernel checks them against each node's mode.
+        if allowOther { options += ["allow_other", "default_permissions"] }
         return options
     }
 
     /// A daemon with these options, mounted on `mountpoint`: the one path
     /// `mount` and `run` share, so every option reaches both.
     func mountServer(at mountpoint: String) throws -> FuseServer {
-        let server = FuseServer(profile: profile, trace: try openTrace())
+        let server = FuseServer(profile: profile, trace: try openTrace(), permissions: permissions)
         do {
             try server.mount(at: mountpoint, options: fuseOptions)
         } catch {

@@ -118,3 +118,11 @@ extension String {
         String(drop { $0 == set }.reversed().drop { $0 == set }.reversed())
     }
 }
+
+/// An octal file mode such as 0660 or 660 (permission bits only).
+func parseMode(_ text: String) throws -> mode_t {
+    guard let m = mode_t(text.hasPrefix("0o") ? String(text.dropFirst(2)) : text, radix: 8), m <= 0o777 else {
+        throw ValidationError("not an octal mode of at most 0777: \(text)")
+    }
+    return m
+}

@@ -19,9 +19,15 @@ public final class Backing: @unchecked Sendable {
     /// a page fault of its own, and fresh objects are faulted in whole.
     /// Set under the device lock, before the store.
     public private(set) var written = false
+    /// False for an object whose pages can never be had (larger than
+    /// memory, or no address space for it): nothing is reserved, `base`
+    /// must not be used, and the device refuses every path that needs the
+    /// pages (GemObject.pagesError) before it gets here.
+    public let reserved: Bool
 
     public init?(size: Int) {
         self.size = size
+        reserved = true
         if let p = BackingArena.shared.allocate(size) {
             base = p
             packed = true
@@ -33,7 +39,16 @@ public final class Backing: @unchecked Sendable {
         packed = false
     }
 
+    /// No backing at all, for an object whose pages are never handed out.
+    public init(unreservedSize size: Int) {
+        self.size = size
+        reserved = false
+        packed = false
+        base = UnsafeMutableRawPointer(bitPattern: 4096)! // never dereferenced
+    }
+
     deinit {
+        guard reserved else { return }
         if packed { BackingArena.shared.free(base, bytes: size, written: written) } else { BackingArena.shared.unmap(base, bytes: size, written: written) }
     }
 
@@ -42,13 +57,14 @@ public final class Backing: @unchecked Sendable {
     }
 
     public func copyIn(at offset: Int, from src: UnsafeRawPointer, count: Int) {
+        guard reserved else { return }
         written = true
         (base + offset).copyMemory(from: src, byteCount: count)
     }
 
     /// Announces a store through `base` (PWRITE copies there directly).
-    public func willWrite() { written = true }
+    public func willWrite() { written = reserved }
 
     /// Drops every page (I915_MADV_DONTNEED purge, truncate).
-    public func purge() { _ = madvise(base, size, MADV_DONTNEED) }
+    public func purge() { if reserved { _ = madvise(base, size, MADV_DONTNEED) } }
 }

@@ -22,6 +22,7 @@ extension DrmDevice {
             if write, obj.readonly { throw DrmError.EINVAL }
             // shmem pread/pwrite: pages of a purgeable object cannot be had.
             guard obj.madv == .willNeed else { throw DrmError.EFAULT }
+            if let e = obj.pagesError { throw e }
             if write { obj.backing.willWrite() }
             return (obj.backing, s.cachedRanges(of: obj))
         }
@@ -60,7 +61,9 @@ extension DrmDevice {
         guard writeDomain == 0 || readDomains == writeDomain else { throw DrmError.EINVAL }
         guard readDomains != 0 else { return }
         try flushObject(file, handle: handle) { obj throws(DrmError) in
+            // i915_gem_object_pin_pages: the madvise check, then shmem's.
             guard obj.madv == .willNeed else { throw DrmError.EFAULT }
+            if let e = obj.pagesError { throw e }
             obj.readDomains = writeDomain != 0 ? writeDomain : obj.readDomains | readDomains
             if writeDomain != 0 { obj.writeDomain = writeDomain }
         }
@@ -90,7 +93,8 @@ extension DrmDevice {
 
     /// i915_gem_madvise_ioctl. DONTNEED purges at once, as the shrinker would
     /// under pressure: the pages are gone, mappings are revoked, later faults
-    /// SIGBUS and PREAD/PWRITE fail with EFAULT. Returns `retained`.
+    /// SIGBUS and PREAD/PWRITE fail with EFAULT. A readonly object is never
+    /// purged (below). Returns `retained`.
     public func madvise(_ file: FileID, handle: UInt32, madv: UInt32) throws(DrmError) -> Bool {
         guard madv == UInt32(I915_MADV_WILLNEED) || madv == UInt32(I915_MADV_DONTNEED) else { throw DrmError.EINVAL }
         let (retained, revoke) = try withFile(file) { (s, f) throws(DrmError) -> (Bool, [Invalidation]) in
@@ -98,6 +102,16 @@ extension DrmDevice {
             guard obj.madv != .purged else { return (false, []) }
             if madv == UInt32(I915_MADV_WILLNEED) {
                 obj.madv = .willNeed
+                return (true, [])
+            }
+            // i915's readonly objects are userptr, whose ops have no
+            // truncate (i915_gem_object_truncate does nothing): DONTNEED is
+            // recorded and the object retained; its pages are the client's
+            // memory and nothing is dropped. While it is DONTNEED, PREAD,
+            // PWRITE and SET_DOMAIN cannot pin its pages (EFAULT, as
+            // ____i915_gem_object_get_pages for a non-WILLNEED object).
+            if obj.readonly {
+                obj.madv = .dontNeed
                 return (true, [])
             }
             obj.madv = .purged

@@ -90,14 +90,16 @@ func pad(_ s: String, _ width: Int) -> String {
 
 extension DeviceState {
     func clientsText() -> String {
-        var out = "  file   pid  dev master auth handles  mapped  faults denied writebacks\n"
-        for f in files.values.sorted(by: { $0.id < $1.id }) {
-            out += pad("\(f.id)", 6) + pad("\(f.pid)", 6) + pad("\(f.minor.number)", 5)
-                + pad(f.isMaster ? "y" : "n", 7) + pad(f.authenticated ? "y" : "n", 5)
-                + pad("\(f.handles.count)", 8) + pad("\(f.mappable.count)", 8)
-                + pad("\(f.stats.faults)", 8) + pad("\(f.stats.deniedFaults)", 7) + pad("\(f.stats.writebacks)", 11) + "\n"
-        }
-        return out
+        files.values.sorted(by: { $0.id < $1.id }).reduce(clientsHeader) { $0 + clientLine($1) }
+    }
+
+    var clientsHeader: String { "  file   pid  dev master auth handles  mapped  faults denied writebacks\n" }
+
+    func clientLine(_ f: DrmFile) -> String {
+        pad("\(f.id)", 6) + pad("\(f.pid)", 6) + pad("\(f.minor.number)", 5)
+            + pad(f.isMaster ? "y" : "n", 7) + pad(f.authenticated ? "y" : "n", 5)
+            + pad("\(f.handles.count)", 8) + pad("\(f.mappable.count)", 8)
+            + pad("\(f.stats.faults)", 8) + pad("\(f.stats.deniedFaults)", 7) + pad("\(f.stats.writebacks)", 11) + "\n"
     }
 
     /// Every object reachable from a file: by handle, or kept for mappings.
@@ -112,31 +114,39 @@ extension DeviceState {
     }
 
     func objectsText() -> String {
-        var out = "\(objectCount) objects, \(objectBytes) bytes\n"
-        out += "object       size handles name tiling stride  madv readonly caching  nodes (type@offset: allowed/ever/userfault)\n"
-        for o in liveObjects {
-            let tiling = o.tiling.mode == UInt32(I915_TILING_X) ? "X" : o.tiling.mode == UInt32(I915_TILING_Y) ? "Y" : "none"
-            let madv = o.madv == .willNeed ? "need" : o.madv == .dontNeed ? "dont" : "purged"
-            out += pad("\(o.serial)", 6) + pad("\(o.size)", 11) + pad("\(o.handleCount)", 8) + pad("\(o.flinkName)", 5)
-                + pad(tiling, 7) + pad("\(o.tiling.stride)", 7) + pad(madv, 6) + pad(o.readonly ? "y" : "n", 9)
-                + pad("\(o.caching)", 8) + " "
-            out += o.mmos.map { "\($0.type.name)@0x\(hex($0.byteOffset)): \($0.allowed.count)/\($0.everAllowed.count)/\($0.userfault.count)" }
-                .joined(separator: ", ") + "\n"
-        }
-        return out
+        liveObjects.reduce(objectsHeader) { $0 + objectLine($1) }
+    }
+
+    var objectsHeader: String {
+        "\(objectCount) objects, \(objectBytes) bytes\n"
+            + "object       size handles name tiling stride  madv readonly caching  nodes (type@offset: allowed/ever/userfault)\n"
+    }
+
+    func objectLine(_ o: GemObject) -> String {
+        let tiling = o.tiling.mode == UInt32(I915_TILING_X) ? "X" : o.tiling.mode == UInt32(I915_TILING_Y) ? "Y" : "none"
+        let madv = o.madv == .willNeed ? "need" : o.madv == .dontNeed ? "dont" : "purged"
+        return pad("\(o.serial)", 6) + pad("\(o.size)", 11) + pad("\(o.handleCount)", 8) + pad("\(o.flinkName)", 5)
+            + pad(tiling, 7) + pad("\(o.tiling.stride)", 7) + pad(madv, 6) + pad(o.readonly ? "y" : "n", 9)
+            + pad("\(o.caching)", 8) + " "
+            + o.mmos.map { "\($0.type.name)@0x\(hex($0.byteOffset)): \($0.allowed.count)/\($0.everAllowed.count)/\($0.userfault.count)" }
+            .joined(separator: ", ") + "\n"
     }
 
     func gttText() -> String {
+        ggtt.vmas.reduce(gttHeader) { $0 + bindingLine($1) }
+    }
+
+    var gttHeader: String {
         let used = ggtt.vmas.reduce(0) { $0 + $1.view.pages }
-        var out = "aperture: \(ggtt.mappablePages << 12) bytes, \(used << 12) bound, \(ggtt.vmas.count) bindings; "
-        out += "binds \(ggtt.stats.binds), evictions \(ggtt.stats.evictions), fence steals \(ggtt.stats.fenceSteals), resets \(ggtt.stats.resets)\n"
-        out += "      ggtt range        object  view                 fence  userfault inodes\n"
-        for v in ggtt.vmas {
-            out += "  [0x" + hex(v.start << 12, 8) + " - 0x" + hex(v.end << 12, 8) + "]" + pad("\(v.object.serial)", 7) + "  "
-                + v.view.description.padding(20) + pad(v.fence.map { "\($0)" } ?? "-", 6) + "  "
-                + v.userfault.sorted().map { "\($0)" }.joined(separator: ",") + "\n"
-        }
-        return out
+        return "aperture: \(ggtt.mappablePages << 12) bytes, \(used << 12) bound, \(ggtt.vmas.count) bindings; "
+            + "binds \(ggtt.stats.binds), evictions \(ggtt.stats.evictions), fence steals \(ggtt.stats.fenceSteals), resets \(ggtt.stats.resets)\n"
+            + "      ggtt range        object  view                 fence  userfault inodes\n"
+    }
+
+    func bindingLine(_ v: Vma) -> String {
+        "  [0x" + hex(v.start << 12, 8) + " - 0x" + hex(v.end << 12, 8) + "]" + pad("\(v.object.serial)", 7) + "  "
+            + v.view.description.padding(20) + pad(v.fence.map { "\($0)" } ?? "-", 6) + "  "
+            + v.userfault.sorted().map { "\($0)" }.joined(separator: ",") + "\n"
     }
 
     func fencesText() -> String {

@@ -67,6 +67,32 @@ extension DrmDevice {
         try fault(file, inode: inode, offset: offset, into: buffer, deferring: &revocations)
     }
 
+    /// write(2) through open `file` (FUSE WRITE that is no writeback): the
+    /// mirror of read(2). Every node in range must be one this open was
+    /// allowed on itself (EACCES, as a fault; a `/proc/self/fd/N` reopen is
+    /// a new open with no rights of its sibling's); a range that holds no
+    /// node at all is EIO; bytes in guard gaps are dropped. Then as
+    /// writeback (a readonly object refuses with EACCES).
+    public func write(_ file: FileID, inode: UInt64, offset: UInt64, data: UnsafeRawBufferPointer) throws(DrmError) {
+        try state.withLock { (s: inout DeviceState) throws(DrmError) in
+            let f = s.files[file]
+            var any = false
+            var page = offset >> 12
+            let end = (offset + UInt64(data.count) + 4095) >> 12
+            while page < end {
+                guard let hit = s.offsets.lookup(page: page) else {
+                    page += 1
+                    continue
+                }
+                guard hit.value.everAllowed.contains(file) else { f?.stats.deniedFaults += 1; throw DrmError.EACCES }
+                any = true
+                page = hit.start + hit.pages
+            }
+            guard any else { f?.stats.deniedFaults += 1; throw DrmError.EIO }
+        }
+        try writeback(inode: inode, offset: offset, data: data, fromCache: false)
+    }
+
     /// Writeback of dirty mapped pages (FUSE WRITE). Stores land in the
     /// backing if a file opened through `inode` may map the node, through the
     /// fence layout the page was served with for GTT views; ranges with no
@@ -94,7 +120,7 @@ extension DrmDevice {
                     var truth = [UInt8](repeating: 0, count: n)
                     truth.withUnsafeMutableBytes { obj.copyOut(layout, at: inObject, into: $0) }
                     refused.append((Invalidation(inode: inode, offset: at, length: UInt64(n)), truth))
-                } else if !obj.isPurged, !mmo.everAllowed.isDisjoint(with: files) {
+                } else if !obj.isPurged, obj.pagesError == nil, !mmo.everAllowed.isDisjoint(with: files) {
                     obj.copyIn(layout, at: inObject, from: src)
                     for id in files { s.files[id]?.stats.writebacks += 1 }
                 }
@@ -115,7 +141,12 @@ extension DeviceState {
                         into dst: UnsafeMutableRawBufferPointer) throws(DrmError) {
         let obj = mmo.object
         if obj.isPurged { throw DrmError.EFAULT }
-        mmo.userfault.insert(inode)
+        // vm_fault_gtt/vm_fault_cpu pin the pages first (SIGBUS either way).
+        if let e = obj.pagesError { throw e }
+        if !mmo.userfault.contains(inode) {
+            mmo.userfault.insert(inode)
+            servedObjects[inode, default: [:]][ObjectIdentifier(obj)] = obj
+        }
         guard mmo.type == .gtt else {
             obj.backing.copyOut(at: at, into: dst.baseAddress!, count: dst.count)
             return
@@ -206,12 +237,12 @@ extension GemObject {
     /// object that never left it needs no record.
     func markServed(page: Int, inode: UInt64) {
         guard tilingGeneration != 0 || tiling.isTiled else { return }
-        servedGeneration[inode, default: Array(repeating: 0, count: Int(pages))][page] = tilingGeneration
+        servedGeneration[inode, default: ServedGenerations()][page: page] = tilingGeneration
     }
 
     /// The layout a GTT page was served to `inode` with.
     func servedTiling(page: Int, inode: UInt64) -> Tiling {
-        let g = servedGeneration[inode]?[page] ?? 0
+        let g = servedGeneration[inode]?[page: page] ?? 0
         return g == tilingGeneration ? tiling : tilingHistory[g] ?? .none
     }
 

@@ -2,16 +2,25 @@ import CDrm
 
 /// Object lifetime and naming: GEM_CREATE, GEM_CLOSE, FLINK, OPEN.
 extension DrmDevice {
-    /// i915_gem_create_ioctl: size rounded up to the 4 KiB page.
+    /// i915_gem_create_ioctl: size rounded up to the 4 KiB page. Like
+    /// shmem, creating reserves nothing the object cannot have: an object
+    /// larger than memory is made, and fails where its pages are needed.
     public func gemCreate(_ file: FileID, size: UInt64) throws(DrmError) -> (handle: UInt32, size: UInt64) {
         let rounded = try objectSize(size)
-        guard let backing = Backing(size: Int(rounded)) else { throw DrmError.ENOMEM }
+        var pagesError = pagesError(size: rounded)
+        var backing = pagesError == nil ? Backing(size: Int(rounded)) : nil
+        if backing == nil {
+            // No address space for it: its pages cannot be had either.
+            pagesError = pagesError ?? DrmError.ENOMEM
+            backing = Backing(unreservedSize: Int(rounded))
+        }
         let caching = UInt32(profile.hasLLC ? I915_CACHING_CACHED : I915_CACHING_NONE)
         return try withFile(file) { (s, f) throws(DrmError) in
             s.nextSerial += 1
-            let obj = GemObject(serial: s.nextSerial, size: rounded, backing: backing, caching: caching)
+            let obj = GemObject(serial: s.nextSerial, size: rounded, backing: backing!, caching: caching)
+            obj.pagesError = pagesError
             s.objectCount += 1
-            s.objectBytes += rounded
+            s.objectBytes += obj.accountedBytes
             return (f.addHandle(obj), rounded)
         }
     }
@@ -23,6 +32,16 @@ extension DrmDevice {
         guard rounded != 0 else { throw DrmError.EINVAL }
         guard rounded <= UInt64(Int64.max) else { throw DrmError.E2BIG }
         return rounded
+    }
+
+    /// What i915_gem_shmem.c's validate_size says when the pages of an
+    /// object of `size` bytes are first needed (shmem_get_pages): more pages
+    /// than an unsigned int counts (sg_alloc_table) is E2BIG, more bytes
+    /// than the system memory region holds ENOMEM.
+    func pagesError(size: UInt64) -> DrmError? {
+        if size >> 12 > UInt64(UInt32.max) { return DrmError.E2BIG }
+        if size > profile.systemMemory { return DrmError.ENOMEM }
+        return nil
     }
 
     /// drm_gem_close_ioctl: unknown handle (0 included) is EINVAL. Mappings

@@ -58,17 +58,22 @@ extension DrmDevice {
         }
     }
 
-    /// vm_open: a forked child holds a copy of a registered mapping.
-    public func vmaOpen(cookie: UInt64) throws(DrmError) {
+    /// vm_open: a forked child holds a copy of a registered mapping. From
+    /// the mount's root (`uid` given), only the user of the open that made
+    /// the mapping, or root, may: EPERM for anyone else.
+    public func vmaOpen(cookie: UInt64, uid: UInt32 = 0) throws(DrmError) {
         try state.withLock { (s: inout DeviceState) throws(DrmError) in
+            try s.checkMaker(of: cookie, uid: uid)
             guard s.mappings.open(cookie) else { throw DrmError.ENOENT }
         }
     }
 
     /// vm_close: one holder of a registered mapping let go of it. With the
-    /// last one gone, an object without handles is freed at once.
-    public func vmaClose(cookie: UInt64) throws(DrmError) {
+    /// last one gone, an object without handles is freed at once. `uid` as
+    /// for vmaOpen.
+    public func vmaClose(cookie: UInt64, uid: UInt32 = 0) throws(DrmError) {
         let invals = try state.withLock { (s: inout DeviceState) throws(DrmError) -> [Invalidation] in
+            try s.checkMaker(of: cookie, uid: uid)
             guard let obj = try s.mappings.close(cookie) else { return [] }
             return s.reclaimIfUnused(obj)
         }
@@ -78,5 +83,16 @@ extension DrmDevice {
     /// Which node an open was made through.
     public func minor(of file: FileID) throws(DrmError) -> Minor {
         try withFile(file) { (_, f) throws(DrmError) in f.minor }
+    }
+}
+
+extension DeviceState {
+    /// A mapping's holders are its maker's processes: a caller of another
+    /// user (not root) gets EPERM; an unknown cookie is left to the registry.
+    func checkMaker(of cookie: UInt64, uid: UInt32) throws(DrmError) {
+        guard uid != 0, let file = mappings.file(of: cookie) else { return }
+        // A mapping outlives its open (mappings hold the object, and the
+        // open's release forgets them): no open, no mapping to check.
+        guard let f = files[file], f.uid == uid else { throw DrmError.EPERM }
     }
 }

@@ -25,10 +25,10 @@ public final class DrmDevice: Sendable {
     /// drm_open: a new drm_file. The first open of the primary node while no
     /// master exists becomes master; `privileged` (CAP_SYS_ADMIN, here root)
     /// makes a file authenticated.
-    public func open(minor: Minor, inode: UInt64, pid: Int32, privileged: Bool) -> FileID {
+    public func open(minor: Minor, inode: UInt64, pid: Int32, uid: UInt32 = 0, privileged: Bool) -> FileID {
         state.withLock { s in
             s.nextFileID += 1
-            let file = DrmFile(id: s.nextFileID, minor: minor, inode: inode, pid: pid, authenticated: privileged)
+            let file = DrmFile(id: s.nextFileID, minor: minor, inode: inode, pid: pid, uid: uid, authenticated: privileged)
             if minor == .primary, s.master == nil {
                 s.master = file.id
                 file.isMaster = true
@@ -51,8 +51,11 @@ public final class DrmDevice: Sendable {
             injection.forget(id)
             if s.master == id { s.master = nil }
             s.inodeFiles[file.inode]?.remove(id)
-            if s.inodeFiles[file.inode]?.isEmpty == true { s.inodeFiles[file.inode] = nil }
             var invals: [Invalidation] = []
+            if s.inodeFiles[file.inode]?.isEmpty == true {
+                s.inodeFiles[file.inode] = nil
+                invals += s.forget(inode: file.inode)
+            }
             for h in Array(file.handles.keys) {
                 if let obj = s.closeHandle(h, of: file) { invals += s.reclaimIfUnused(obj) }
             }
@@ -85,6 +88,9 @@ struct DeviceState: ~Copyable {
     var files: [FileID: DrmFile] = [:]
     /// Which files were opened through each inode: a writeback names only the inode.
     var inodeFiles: [UInt64: Set<FileID>] = [:]
+    /// Objects whose nodes served each inode (it is on their userfault
+    /// lists): what to forget when the inode's last open goes.
+    var servedObjects: [UInt64: [ObjectIdentifier: GemObject]] = [:]
     var nextFileID: FileID = 0
     var master: FileID?
     var offsets = OffsetManager<MmapOffset>(guardPages: OffsetManager<MmapOffset>.readaheadGuardPages)
@@ -151,21 +157,50 @@ struct DeviceState: ~Copyable {
         guard obj.handleCount == 0, !mappings.isMapped(obj),
               obj.mmos.allSatisfy({ $0.everAllowed.allSatisfy(mappings.tracksEveryMapping) }) else {
             // No handle but maybe a mapping: a zombie, for the plain-mode scan.
-            if obj.handleCount == 0, zombies.updateValue(obj, forKey: ObjectIdentifier(obj)) == nil { zombieBytes += obj.size }
+            if obj.handleCount == 0, zombies.updateValue(obj, forKey: ObjectIdentifier(obj)) == nil { zombieBytes += obj.accountedBytes }
             return []
         }
         obj.freed = true
-        if zombies.removeValue(forKey: ObjectIdentifier(obj)) != nil { zombieBytes -= obj.size }
+        if zombies.removeValue(forKey: ObjectIdentifier(obj)) != nil { zombieBytes -= obj.accountedBytes }
         var invals = unbindAll(obj)
         for mmo in obj.mmos {
             for id in mmo.everAllowed { files[id]?.mappable[ObjectIdentifier(obj)] = nil }
+            for ino in mmo.userfault { forgetServed(obj, inode: ino) }
             invals += mmo.userfault.map { Invalidation(inode: $0, offset: mmo.byteOffset, length: mmo.byteLength) }
             offsets.remove(start: mmo.start)
         }
         obj.mmos = []
         objectCount -= 1
-        objectBytes -= obj.size
+        objectBytes -= obj.accountedBytes
         return invals
+    }
+
+    /// The last open of `inode` is released: no mapping of it is left (FUSE
+    /// wrote its dirty pages back before RELEASE). Whatever the device kept
+    /// about it goes now, not with the objects: the pages each served
+    /// (per-page tiling generations) and its places on userfault lists.
+    /// Its cached copies are dropped with them (returned, to revoke): an
+    /// O_PATH descriptor can still reopen the inode through /proc/self/fd,
+    /// and a new open must fault afresh, not find pages whose layout the
+    /// device no longer remembers.
+    mutating func forget(inode: UInt64) -> [Invalidation] {
+        guard let objects = servedObjects.removeValue(forKey: inode) else { return [] }
+        var out: [Invalidation] = []
+        for obj in objects.values {
+            obj.servedGeneration[inode] = nil
+            for mmo in obj.mmos where mmo.userfault.contains(inode) {
+                mmo.userfault.remove(inode)
+                out.append(Invalidation(inode: inode, offset: mmo.byteOffset, length: mmo.byteLength))
+            }
+            for vma in obj.vmas { vma.userfault.remove(inode) }
+        }
+        return out
+    }
+
+    /// A freed object no longer served `inode`.
+    mutating func forgetServed(_ obj: GemObject, inode: UInt64) {
+        servedObjects[inode]?[ObjectIdentifier(obj)] = nil
+        if servedObjects[inode]?.isEmpty == true { servedObjects[inode] = nil }
     }
 
     /// The object a handle names in a file, or ENOENT.

@@ -25,6 +25,7 @@ public struct DrmError: Error, Equatable, CustomStringConvertible {
     public static let ETIME = DrmError(Glibc.ETIME)
     public static let EOPNOTSUPP = DrmError(Glibc.EOPNOTSUPP)
     public static let ERANGE = DrmError(Glibc.ERANGE)
+    public static let EFBIG = DrmError(Glibc.EFBIG)
 
     public var description: String { String(cString: strerror(errno)) }
 }

@@ -16,6 +16,8 @@ final class DrmFile {
     /// The inode this open was made through (each open has its own).
     let inode: UInt64
     let pid: Int32
+    /// The opener's user: who may act on this open's mappings from elsewhere.
+    let uid: UInt32
     var authenticated: Bool
     var isMaster = false
     var wasMaster = false
@@ -25,11 +27,12 @@ final class DrmFile {
     var mappable: [ObjectIdentifier: GemObject] = [:]
     var stats = FileStats()
 
-    init(id: FileID, minor: Minor, inode: UInt64, pid: Int32, authenticated: Bool) {
+    init(id: FileID, minor: Minor, inode: UInt64, pid: Int32, uid: UInt32 = 0, authenticated: Bool) {
         self.id = id
         self.minor = minor
         self.inode = inode
         self.pid = pid
+        self.uid = uid
         self.authenticated = authenticated
     }
 

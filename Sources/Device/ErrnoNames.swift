@@ -27,9 +27,15 @@ extension DrmError {
 
     public var name: String { Self.name(of: errno) }
 
-    /// An errno from "ENOMEM", "enomem" or "12".
+    /// The largest errno userspace can see: EHWPOISON (uapi asm-generic/errno.h).
+    /// 512 and up (ERESTARTSYS, EPROBE_DEFER, ENOTSUPP...) are kernel-internal
+    /// (include/linux/errno.h) and never reach a system call's caller.
+    public static let maxUserErrno: Int32 = 133
+
+    /// An errno from "ENOMEM", "enomem" or "12"; nil for what no system call
+    /// can return (0, negative, past EHWPOISON).
     public init?(named text: String) {
-        if let n = Int32(text), n > 0, n < 4096 {
+        if let n = Int32(text), n > 0, n <= Self.maxUserErrno {
             self.init(n)
             return
         }

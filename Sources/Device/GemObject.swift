@@ -28,12 +28,21 @@ public final class GemObject {
     var tilingGeneration: UInt8 = 0
     var tilingHistory: [UInt8: Tiling] = [:]
     /// Generation each GTT page was last served with, per inode (each open
-    /// has its own cached copy, possibly from an older layout).
-    var servedGeneration: [UInt64: [UInt8]] = [:]
+    /// has its own cached copy, possibly from an older layout). Sparse, and
+    /// dropped when the inode's last open is released (DeviceState.forget).
+    var servedGeneration: [UInt64: ServedGenerations] = [:]
     /// One mmap offset node per type (the merged design's obj->mmo.offsets).
     var mmos: MmapOffsets = []
     /// Reclaimed: unreachable, its nodes gone.
     var freed = false
+    /// Why its pages can never be had, or nil: what every path that needs
+    /// them (PREAD, PWRITE, SET_DOMAIN, faults) fails with. See
+    /// DrmDevice.pagesError(size:).
+    var pagesError: DrmError?
+
+    /// What the byte totals count it as: its size, or 0 for an object whose
+    /// pages can never be had (a few of 2^63 bytes would overflow them).
+    var accountedBytes: UInt64 { pagesError == nil ? size : 0 }
 
     /// Whether no file but `id` may fault any node of it.
     func mappable(onlyBy id: FileID) -> Bool {

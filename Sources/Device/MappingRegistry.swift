@@ -47,6 +47,9 @@ struct MappingRegistry {
         return nextCookie
     }
 
+    /// The open a mapping was made through.
+    func file(of cookie: UInt64) -> FileID? { mappings[cookie]?.file }
+
     /// vm_open: one more process holds the mapping. False: no such mapping.
     mutating func open(_ cookie: UInt64) -> Bool {
         guard mappings[cookie] != nil else { return false }

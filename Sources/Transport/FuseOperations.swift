@@ -82,7 +82,20 @@ extension FuseServer {
         }
         ops.open = { req, ino, fi in
             let srv = FuseServer.server(req)
-            if case .param(let name) = srv.inodes.node(UInt64(ino)), let fi {
+            let node = srv.inodes.node(UInt64(ino))
+            switch node {
+            case .param, .debug:
+                // debugfs is root's: whatever the mount options, only root
+                // and the daemon's own user open it (reads list every
+                // client's objects; writes reset the GPU, arm failures).
+                let uid = fuse_req_ctx(req)!.pointee.uid
+                guard uid == 0 || uid == srv.owner else {
+                    fuse_reply_err(req, EACCES)
+                    return
+                }
+            default: break
+            }
+            if case .param(let name) = node, let fi {
                 // kernfs: no store method, no opening for write.
                 if fi.pointee.flags & O_ACCMODE != O_RDONLY, ModuleParams.param(named: name)?.isWritable != true {
                     fuse_reply_err(req, EACCES)
@@ -93,19 +106,19 @@ extension FuseServer {
                 fuse_reply_open(req, fi)
                 return
             }
-            if case .debug(let file) = srv.inodes.node(UInt64(ino)), let fi {
+            if case .debug(let file) = node, let fi {
                 fi.pointee.fh = srv.debugFiles.open(file, on: srv.device)
                 fi.pointee.direct_io = 1 // sized by content, not by i_size
                 fuse_reply_open(req, fi)
                 return
             }
-            guard case .device(let minor) = srv.inodes.node(UInt64(ino)), let fi else {
+            guard case .device(let minor) = node, let fi else {
                 fuse_reply_err(req, ENOENT)
                 return
             }
             let ctx = fuse_req_ctx(req)!.pointee
             srv.reclaimer?.noteOpen(pid: ctx.pid)
-            fi.pointee.fh = srv.device.open(minor: minor, inode: UInt64(ino), pid: ctx.pid, privileged: ctx.uid == 0)
+            fi.pointee.fh = srv.device.open(minor: minor, inode: UInt64(ino), pid: ctx.pid, uid: ctx.uid, privileged: ctx.uid == 0)
             // Without keep_cache every open() would drop every cached page.
             fi.pointee.keep_cache = 1
             fi.pointee.direct_io = 0
@@ -124,7 +137,7 @@ extension FuseServer {
         ops.read = { req, ino, size, off, fi in
             let srv = FuseServer.server(req)
             if DebugFiles.isDebug(fi!.pointee.fh) {
-                let bytes = srv.debugFiles.read(fi!.pointee.fh, offset: Int(off), size: size)
+                let bytes = srv.debugFiles.read(fi!.pointee.fh, offset: Int(off), size: size, on: srv.device)
                 fuse_reply_buf(req, bytes, bytes.count)
                 return
             }
@@ -183,11 +196,19 @@ extension FuseServer {
             var failure: Int32 = 0
             let pid = fuse_req_ctx(req)!.pointee.pid // the request is gone once answered
             do throws(DrmError) {
-                // write(2) through the file, not writeback, is no WRITE_CACHE.
-                try srv.device.writeback(inode: UInt64(ino), offset: UInt64(off),
-                                         data: UnsafeRawBufferPointer(start: data, count: size),
-                                         fromCache: fi?.pointee.writepage != 0)
-                fuse_reply_write(req, size)
+                let end = FuseServer.deviceFileSize, at = UInt64(off)
+                // Past the end, as a file at its size limit: EFBIG, or a short
+                // write up to the end (a longer one would grow i_size).
+                guard at < end else { throw DrmError.EFBIG }
+                let n = Int(min(UInt64(size), end - at))
+                let bytes = UnsafeRawBufferPointer(start: data, count: n)
+                if let fi, fi.pointee.writepage == 0 {
+                    // write(2) through this open: its own rights, as read(2).
+                    try srv.device.write(fi.pointee.fh, inode: UInt64(ino), offset: at, data: bytes)
+                } else {
+                    try srv.device.writeback(inode: UInt64(ino), offset: at, data: bytes)
+                }
+                fuse_reply_write(req, n)
             } catch {
                 failure = error.errno
                 fuse_reply_err(req, error.errno)

@@ -29,11 +29,18 @@ public final class FuseServer: @unchecked Sendable {
     /// (perhaps before `run()` started), for `exit()` on another thread.
     private let running = Mutex<(session: OpaquePointer?, exited: Bool)>((nil, false))
     private let threads: UInt32
+    /// Kernel-like owners and modes (with `--allow-other`), or nil: every
+    /// node open to the mounting user, who alone can reach the mount.
+    let permissions: NodePermissions?
+    /// The daemon's user: owner of every node, and with root the only one
+    /// who may open the debug tree.
+    let owner = getuid()
 
     /// Builds the device with this server's page cache as its revoker.
-    public init(profile: DeviceProfile, threads: UInt32 = 256, trace: Trace? = nil) {
+    public init(profile: DeviceProfile, threads: UInt32 = 256, trace: Trace? = nil, permissions: NodePermissions? = nil) {
         let cache = FusePageCache(trace: trace)
         self.trace = trace
+        self.permissions = permissions
         pageCache = cache
         device = DrmDevice(profile: profile, cache: cache)
         dispatcher = IoctlDispatcher(device: device)
@@ -125,9 +132,12 @@ public final class FuseServer: @unchecked Sendable {
         st.st_mtim.tv_sec = startTime
         st.st_ctim.tv_sec = startTime
         st.st_atim.tv_sec = startTime
-        switch ino == InodeTable.root ? .debugDirectory : inodes.node(ino) {
+        let perm = permissions
+        let node = ino == InodeTable.root ? nil : inodes.node(ino)
+        switch ino == InodeTable.root ? .debugDirectory : node {
         case .debugDirectory, .paramsDirectory, .byPathDirectory:
-            st.st_mode = S_IFDIR | 0o755
+            // The root stays open to all; debugfs is root's alone.
+            st.st_mode = S_IFDIR | (perm != nil && node != nil && node != .byPathDirectory ? 0o700 : 0o755)
             st.st_nlink = 2
             return st
         case .param(let name):
@@ -140,11 +150,16 @@ public final class FuseServer: @unchecked Sendable {
             st.st_size = off_t(target.utf8.count)
             return st
         case .debug(let f):
-            st.st_mode = S_IFREG | (f.isWritable ? 0o644 : 0o444)
+            st.st_mode = S_IFREG | (perm != nil ? (f.isWritable ? 0o600 : 0o400) : (f.isWritable ? 0o644 : 0o444))
             st.st_nlink = 1
             return st
-        case .device:
-            st.st_mode = S_IFREG | 0o666
+        case .device(let minor):
+            if let perm {
+                st.st_mode = S_IFREG | (minor == .render ? perm.renderMode : perm.primaryMode)
+                st.st_gid = minor == .render ? perm.renderGroup : perm.primaryGroup
+            } else {
+                st.st_mode = S_IFREG | 0o666
+            }
             st.st_nlink = 1
             st.st_size = off_t(Self.deviceFileSize)
         case nil:

@@ -14,8 +14,9 @@ extension FuseServer {
             fuse_reply_err(req, ENOTTY)
             return
         }
+        let uid = fuse_req_ctx(req)!.pointee.uid
         withUnsafeTemporaryAllocation(byteCount: max(outSize, 1), alignment: 16) { out in
-            let r = dispatcher.dispatchRoot(cmd: cmd, input: UnsafeRawBufferPointer(start: inBuf, count: inSize),
+            let r = dispatcher.dispatchRoot(cmd: cmd, uid: uid, input: UnsafeRawBufferPointer(start: inBuf, count: inSize),
                                             output: UnsafeMutableRawBufferPointer(rebasing: out[0..<outSize])) { ino in
                 if case .device(let minor) = self.inodes.node(ino) { return minor }
                 return nil

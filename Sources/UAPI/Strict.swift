@@ -41,8 +41,10 @@ extension IoctlDispatcher {
 
     /// An ioctl on the mount's root directory. `minor(ino)` says which device
     /// node an inode of the mount is (nil: not a device file). Anything but
-    /// the three calls above is ENOTTY, as on any directory.
-    public func dispatchRoot(cmd: UInt32, input: UnsafeRawBufferPointer, output: UnsafeMutableRawBufferPointer,
+    /// the three calls above is ENOTTY, as on any directory. VMA_OPEN and
+    /// VMA_CLOSE act on another open's mapping: only a caller of the same
+    /// `uid` as the open that made it, or root, may (EPERM).
+    public func dispatchRoot(cmd: UInt32, uid: UInt32 = 0, input: UnsafeRawBufferPointer, output: UnsafeMutableRawBufferPointer,
                              minor: (UInt64) -> Minor?) -> Result {
         let ops: Set<UInt32> = [FDRM_OP_FAKEDRM_PROBE.rawValue, FDRM_OP_FAKEDRM_VMA_OPEN.rawValue,
                                 FDRM_OP_FAKEDRM_VMA_CLOSE.rawValue]
@@ -62,9 +64,9 @@ extension IoctlDispatcher {
                         p.instance = Self.instance
                     }
                 case FDRM_OP_FAKEDRM_VMA_OPEN:
-                    try device.vmaOpen(cookie: k.load(as: drm_fakedrm_vma.self).cookie)
+                    try device.vmaOpen(cookie: k.load(as: drm_fakedrm_vma.self).cookie, uid: uid)
                 default:
-                    try device.vmaClose(cookie: k.load(as: drm_fakedrm_vma.self).cookie)
+                    try device.vmaClose(cookie: k.load(as: drm_fakedrm_vma.self).cookie, uid: uid)
                 }
             } catch {
                 errno = error.errno

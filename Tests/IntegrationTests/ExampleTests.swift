@@ -7,7 +7,8 @@ struct ExampleTests {
     static let mount = Result<Mounted, Mounted.MountFailure> { () throws(Mounted.MountFailure) in try Mounted() }
 
     static let examples = ["gem_basic", "mmap_types", "isolation", "close_survives", "readonly", "coherency",
-                           "errno_table", "close_race", "device_info", "client_death", "module_params"]
+                           "errno_table", "close_race", "device_info", "client_death", "module_params",
+                           "hostile_inputs"]
 
     @Test(arguments: examples)
     func example(_ name: String) throws {
