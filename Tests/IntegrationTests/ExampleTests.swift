@@ -7,7 +7,7 @@ struct ExampleTests {
     static let mount = Result<Mounted, Mounted.MountFailure> { () throws(Mounted.MountFailure) in try Mounted() }
 
     static let examples = ["gem_basic", "mmap_types", "isolation", "close_survives", "readonly", "coherency",
-                           "errno_table", "close_race", "device_info", "client_death"]
+                           "errno_table", "close_race", "device_info", "client_death", "partial_mmap"]
 
     @Test(arguments: examples)
     func example(_ name: String) throws {
