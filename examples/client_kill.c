@@ -80,7 +80,7 @@ static void *spin(void *arg)
 			uint32_t o = gem_open(d->fd, shared_name, &size);
 			volatile uint32_t *p = gem_mmap(d->fd, mmap_offset(d->fd, o, I915_MMAP_OFFSET_GTT), SHARED_SIZE, PROT_READ);
 			/* Each open has its own page cache: a reader syncs before reading
-			 * what another open stored (README, coherency). */
+			 * what another open stored (docs/deviations.md, coherency). */
 			gem_set_domain(d->fd, o, I915_GEM_DOMAIN_GTT, 0);
 			uint32_t v = p[rng_next(&s) % (SHARED_SIZE / 8)];
 			if (v >> 24 != 0xb5)

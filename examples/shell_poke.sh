@@ -1,5 +1,5 @@
 #!/bin/sh
-# shell_poke.sh DEVICE - poke the device from a shell: the README's recipe.
+# shell_poke.sh DEVICE - poke the device from a shell: the recipe in docs/usage.md.
 #
 # The shell holds the device open on fd 3 (one open file = one drm_file),
 # and each `fakedrm ioctl --fd 3 ...` acts on that open file, so handles

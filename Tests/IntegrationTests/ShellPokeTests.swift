@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `fakedrm ioctl --fd N` from a shell holding the device open, and the
-/// README's recipe (examples/shell_poke.sh) run as written.
+/// recipe of docs/usage.md (examples/shell_poke.sh) run as written.
 @Suite(.serialized, .enabled(if: Harness.canMount, "needs root and /dev/fuse"))
 struct ShellPokeTests {
     static let script = Harness.root.appendingPathComponent("examples/shell_poke.sh").path
