@@ -34,12 +34,14 @@ extension IoctlDispatcher {
         case FDRM_OP_NO_MODESET, FDRM_OP_NO_SYNCOBJ:
             throw DrmError.EOPNOTSUPP
         case FDRM_OP_MODE_CREATE_DUMB:
+            // The outputs are zeroed first and stay zero on error (drm_dumb_buffers.c).
             try with(k, drm_mode_create_dumb.self) { (d: inout drm_mode_create_dumb) throws(DrmError) in
                 (d.handle, d.pitch, d.size) = (0, 0, 0)
                 (d.handle, d.pitch, d.size) = try dev.createDumb(c.file, width: d.width, height: d.height, bpp: d.bpp)
             }
         case FDRM_OP_MODE_MAP_DUMB:
             try with(k, drm_mode_map_dumb.self) { (m: inout drm_mode_map_dumb) throws(DrmError) in
+                m.offset = 0
                 m.offset = try dev.mapDumb(c.file, handle: m.handle)
             }
         case FDRM_OP_MODE_DESTROY_DUMB:
