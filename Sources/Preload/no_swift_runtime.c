@@ -10,5 +10,11 @@
  * .swift1_autolink_entries section (swift-autolink-extract) into the link
  * line just after the objects, before the runtime; C objects included.
  * StrictModeTests checks the result with readelf -d. */
-__attribute__((section(".swift1_autolink_entries"), used, aligned(1)))
-static const char fdrm_autolink_entries[] = "-Xlinker\0--as-needed";
+
+/* In assembly, not a C array: a sanitizer build would instrument a global
+ * and keep a reference to this section, which the link discards ("e":
+ * SHF_EXCLUDE, as swiftc marks its own autolink entries). */
+__asm__(".pushsection .swift1_autolink_entries,\"e\",@progbits\n"
+	".asciz \"-Xlinker\"\n"
+	".asciz \"--as-needed\"\n"
+	".popsection\n");
