@@ -41,8 +41,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/CLI"),
-        // The strict-mode preload library: C only, nothing of Swift in it.
-        .target(name: "FakeDRMPreload", path: "Sources/Preload", linkerSettings: [.linkedLibrary("dl"), .unsafeFlags(["-Xlinker", "--as-needed"])]),
+        // The strict-mode preload library: C only, and no Swift runtime in
+        // what it loads: no swiftrt.o, no toolchain runpath, and libswiftCore
+        // dropped as unneeded (Sources/Preload/no_swift_runtime.c).
+        .target(name: "FakeDRMPreload", path: "Sources/Preload",
+                linkerSettings: [.linkedLibrary("dl"),
+                                 .unsafeFlags(["-nostartfiles", "-no-toolchain-stdlib-rpath", "-Xlinker", "--as-needed"])]),
         // In-process fuzzing of the ioctl decoder and device model (no FUSE).
         .target(name: "FakeDRMFuzz", dependencies: ["CDrm", "FakeDRMDevice", "FakeDRMUAPI"], path: "Sources/Fuzz"),
         .executableTarget(name: "fakedrm-fuzz", dependencies: ["FakeDRMFuzz"], path: "Sources/FuzzMain"),

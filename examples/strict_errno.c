@@ -89,15 +89,20 @@ int main(int argc, char **argv)
 	uint64_t off = mmap_offset(fd, h, I915_MMAP_OFFSET_GTT);
 	const int rw = PROT_READ | PROT_WRITE;
 
-	/* i915_gem_mmap: exact lookup (EINVAL), is_allowed (EACCES), readonly (EINVAL). */
+	/* i915_gem_mmap: range lookup (EINVAL), is_allowed (EACCES), readonly (EINVAL).
+	 * Since v6.12 a range starting inside a node that fits in it is a partial mapping. */
 	mmap_row("whole node", fd, off, OBJ_SIZE, rw, MAP_SHARED, 0);
 	mmap_row("first page of the node", fd, off, PAGE_SZ, rw, MAP_SHARED, 0);
-	mmap_row("starting inside the node", fd, off + PAGE_SZ, PAGE_SZ, rw, MAP_SHARED, EINVAL);
+	mmap_row("starting inside the node", fd, off + PAGE_SZ, PAGE_SZ, rw, MAP_SHARED, 0);
+	mmap_row("inside the node, up to its end", fd, off + PAGE_SZ, OBJ_SIZE - PAGE_SZ, rw, MAP_SHARED, 0);
+	mmap_row("inside the node, past its end", fd, off + PAGE_SZ, OBJ_SIZE, rw, MAP_SHARED, EINVAL);
 	mmap_row("running past the node's end", fd, off, OBJ_SIZE + PAGE_SZ, rw, MAP_SHARED, EINVAL);
+	mmap_row("the guard gap after the node", fd, off + OBJ_SIZE, PAGE_SZ, rw, MAP_SHARED, EINVAL);
 	mmap_row("hole 1 GiB past the node", fd, off + GiB, PAGE_SZ, rw, MAP_SHARED, EINVAL);
 	mmap_row("below the offset space", fd, 0, PAGE_SZ, PROT_READ, MAP_SHARED, EINVAL);
 	mmap_row("another open, no handle", fd2, off, OBJ_SIZE, PROT_READ, MAP_SHARED, EACCES);
-	mmap_row("another open, hole", fd2, off + PAGE_SZ, PAGE_SZ, PROT_READ, MAP_SHARED, EINVAL);
+	mmap_row("another open, inside the node", fd2, off + PAGE_SZ, PAGE_SZ, PROT_READ, MAP_SHARED, EACCES);
+	mmap_row("another open, hole", fd2, off + OBJ_SIZE, PAGE_SZ, PROT_READ, MAP_SHARED, EINVAL);
 	/* The syscall's own checks come first, as in the kernel. */
 	mmap_row("length 0", fd, off, 0, PROT_READ, MAP_SHARED, EINVAL);
 	mmap_row("unaligned offset", fd, off + 1, PAGE_SZ, PROT_READ, MAP_SHARED, EINVAL);

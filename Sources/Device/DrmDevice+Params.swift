@@ -127,6 +127,8 @@ extension DrmDevice {
             guard privileged || (f.wasMaster && f.pid == pid) else { throw DrmError.EACCES }
             if f.isMaster { return }
             guard s.master == nil else { throw DrmError.EBUSY }
+            // A file never master gets a master of its own (drm_new_set_master).
+            if !f.wasMaster { f.master = DrmMaster() }
             s.master = f.id
             f.isMaster = true
             f.wasMaster = true

@@ -7,9 +7,11 @@ import Glibc
 /// forwards, asked for by the preload library before it lets a mapping be
 /// used; and the mappings it reports, which hold their objects.
 extension DrmDevice {
-    /// i915_gem_mmap for `file`: drm_vma_offset_exact_lookup_locked, then
-    /// drm_vma_node_is_allowed, then the readonly check. No node starting at
-    /// `offset` that holds the whole range is EINVAL; a node this open may
+    /// i915_gem_mmap for `file`: drm_vma_offset_lookup_locked (since v6.12,
+    /// "drm/i915/gem: Do not look for the exact address in node": a mapping
+    /// may start inside a node and maps the object from that page on), then
+    /// drm_vma_node_is_allowed, then the readonly check. No node holding
+    /// `offset` and the whole range after it is EINVAL; a node this open may
     /// not map is EACCES; VM_WRITE on a readonly object is EINVAL. A granted
     /// mapping is registered and holds the object until it is closed (ENOMEM
     /// past MappingRegistry.maxPerFile, as mmap past vm.max_map_count).
@@ -20,7 +22,7 @@ extension DrmDevice {
             // The syscall's own checks come first in the kernel; the library
             // only asks after they passed, so these only guard bad payloads.
             guard offset & 4095 == 0, size != 0, size <= UInt64.max - 4095 else { throw DrmError.EINVAL }
-            guard let mmo = s.offsets.exactLookup(page: offset >> 12, pages: (size + 4095) >> 12) else {
+            guard let mmo = s.offsets.rangeLookup(page: offset >> 12, pages: (size + 4095) >> 12) else {
                 throw DrmError.EINVAL
             }
             guard mmo.allowed.contains(f.id) else { throw DrmError.EACCES }

@@ -34,6 +34,10 @@ public final class DrmDevice: Sendable {
                 file.isMaster = true
                 file.wasMaster = true
                 file.authenticated = true
+                file.master = DrmMaster()
+            } else if minor == .primary {
+                // drm_master_open: a reference to the current master.
+                file.master = s.master.flatMap { s.files[$0]?.master }
             }
             s.files[file.id] = file
             s.inodeFiles[inode, default: []].insert(file.id)

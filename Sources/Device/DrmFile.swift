@@ -21,6 +21,9 @@ final class DrmFile {
     var authenticated: Bool
     var isMaster = false
     var wasMaster = false
+    /// The drm_master this primary-node file refers to (its own once it was
+    /// master); nil for render nodes, which have none.
+    var master: DrmMaster?
     var handles: [UInt32: GemObject] = [:]
     private var handleIDs = IDAllocator()
     /// Objects on whose nodes this file is in `everAllowed`: what to let go at release.

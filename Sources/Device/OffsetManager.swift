@@ -98,6 +98,13 @@ public struct OffsetManager<Value> {
         return hit.value
     }
 
+    /// drm_vma_offset_lookup_locked: the range holding `page` must hold all
+    /// `pages` pages from there on (a range may be entered in its middle).
+    public func rangeLookup(page: UInt64, pages: UInt64) -> Value? {
+        guard let hit = lookup(page: page), pages <= hit.start + hit.pages - page else { return nil }
+        return hit.value
+    }
+
     private func index(containing page: UInt64) -> Int? {
         var lo = 0, hi = entries.count
         while lo < hi {

@@ -54,11 +54,13 @@ final class ZombieReclaimer: Sendable {
         self.minor = minor
     }
 
-    /// Called after every ioctl: a successful GEM_CLOSE may have made a zombie.
+    /// Called after every ioctl: a successful GEM_CLOSE (or MODE_DESTROY_DUMB,
+    /// the same drm_gem_handle_delete) may have made a zombie.
     func noteIoctl(cmd: UInt32, errno: Int32, pid: Int32) {
         if pid <= 0 { return disable() }
         guard errno == 0, fdrm_ioc_type(cmd) == FDRM_IOCTL_BASE,
-              let desc = fdrm_ioctl_lookup(fdrm_ioc_nr(cmd)), fdrm_op(desc.pointee.op) == FDRM_OP_GEM_CLOSE else { return }
+              let desc = fdrm_ioctl_lookup(fdrm_ioc_nr(cmd)),
+              [FDRM_OP_GEM_CLOSE, FDRM_OP_MODE_DESTROY_DUMB].contains(fdrm_op(desc.pointee.op)) else { return }
         let usage = device.zombieUsage
         let start = state.withLock { s -> Bool in
             guard !s.busy, !s.disabled, usage.count >= s.threshold || usage.bytes >= s.byteThreshold else { return false }

@@ -20,7 +20,7 @@ extension IoctlDispatcher {
             }
         case FDRM_OP_GET_UNIQUE:
             try with(k, drm_unique.self) { (u: inout drm_unique) throws(DrmError) in
-                let unique = Array(DrmDevice.busID.utf8)
+                let unique = try dev.getUnique(c.file)
                 if u.unique_len >= UInt(unique.count), let p = u.unique {
                     try c.memory.write(address(p), bytes: unique[...])
                 }
@@ -48,6 +48,10 @@ extension IoctlDispatcher {
             try with(k, drm_gem_open.self) { (g: inout drm_gem_open) throws(DrmError) in
                 (g.handle, g.size) = try dev.gemOpen(c.file, name: g.name)
             }
+        case FDRM_OP_GET_CLIENT, FDRM_OP_GET_STATS, FDRM_OP_SET_VERSION, FDRM_OP_NOOP, FDRM_OP_INVALID,
+             FDRM_OP_NO_MODESET, FDRM_OP_NO_SYNCOBJ, FDRM_OP_MODE_CREATE_DUMB, FDRM_OP_MODE_MAP_DUMB,
+             FDRM_OP_MODE_DESTROY_DUMB:
+            try core(op: op, k, c)
         case FDRM_OP_PRIME_HANDLE_TO_FD, FDRM_OP_PRIME_FD_TO_HANDLE:
             // A dma-buf fd cannot be installed in the caller from here.
             throw DrmError.EOPNOTSUPP

@@ -43,6 +43,8 @@ public struct IoctlDispatcher: Sendable {
                 let auth = desc.flags & UInt32(FDRM_AUTH.rawValue) != 0
                 let master = desc.flags & UInt32(FDRM_MASTER.rawValue) != 0
                 let renderAllow = desc.flags & UInt32(FDRM_RENDER_ALLOW.rawValue) != 0
+                // DRM_ROOT_ONLY: CAP_SYS_ADMIN, checked first.
+                if desc.flags & UInt32(FDRM_ROOT_ONLY.rawValue) != 0, !caller.privileged { throw DrmError.EACCES }
                 if auth || master || !renderAllow {
                     try device.permit(caller.file, auth: auth, master: master, renderAllow: renderAllow)
                 }

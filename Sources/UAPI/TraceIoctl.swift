@@ -10,8 +10,14 @@ extension IoctlDispatcher {
         let start = Trace.now()
         let desc = fdrm_ioc_type(cmd) == FDRM_IOCTL_BASE ? fdrm_ioctl_lookup(fdrm_ioc_nr(cmd))?.pointee : nil
         guard let desc else {
+            // Not implemented: named as libdrm names it, with its first bytes.
             let r = dispatch(cmd: cmd, input: input, output: output, caller: caller)
-            trace.record(file: caller.file, pid: caller.pid, "ioctl(0x" + String(cmd, radix: 16) + ")", errno: r.errno, since: start)
+            var event = "ioctl(0x" + String(cmd, radix: 16) + ")"
+            if let name = fdrm_libdrm_ioctl_name(cmd) {
+                event = String(cString: name) + " [not implemented] "
+                    + (fdrm_ioc_in(cmd) != 0 ? TraceFields.raw(input) : "{}")
+            }
+            trace.record(file: caller.file, pid: caller.pid, event, errno: r.errno, since: start)
             return r
         }
         let size = max(Int(fdrm_ioc_size(desc.cmd)), input.count, output.count)
@@ -30,6 +36,9 @@ extension IoctlDispatcher {
                 // The value went through the caller's pointer: read it back.
                 let g = UnsafeRawBufferPointer(k).loadUnaligned(as: drm_i915_getparam.self)
                 if let v = try? caller.memory.load(Int32.self, at: address(g.value)) { result = "{*value=\(v)}" }
+            } else if desc.op == FDRM_OP_I915_QUERY.rawValue {
+                // Each item's answer is its length, or -errno, in the caller's array.
+                result = TraceFields.queryItems(UnsafeRawBufferPointer(k).loadUnaligned(as: drm_i915_query.self), caller.memory)
             } else if r.errno == 0, r.outBytes > 0 {
                 k.initializeMemory(as: UInt8.self, repeating: 0)
                 UnsafeMutableRawBufferPointer(rebasing: k[0..<r.outBytes]).copyMemory(
@@ -135,14 +144,55 @@ enum TraceFields {
         case FDRM_OP_FAKEDRM_GEM_SET_READONLY:
             let r = s(drm_fakedrm_gem_set_readonly.self)
             f = [("handle", "\(r.handle)"), ("flags", hex(r.flags))]
-        case FDRM_OP_I915_GEM_THROTTLE, FDRM_OP_SET_MASTER, FDRM_OP_DROP_MASTER, FDRM_OP_FAKEDRM_GPU_RESET:
+        case FDRM_OP_I915_GEM_THROTTLE, FDRM_OP_SET_MASTER, FDRM_OP_DROP_MASTER, FDRM_OP_FAKEDRM_GPU_RESET,
+             FDRM_OP_GET_STATS, FDRM_OP_NOOP, FDRM_OP_INVALID, FDRM_OP_NO_MODESET, FDRM_OP_NO_SYNCOBJ:
             f = []
+        case FDRM_OP_SET_VERSION:
+            let v = s(drm_set_version.self)
+            f = [("drm_di", "\(v.drm_di_major).\(v.drm_di_minor)"), ("drm_dd", "\(v.drm_dd_major).\(v.drm_dd_minor)")]
+        case FDRM_OP_GET_CLIENT:
+            let g = s(drm_client.self)
+            f = out ? [("auth", "\(g.auth)"), ("pid", "\(g.pid)"), ("uid", "\(g.uid)")] : [("idx", "\(g.idx)")]
+        case FDRM_OP_MODE_CREATE_DUMB:
+            let d = s(drm_mode_create_dumb.self)
+            f = out ? [("handle", "\(d.handle)"), ("pitch", "\(d.pitch)"), ("size", "\(d.size)")]
+                    : [("width", "\(d.width)"), ("height", "\(d.height)"), ("bpp", "\(d.bpp)"), ("flags", hex(d.flags))]
+        case FDRM_OP_MODE_MAP_DUMB:
+            let m = s(drm_mode_map_dumb.self)
+            f = out ? [("offset", hex(m.offset))] : [("handle", "\(m.handle)")]
+        case FDRM_OP_MODE_DESTROY_DUMB: f = [("handle", "\(s(drm_mode_destroy_dumb.self).handle)")]
         default:
             // An ioctl without a decoder yet: its first bytes, raw.
-            return "{" + k.prefix(32).map { hex($0, 2) }.joined() + "}"
+            return raw(k)
         }
         return "{" + f.map { $0.0 + "=" + $0.1 }.joined(separator: ", ") + "}"
     }
+
+    static func raw(_ k: UnsafeRawBufferPointer) -> String { "{" + k.prefix(32).map { hex($0, 2) }.joined() + "}" }
+
+    /// QUERY's items after the call: "[MEMORY_REGIONS length=232, TOPOLOGY_INFO -EINVAL]"
+    /// (at most 16; an array the daemon cannot read shows as EFAULT).
+    static func queryItems(_ q: drm_i915_query, _ memory: any UserMemory) -> String {
+        let stride = UInt64(MemoryLayout<drm_i915_query_item>.stride)
+        var items: [String] = []
+        for i in 0..<min(UInt64(q.num_items), 16) {
+            guard let item = try? memory.load(drm_i915_query_item.self, at: q.items_ptr &+ i &* stride) else {
+                items.append("EFAULT")
+                break
+            }
+            let name = queryNames[item.query_id] ?? "query_id=\(item.query_id)"
+            items.append(item.length < 0 ? name + " -" + DrmError.name(of: -item.length)
+                                         : name + " length=\(item.length)" + (item.flags != 0 ? " flags=" + hex(item.flags) : ""))
+        }
+        if q.num_items > 16 { items.append("...") }
+        return "{items=[" + items.joined(separator: ", ") + "]}"
+    }
+
+    static let queryNames: [UInt64: String] = [
+        UInt64(DRM_I915_QUERY_TOPOLOGY_INFO): "TOPOLOGY_INFO", UInt64(DRM_I915_QUERY_ENGINE_INFO): "ENGINE_INFO",
+        UInt64(DRM_I915_QUERY_PERF_CONFIG): "PERF_CONFIG", UInt64(DRM_I915_QUERY_MEMORY_REGIONS): "MEMORY_REGIONS",
+        UInt64(DRM_I915_QUERY_HWCONFIG_BLOB): "HWCONFIG_BLOB", UInt64(DRM_I915_QUERY_GEOMETRY_SUBSLICES): "GEOMETRY_SUBSLICES",
+    ]
 
     static func hex<T: BinaryInteger>(_ v: T, _ width: Int = 0) -> String {
         let s = String(v, radix: 16)

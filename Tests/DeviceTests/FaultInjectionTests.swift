@@ -73,7 +73,7 @@ import Testing
         #expect(!fx.dev.configureInjection(.failIoctl, "GEM_CREATE ENOMEM 1\nNO_SUCH_IOCTL ENOMEM"))
         #expect(!fx.dev.configureInjection(.failIoctl, "GEM_CREATE ENOTANERRNO"))
         #expect(!fx.dev.configureInjection(.failIoctl, "GEM_CREATE ENOMEM -1"))
-        #expect(!fx.dev.configureInjection(.failIoctl, "0x3f ENOMEM"))     // no such ioctl number
+        #expect(!fx.dev.configureInjection(.failIoctl, "0x0f ENOMEM"))     // no such ioctl number
         #expect(fx.dev.debugText(.failIoctl) == "")
         #expect(!fx.dev.configureInjection(.failFaults, "many"))
         #expect(!fx.dev.configureInjection(.exhaustAperture, "1 2"))

@@ -51,6 +51,21 @@ private func insert<V>(_ m: inout OffsetManager<V>, pages: UInt64, value: V) -> 
         #expect(m.exactLookup(page: 1004, pages: 1) == nil) // past the node
     }
 
+    /// drm_vma_offset_lookup_locked, which i915_gem_mmap uses since v6.12.
+    @Test func rangeLookupEntersANodeAnywhere() throws {
+        var m = OffsetManager<String>(firstPage: 1000, pageCount: 100)
+        _ = try #require(insert(&m, pages: 4, value: "a"))
+        _ = try #require(insert(&m, pages: 2, value: "b"))
+        #expect(m.rangeLookup(page: 1000, pages: 4) == "a")
+        #expect(m.rangeLookup(page: 1001, pages: 3) == "a") // inside, fits
+        #expect(m.rangeLookup(page: 1003, pages: 1) == "a") // the last page
+        #expect(m.rangeLookup(page: 1001, pages: 4) == nil) // runs past the end
+        #expect(m.rangeLookup(page: 1003, pages: 2) == nil) // into the next node
+        #expect(m.rangeLookup(page: 1004, pages: 1) == "b")
+        #expect(m.rangeLookup(page: 1006, pages: 1) == nil) // a hole
+        #expect(m.rangeLookup(page: 999, pages: 2) == nil)
+    }
+
     @Test func removeSemantics() throws {
         var m = OffsetManager<Int>(firstPage: 10, pageCount: 100)
         let a = try #require(insert(&m, pages: 4, value: 1))

@@ -6,7 +6,7 @@ import Testing
 /// Strict mode: i915_gem_mmap's checks for one open, the legacy GEM_MMAP's,
 /// and object lifetime following registered mappings (vm_open/vm_close).
 @Suite struct StrictMmapTests {
-    @Test func exactLookupThenAllowThenReadonly() throws {
+    @Test func rangeLookupThenAllowThenReadonly() throws {
         let fx = Fixture()
         let a = fx.open(inode: 1), b = fx.open(inode: 2)
         let h = try fx.dev.gemCreate(a, size: 3 * 4096).handle
@@ -15,14 +15,20 @@ import Testing
         let rw = PROT_READ | PROT_WRITE
         _ = try fx.dev.strictMmap(a, offset: off, size: size, prot: rw)
         _ = try fx.dev.strictMmap(a, offset: off, size: 1, prot: rw) // a shorter range from the start is fine
-        // drm_vma_offset_exact_lookup_locked: inside, past the end, holes.
-        #expect(throws: DrmError.EINVAL) { try fx.dev.strictMmap(a, offset: off + 4096, size: 4096, prot: rw) }
+        // drm_vma_offset_lookup_locked (v6.12+): a range starting inside the
+        // node that fits in it is a partial mapping; past the end and holes are EINVAL.
+        _ = try fx.dev.strictMmap(a, offset: off + 4096, size: 4096, prot: rw)
+        _ = try fx.dev.strictMmap(a, offset: off + 4096, size: 2 * 4096, prot: rw)
+        _ = try fx.dev.strictMmap(a, offset: off + 2 * 4096, size: 1, prot: rw)
+        #expect(throws: DrmError.EINVAL) { try fx.dev.strictMmap(a, offset: off + 4096, size: 3 * 4096, prot: rw) }
+        #expect(throws: DrmError.EINVAL) { try fx.dev.strictMmap(a, offset: off + size, size: 4096, prot: rw) }
         #expect(throws: DrmError.EINVAL) { try fx.dev.strictMmap(a, offset: off, size: size + 4096, prot: rw) }
         #expect(throws: DrmError.EINVAL) { try fx.dev.strictMmap(a, offset: off + (1 << 30), size: 4096, prot: rw) }
         #expect(throws: DrmError.EINVAL) { try fx.dev.strictMmap(a, offset: (1 << 32) - 4096, size: 4096, prot: rw) }
-        // Lookup comes before the allow list: b gets EINVAL for a hole, EACCES on the node.
-        #expect(throws: DrmError.EINVAL) { try fx.dev.strictMmap(b, offset: off + 4096, size: 4096, prot: PROT_READ) }
+        // Lookup comes before the allow list: b gets EINVAL for a hole, EACCES anywhere in the node.
+        #expect(throws: DrmError.EINVAL) { try fx.dev.strictMmap(b, offset: off + size, size: 4096, prot: PROT_READ) }
         #expect(throws: DrmError.EACCES) { try fx.dev.strictMmap(b, offset: off, size: size, prot: PROT_READ) }
+        #expect(throws: DrmError.EACCES) { try fx.dev.strictMmap(b, offset: off + 4096, size: 4096, prot: PROT_READ) }
 
         try fx.dev.setReadonly(a, handle: h, flags: 0)
         #expect(throws: DrmError.EINVAL) { try fx.dev.strictMmap(a, offset: off, size: size, prot: rw) }

@@ -8,7 +8,7 @@ struct ExampleTests {
 
     static let examples = ["gem_basic", "mmap_types", "isolation", "close_survives", "readonly", "coherency",
                            "errno_table", "close_race", "device_info", "client_death", "module_params",
-                           "hostile_inputs"]
+                           "hostile_inputs", "partial_mmap"]
 
     @Test(arguments: examples)
     func example(_ name: String) throws {

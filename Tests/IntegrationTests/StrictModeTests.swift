@@ -29,7 +29,7 @@ struct StrictModeTests {
     }
 
     /// The requirement: one example, run both ways.
-    @Test(arguments: ["isolation", "readonly", "errno_table", "mmap_lifetime"], [false, true])
+    @Test(arguments: ["isolation", "readonly", "errno_table", "mmap_lifetime", "partial_mmap"], [false, true])
     func bothWays(_ name: String, strict: Bool) throws {
         #expect(Harness.examplesBuilt)
         let m = try Self.mount.get()
@@ -47,6 +47,23 @@ struct StrictModeTests {
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("PASS strict_errno"), "\(r.stdout)")
         let plain = try Harness.run([Harness.example("strict_errno"), m.device], timeout: 60, env: Self.env(strict: false))
+        #expect(plain.status == 77, "without the library it must skip:\n\(plain.stdout)")
+    }
+
+    /// The library brings no Swift runtime into its clients (linked without
+    /// swiftrt.o and libswiftCore: Sources/Preload/no_swift_runtime.c).
+    @Test func strictRuntimeIsPlainC() throws {
+        #expect(Harness.examplesBuilt)
+        let d = try Harness.run(["readelf", "-d", Self.preload], timeout: 30)
+        #expect(d.status == 0 && d.stdout.contains("libc.so"), "\(d.stdout)\(d.stderr)")
+        #expect(!d.stdout.lowercased().contains("swift"), "\(d.stdout)")
+        let s = try Harness.run(["readelf", "--dyn-syms", "-W", Self.preload], timeout: 30)
+        #expect(!s.stdout.contains("swift_"), "\(s.stdout)")
+        let m = try Self.mount.get()
+        let r = try Harness.run([Harness.example("strict_runtime"), m.device], timeout: 60, env: Self.env(strict: true))
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("PASS strict_runtime"), "\(r.stdout)")
+        let plain = try Harness.run([Harness.example("strict_runtime"), m.device], timeout: 60, env: Self.env(strict: false))
         #expect(plain.status == 77, "without the library it must skip:\n\(plain.stdout)")
     }
 

@@ -31,8 +31,11 @@ import Testing
         var m = drm_fakedrm_mmap(offset: mo.offset, size: 8192, prot: UInt32(PROT_READ | PROT_WRITE), readonly: 7, cookie: 0)
         #expect(c.ioctl(mmapCmd, &m).errno == 0)
         #expect(m.cookie != 0 && m.readonly == 0)
+        // Linux 6.12+: a range starting inside the node is a partial mapping; past its end EINVAL.
         var inside = drm_fakedrm_mmap(offset: mo.offset + 4096, size: 4096, prot: UInt32(PROT_READ), readonly: 0, cookie: 0)
-        #expect(c.ioctl(mmapCmd, &inside).errno == errnoEINVAL)
+        #expect(c.ioctl(mmapCmd, &inside).errno == 0)
+        var past = drm_fakedrm_mmap(offset: mo.offset + 4096, size: 8192, prot: UInt32(PROT_READ), readonly: 0, cookie: 0)
+        #expect(c.ioctl(mmapCmd, &past).errno == errnoEINVAL)
         var v = drm_fakedrm_vma(cookie: m.cookie)
         #expect(c.ioctl(openCmd, &v).errno == 0)
         #expect(c.ioctl(closeCmd, &v).errno == 0)

@@ -45,7 +45,7 @@ import Testing
         var gtt = drm_i915_gem_mmap_gtt(handle: create.handle, pad: 0, offset: 0)
         traced(c, trace, ioc(iocRead | iocWrite, 0x64, 0x64, MemoryLayout<drm_i915_gem_mmap_gtt>.size), &gtt)
         var junk: UInt64 = 0
-        traced(c, trace, ioc(iocRead | iocWrite, 0x64, 0x3f, 8), &junk)
+        traced(c, trace, ioc(iocRead | iocWrite, 0x64, 0x0f, 8), &junk)
 
         let l = try lines()
         #expect(l.count == 5)
@@ -58,7 +58,7 @@ import Testing
         #expect(l[1].contains("GEM_CLOSE {handle=77} = -1 EINVAL <"), "\(l[1])")
         #expect(l[2].contains("GETPARAM {param=4, value=0x\(String(value, radix: 16))} = 0 {*value=39497} <"), "\(l[2])")
         #expect(l[3].contains("GEM_MMAP_GTT {handle=1, flags=gtt, extensions=0x0} = 0 {offset=0x100000000} <"), "\(l[3])")
-        #expect(l[4].contains("ioctl(0xc008643f) = -1 EINVAL <"), "\(l[4])")
+        #expect(l[4].contains("ioctl(0xc008640f) = -1 EINVAL <"), "\(l[4])")
     }
 
     @Test func concurrentCallersNeverInterleave() throws {

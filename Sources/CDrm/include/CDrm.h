@@ -24,6 +24,17 @@ enum fdrm_op {
 	FDRM_OP_GEM_OPEN,
 	FDRM_OP_PRIME_HANDLE_TO_FD,
 	FDRM_OP_PRIME_FD_TO_HANDLE,
+	/* DRM core ioctls a client meets first (CoreIoctls.swift). */
+	FDRM_OP_GET_CLIENT,
+	FDRM_OP_GET_STATS,
+	FDRM_OP_SET_VERSION,
+	FDRM_OP_NOOP,        /* drm_noop: 0 once permitted */
+	FDRM_OP_INVALID,     /* drm_invalid_op: EINVAL once permitted */
+	FDRM_OP_NO_MODESET,  /* KMS without DRIVER_MODESET: EOPNOTSUPP */
+	FDRM_OP_NO_SYNCOBJ,  /* syncobjs without DRIVER_SYNCOBJ: EOPNOTSUPP */
+	FDRM_OP_MODE_CREATE_DUMB,
+	FDRM_OP_MODE_MAP_DUMB,
+	FDRM_OP_MODE_DESTROY_DUMB,
 	FDRM_OP_I915_GETPARAM,
 	FDRM_OP_I915_GEM_CREATE,
 	FDRM_OP_I915_GEM_CREATE_EXT,
@@ -68,9 +79,14 @@ struct fdrm_ioctl_desc {
 	const char *name;
 };
 
-/* The descriptor for ioctl number `nr` (core 0x00..0x3f, driver 0x40..0x9f),
+/* The descriptor for ioctl number `nr` (core 0x00..0x3f and 0xa0..0xff, driver 0x40..0x9f),
  * or NULL when the device has no such ioctl. */
 const struct fdrm_ioctl_desc *fdrm_ioctl_lookup(uint32_t nr);
+
+/* The libdrm name of an ioctl value ("DRM_IOCTL_MODE_GETRESOURCES"), for
+ * every ioctl drm.h and i915_drm.h define, implemented or not; NULL for
+ * one they do not (ioctl_names.c). */
+const char *fdrm_libdrm_ioctl_name(uint32_t cmd);
 
 /* DRM_IOCTL_BASE is a character literal, which Swift does not import. */
 static const uint32_t FDRM_IOCTL_BASE = DRM_IOCTL_BASE;
