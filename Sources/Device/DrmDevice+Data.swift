@@ -33,6 +33,7 @@ extension DrmDevice {
     public func pread(_ file: FileID, handle: UInt32, offset: UInt64, size: UInt64, dataPtr: UInt64,
                       copyOut: (UnsafeRawBufferPointer) throws(DrmError) -> Void) throws(DrmError) {
         guard size != 0 else { return }
+        try awaitRendering(file, handle: handle, write: false)
         let (backing, flush) = try prepareTransfer(file, handle: handle, offset: offset, size: size, dataPtr: dataPtr, write: false)
         cache.invalidate(flush)
         try copyOut(UnsafeRawBufferPointer(start: backing.base + Int(offset), count: Int(size)))
@@ -43,6 +44,7 @@ extension DrmDevice {
     public func pwrite(_ file: FileID, handle: UInt32, offset: UInt64, size: UInt64, dataPtr: UInt64,
                        copyIn: (UnsafeMutableRawBufferPointer) throws(DrmError) -> Void) throws(DrmError) {
         guard size != 0 else { return }
+        try awaitRendering(file, handle: handle, write: true)
         let (backing, flush) = try prepareTransfer(file, handle: handle, offset: offset, size: size, dataPtr: dataPtr, write: true)
         // Write back and drop what is cached, take the bytes, then drop again:
         // a fault between the two may have cached the old bytes.
@@ -59,6 +61,7 @@ extension DrmDevice {
         guard (readDomains | writeDomain) & gpuDomains == 0 else { throw DrmError.EINVAL }
         guard writeDomain == 0 || readDomains == writeDomain else { throw DrmError.EINVAL }
         guard readDomains != 0 else { return }
+        try awaitRendering(file, handle: handle, write: writeDomain != 0)
         try flushObject(file, handle: handle) { obj throws(DrmError) in
             guard obj.madv == .willNeed else { throw DrmError.EFAULT }
             obj.readDomains = writeDomain != 0 ? writeDomain : obj.readDomains | readDomains

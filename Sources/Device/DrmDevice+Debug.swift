@@ -10,6 +10,7 @@ extension DrmDevice {
         case fences = "i915_gem_fence_regs"
         case wedged = "i915_wedged"
         case dropCaches = "i915_gem_drop_caches"
+        case engineInfo = "i915_engine_info"
         // Fault injection (FaultInjection.swift).
         case failFaults = "fail_faults"
         case failIoctl = "fail_ioctl"
@@ -32,6 +33,7 @@ extension DrmDevice {
             case .fences: s.fencesText()
             case .wedged: "0\n"
             case .dropCaches: "0x" + hex(DropCaches.all, 8) + "\n"
+            case .engineInfo: engineInfoText(s)
             case .failFaults, .failIoctl, .exhaustAperture, .exhaustFences: ""
             }
         }

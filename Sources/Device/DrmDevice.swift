@@ -9,6 +9,8 @@ public final class DrmDevice: Sendable {
     let state: DeviceLock<DeviceState>
     /// Armed through the debug tree's fault-injection files.
     public let injection = FaultInjection()
+    /// The GPU's engines, each running requests on its own thread (GPU/).
+    let engines = Engine.tigerLake()
 
     public init(profile: DeviceProfile = DeviceProfile(), cache: any PageCacheControl = NoPageCache()) {
         self.profile = profile
@@ -44,6 +46,7 @@ public final class DrmDevice: Sendable {
         let invals = state.withLock { s -> [Invalidation] in
             guard let file = s.files.removeValue(forKey: id) else { return [] }
             s.mappings.release(id)
+            s.gpu.close(file: id)
             injection.forget(id)
             if s.master == id { s.master = nil }
             s.inodeFiles[file.inode]?.remove(id)
@@ -96,6 +99,8 @@ struct DeviceState: ~Copyable {
     var zombies: [ObjectIdentifier: GemObject] = [:]
     var zombieBytes: UInt64 = 0
     var ggtt: Ggtt
+    /// Contexts, VMs and requests (GPU/).
+    var gpu = GpuState()
     /// The profile's HAS_LLC (the GTT snoop rule needs it under the lock).
     let hasLLC: Bool
 
