@@ -7,7 +7,8 @@ struct ExampleTests {
     static let mount = Result<Mounted, Mounted.MountFailure> { () throws(Mounted.MountFailure) in try Mounted() }
 
     static let examples = ["gem_basic", "mmap_types", "isolation", "close_survives", "readonly", "coherency",
-                           "errno_table", "close_race", "device_info", "client_death"]
+                           "errno_table", "close_race", "device_info", "client_death",
+                           "gpu_store", "gpu_spin", "gpu_blit", "gpu_reloc", "gpu_errno"]
 
     @Test(arguments: examples)
     func example(_ name: String) throws {
