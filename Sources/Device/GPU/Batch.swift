@@ -28,6 +28,13 @@ struct CommandStreamer {
     let swizzle: (UInt32) -> UInt32
     var math = MiMath()
     private var spins = 0
+    /// Preemption: an MI_ARB_CHECK since the last backward jump, and since
+    /// when the batch has looped without one. The kernel's heartbeat cannot
+    /// preempt such a loop and resets the engine (heartbeat interval 2.5 s,
+    /// then the 640 ms preempt timeout).
+    var arbitrated = false
+    private var unpreemptibleSince: UInt64?
+    static let heartbeatResetNs: UInt64 = 3_140_000_000
 
     init(request: Request, regs: Registers, swizzle: @escaping (UInt32) -> UInt32, poll: @escaping (Int) -> Void) {
         self.request = request
@@ -101,7 +108,12 @@ struct CommandStreamer {
                     ip = r
                 case .jump(let target, let secondLevel):
                     if secondLevel { returnTo = ip + UInt64(len) * 4 }
-                    if target <= ip { spin(target) } else { spins = 0 }
+                    if target <= ip {
+                        try heartbeat()
+                        spin(target)
+                    } else {
+                        spins = 0
+                    }
                     ip = target
                 }
             } catch {
@@ -111,6 +123,23 @@ struct CommandStreamer {
     }
 
     enum Flow { case next, end, jump(UInt64, secondLevel: Bool) }
+
+    /// A loop with no arbitration point is reset as the heartbeat would.
+    mutating func heartbeat() throws(Hang) {
+        defer { arbitrated = false }
+        if arbitrated {
+            unpreemptibleSince = nil
+            return
+        }
+        let now = Registers.monotonicNs()
+        guard let since = unpreemptibleSince else {
+            unpreemptibleSince = now
+            return
+        }
+        if now - since > Self.heartbeatResetNs {
+            throw Hang(reason: "looping without an arbitration point (heartbeat preemption timed out)")
+        }
+    }
 
     /// A batch looping on itself (a spinner) waits for the CPU to rewrite it:
     /// back off, and write back the client's cached stores to the loop so

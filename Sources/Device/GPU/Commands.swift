@@ -21,7 +21,10 @@ extension CommandStreamer {
         }
         switch op {
         case 0x0A: return .end                                   // MI_BATCH_BUFFER_END
-        case 0x00, 0x05, 0x02, 0x08: return .next               // NOOP, ARB_CHECK, USER_INTERRUPT, ARB_ON_OFF
+        case 0x05:                                              // MI_ARB_CHECK: a preemption point
+            arbitrated = true
+            return .next
+        case 0x00, 0x02, 0x08: return .next                     // NOOP, USER_INTERRUPT, ARB_ON_OFF
         case 0x01...0x0D: skipped += 1; return .next
         case 0x31:                                              // MI_BATCH_BUFFER_START
             try need(3)
@@ -64,6 +67,7 @@ extension CommandStreamer {
             try need(4)
             let data = dw[1], addr = Self.address(dw[2] & ~3, dw[3])
             let cmp = (h >> 12) & 7
+            arbitrated = true                                   // semaphore waits are preemptible
             try waitUntil(addr) { v in
                 switch cmp {
                 case 0: v > data

@@ -18,12 +18,13 @@ struct Registers {
     /// CS_TIMESTAMP_FREQUENCY of the profile (GETPARAM reports the same).
     static let timestampHz: UInt64 = 19_200_000
 
-    static func timestampTicks() -> UInt64 {
+    static func monotonicNs() -> UInt64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
-        let ns = UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
-        return ns / 1000 * (timestampHz / 1000) / 1000
+        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
     }
+
+    static func timestampTicks() -> UInt64 { monotonicNs() / 1000 * (timestampHz / 1000) / 1000 }
 
     var timestamp: UInt32 { mmioBase + 0x358 }      // RING_TIMESTAMP
     var timestampHigh: UInt32 { mmioBase + 0x35C }  // RING_TIMESTAMP_UDW
