@@ -77,7 +77,7 @@ extension IoctlDispatcher {
         return arg
     }
 
-    /// CONTEXT_GETPARAM: ENGINES and SSEU copy out through `value`.
+    /// CONTEXT_GETPARAM: SSEU copies out through `value`.
     func contextGetParam(_ p: inout drm_i915_gem_context_param, _ c: IoctlCaller) throws(DrmError) {
         if p.param == UInt64(I915_CONTEXT_PARAM_SSEU) {
             _ = try device.contextGetParam(c.file, context: p.ctx_id, param: UInt64(I915_CONTEXT_PARAM_GTT_SIZE), size: 0)
@@ -97,17 +97,7 @@ extension IoctlDispatcher {
             return
         }
         let r = try device.contextGetParam(c.file, context: p.ctx_id, param: p.param, size: p.size)
-        if let engines = r.engines {
-            try c.memory.store(UInt64(0), at: p.value)
-            let header = UInt64(MemoryLayout<i915_context_param_engines>.size)
-            for (i, e) in engines.enumerated() {
-                var ci = i915_engine_class_instance()
-                ci.engine_class = e.cls
-                ci.engine_instance = e.instance
-                try c.memory.store(ci, at: p.value + header + UInt64(i * MemoryLayout<i915_engine_class_instance>.size))
-            }
-        }
         p.size = r.size
-        if p.param != UInt64(I915_CONTEXT_PARAM_ENGINES) { p.value = r.value }
+        p.value = r.value
     }
 }

@@ -19,8 +19,6 @@ extension DrmDevice {
     public struct ContextParamValue: Sendable {
         public var size: UInt32 = 0
         public var value: UInt64 = 0
-        /// ENGINES: the map to copy out (when the caller gave room).
-        public var engines: [(cls: UInt16, instance: UInt16)]?
     }
 
     static let maxUserPriority: Int64 = 1023, minUserPriority: Int64 = -1023
@@ -138,7 +136,8 @@ extension DrmDevice {
     }
 
     /// i915_gem_context_getparam_ioctl. VM hands out a new VM id for the
-    /// context's VM; ENGINES reports its size first (size 0 asks).
+    /// context's VM; ENGINES is no longer readable ("drm/i915: Drop getparam
+    /// support for I915_CONTEXT_PARAM_ENGINES"): EINVAL, as other unknowns.
     public func contextGetParam(_ file: FileID, context: UInt32, param: UInt64, size: UInt32) throws(DrmError) -> ContextParamValue {
         try withFile(file) { (s, f) throws(DrmError) -> ContextParamValue in
             let fg = s.gpu.file(f.id)
@@ -157,13 +156,6 @@ extension DrmDevice {
                 fg.vms[id] = ctx.vm
                 ctx.vm.users += 1
                 r.value = UInt64(id)
-            case UInt64(I915_CONTEXT_PARAM_ENGINES):
-                guard let map = ctx.engines else { return r }
-                let none = UInt16(truncatingIfNeeded: I915_ENGINE_CLASS_INVALID_NONE)
-                r.engines = map.map { $0.map { ($0.uabiClass, $0.instance) } ?? (UInt16(truncatingIfNeeded: I915_ENGINE_CLASS_INVALID.rawValue), none) }
-                r.size = UInt32(MemoryLayout<i915_context_param_engines>.size + map.count * MemoryLayout<i915_engine_class_instance>.size)
-                if size != 0, size < r.size { throw DrmError.EINVAL }
-                if size == 0 { r.engines = nil }
             default:
                 throw DrmError.EINVAL
             }

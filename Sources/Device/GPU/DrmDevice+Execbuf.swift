@@ -21,6 +21,10 @@ extension DrmDevice {
         if a.DR4 == 0xFFFF_FFFF { a.DR4 = 0 }
         guard a.DR1 == 0, a.DR4 == 0 else { throw DrmError.EINVAL }
         guard (a.batch_start_offset | a.batch_len) & 7 == 0 else { throw DrmError.EINVAL }
+        // Without exec fences (HAS_EXEC_FENCE is 0 here) rsvd2 must be clear,
+        // as before fences existed.
+        let fenceFlags = UInt64(I915_EXEC_FENCE_IN | I915_EXEC_FENCE_OUT | I915_EXEC_FENCE_SUBMIT)
+        if a.flags & fenceFlags == 0, a.rsvd2 != 0 { throw DrmError.EINVAL }
     }
 
     /// What a successful or failed execbuf leaves for the caller to copy out:
@@ -96,6 +100,8 @@ extension DrmDevice {
             }
             // eb_request_add: a context closed meanwhile gets ENOENT.
             if plan.context.closed { throw DrmError.ENOENT }
+            // i915_reset_gen7_sol_offsets: gen7 only.
+            if args.flags & UInt64(I915_EXEC_GEN7_SOL_RESET) != 0 { throw DrmError.EINVAL }
             submit(&s, plan, args)
             return touched.flatMap { s.cachedRanges(of: $0) }
         }
@@ -144,7 +150,7 @@ extension DrmDevice {
         var reserved: [(UInt64, UInt64)] = []
         var placed: [ObjectIdentifier: UInt64] = [:]
         func zoneEnd(_ e: drm_i915_gem_exec_object2) -> UInt64 {
-            e.flags & UInt64(EXEC_OBJECT_SUPPORTS_48B_ADDRESS) != 0 ? GpuVm.size : GpuVm.zone4G
+            e.flags & UInt64(EXEC_OBJECT_SUPPORTS_48B_ADDRESS) != 0 ? GpuVm.size : GpuVm.zone4G - 4096
         }
         for i in 0..<count where entries[i].flags & UInt64(EXEC_OBJECT_PINNED) != 0 {
             let e = entries[i], obj = objects[i]

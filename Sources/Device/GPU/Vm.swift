@@ -4,6 +4,8 @@
 /// a closed object's range becomes free when it is next looked at.
 final class GpuVm {
     static let size: UInt64 = 1 << 48
+    /// Objects without EXEC_OBJECT_SUPPORTS_48B_ADDRESS end below 4 GiB - 4 KiB
+    /// (eb_vma_misplaced: (start + size + 4095) >> 32).
     static let zone4G: UInt64 = 1 << 32
 
     final class Binding {
