@@ -191,6 +191,23 @@ int main(int argc, char **argv)
 	rr.offset = 0x1234;
 	CHECK_ERRNO(drm_ioctl(fd, DRM_IOCTL_I915_REG_READ, &rr), EINVAL);
 
+	/* The execbuf and its list inside a PROT_WRITE-only mapping of an object
+	 * (IGT's gem_exec_params@mmapped): the CPU reads it, so the kernel does. */
+	uint32_t holder = gem_create(fd, PAGE_SZ);
+	uint64_t types[] = { I915_MMAP_OFFSET_GTT, I915_MMAP_OFFSET_WC, I915_MMAP_OFFSET_WB };
+	for (int i = 0; i < 3; i++) {
+		void *p = gem_mmap(fd, mmap_offset(fd, holder, types[i]), PAGE_SZ, PROT_WRITE);
+		struct drm_i915_gem_execbuffer2 *eb = p;
+		struct drm_i915_gem_exec_object2 *eo = (void *)(eb + 1);
+		memset(p, 0, sizeof(*eb) + sizeof(*eo));
+		eo->handle = batch;
+		eb->buffers_ptr = (uintptr_t)eo;
+		eb->buffer_count = 1;
+		CHECK_OK(__execbuf(fd, eb));
+		CHECK_OK(munmap(p, PAGE_SZ));
+	}
+	gem_close(fd, holder);
+
 	gem_sync(fd, batch);
 	gem_close(fd, batch);
 	close(fd);

@@ -1,5 +1,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -125,6 +128,18 @@ int cfuse_peek(pid_t pid, void *dst, uint64_t addr, size_t len)
 	if (len == 0)
 		return 0;
 	ssize_t n = process_vm_readv(pid, &l, 1, &r, 1, 0);
+	if (n == (ssize_t)len)
+		return 0;
+	/* A PROT_WRITE-only mapping is readable to the CPU (so to the kernel's
+	 * copy_from_user) but not to process_vm_readv; /proc/PID/mem reads it
+	 * (FOLL_FORCE), with the same ptrace access check. */
+	char path[32];
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -EFAULT;
+	n = pread(fd, dst, len, (off_t)addr);
+	close(fd);
 	return n == (ssize_t)len ? 0 : -EFAULT;
 }
 
