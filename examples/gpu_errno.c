@@ -196,13 +196,12 @@ int main(int argc, char **argv)
 	uint32_t holder = gem_create(fd, PAGE_SZ);
 	uint64_t types[] = { I915_MMAP_OFFSET_GTT, I915_MMAP_OFFSET_WC, I915_MMAP_OFFSET_WB };
 	for (int i = 0; i < 3; i++) {
-		void *p = gem_mmap(fd, mmap_offset(fd, holder, types[i]), PAGE_SZ, PROT_WRITE);
+		void *p = NULL;
+		CHECK_OK(__gem_mmap(fd, mmap_offset(fd, holder, types[i]), PAGE_SZ, PROT_WRITE, &p));
 		struct drm_i915_gem_execbuffer2 *eb = p;
 		struct drm_i915_gem_exec_object2 *eo = (void *)(eb + 1);
-		memset(p, 0, sizeof(*eb) + sizeof(*eo));
-		eo->handle = batch;
-		eb->buffers_ptr = (uintptr_t)eo;
-		eb->buffer_count = 1;
+		*eo = (struct drm_i915_gem_exec_object2){ .handle = batch };
+		*eb = (struct drm_i915_gem_execbuffer2){ .buffers_ptr = (uintptr_t)eo, .buffer_count = 1 };
 		CHECK_OK(__execbuf(fd, eb));
 		CHECK_OK(munmap(p, PAGE_SZ));
 	}
