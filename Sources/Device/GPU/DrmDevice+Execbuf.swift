@@ -193,6 +193,14 @@ extension DrmDevice {
                 if misplaced { vm.unbind(b) }
             }
             let at: UInt64
+            // eb_pin_vma: an unbound object first tries the offset userspace
+            // presumed (implicit softpin), if that range is free and fits.
+            let hint = e.offset
+            if vm.binding(of: obj) == nil, hint >= bias, hint & 4095 == 0, e.alignment == 0 || hint % e.alignment == 0,
+               hint.addingReportingOverflow(size).overflow == false, hint + size <= zoneEnd(e),
+               vm.overlapping(hint, size).isEmpty, !reserved.contains(where: { $0.0 < hint + size && hint < $0.0 + $0.1 }) {
+                vm.bind(obj, at: hint, size: size)
+            }
             if let b = vm.binding(of: obj) {
                 at = b.start
             } else {
