@@ -129,6 +129,35 @@ int main(int argc, char **argv)
 		gem_close(fd, src);
 	}
 
+	/* XY_FAST_COLOR_BLT (16 dwords, igt_draw's layout) on linear and X. */
+	for (int d = 0; d < 2; d++) {
+		uint32_t dst = gem_create(fd, SIZE), src = gem_create(fd, PAGE_SZ);
+		struct tiling t = set_tiling(fd, dst, modes[d], modes[d] ? PITCH : 0);
+		uint32_t pitch = modes[d] ? PITCH / 4 : PITCH, n = 0;
+		b[n++] = (2u << 29) | (0x44 << 22) | (2 << 19) | 0xe;
+		b[n++] = ((uint32_t)d << 30) | (pitch - 1);
+		b[n++] = (3 << 16) | 9;
+		b[n++] = (50 << 16) | 100;
+		b[n++] = (uint32_t)DST; b[n++] = 0;
+		b[n++] = 0;
+		b[n++] = 0xfa57c010 + d; b[n++] = 0; b[n++] = 0; b[n++] = 0;
+		b[n++] = 0; b[n++] = 0; b[n++] = 0; b[n++] = 0; b[n++] = 0;
+		b[n++] = MI_BATCH_BUFFER_END;
+		run(fd, batch, src, dst, b, n);
+		for (int y = 0; y < H; y++)
+			for (int x = 0; x < W; x++)
+				lin[y * W + x] = (y >= 3 && y < 50 && x >= 9 && x < 100) ? 0xfa57c010 + d : 0;
+		if (modes[d])
+			tile_buf(&t, lin, ref, SIZE);
+		else
+			memcpy(ref, lin, SIZE);
+		gem_pread(fd, dst, 0, got, SIZE);
+		CHECK_BUF(got, ref, SIZE, "XY_FAST_COLOR_BLT on %s", tiling_name(modes[d]));
+		checks++;
+		gem_close(fd, dst);
+		gem_close(fd, src);
+	}
+
 	gem_close(fd, batch);
 	free(lin);
 	free(ref);

@@ -29,7 +29,7 @@ extension CommandStreamer {
             copy(dst: dst, dstRect: dw[2], dw[3], src: src, srcOrigin: dw[6])
         case 0x42:                                              // XY_FAST_COPY_BLT
             try need(10)
-            let cpp = [1, 2, 4, 4, 8, 12, 16, 16][Int((dw[1] >> 24) & 7)]
+            let cpp = [1, 2, 4, 4, 8, 16, 16, 16][Int((dw[1] >> 24) & 7)]
             let dstTiling = Self.fastTiling((h >> 13) & 3), srcTiling = Self.fastTiling((h >> 20) & 3)
             let dst = Surface(address: Self.address(dw[4], dw[5]), pitch: Self.pitch(dw[1], dstTiling), tiling: dstTiling, cpp: cpp)
             let src = Surface(address: Self.address(dw[8], dw[9]), pitch: Self.pitch(dw[7], srcTiling), tiling: srcTiling, cpp: cpp)
@@ -38,9 +38,17 @@ extension CommandStreamer {
             try need(7)
             let tiling = h & (1 << 11) == 0 ? UInt32(I915_TILING_NONE) : swctrl & 2 != 0 ? UInt32(I915_TILING_Y) : UInt32(I915_TILING_X)
             let dst = Surface(address: Self.address(dw[4], dw[5]), pitch: Self.pitch(dw[1], tiling), tiling: tiling, cpp: Self.legacyCpp(dw[1]))
-            fill(dst: dst, rect: dw[2], dw[3], color: dw[6])
+            fill(dst: dst, rect: dw[2], dw[3], color: [dw[6]])
+        case 0x44:                                              // XY_FAST_COLOR_BLT (igt_draw's layout)
+            try need(11)
+            let cpp = [1, 2, 4, 8, 16, 16, 16, 16][Int((h >> 19) & 7)]
+            let t = dw[1] >> 30
+            let tiling = t == 0 ? UInt32(I915_TILING_NONE) : t == 1 ? UInt32(I915_TILING_X) : UInt32(I915_TILING_Y)
+            let pitch = Self.pitch((dw[1] & 0x3FFFF) + 1, tiling)
+            let dst = Surface(address: Self.address(dw[4], dw[5]), pitch: pitch, tiling: tiling, cpp: cpp)
+            fill(dst: dst, rect: dw[2], dw[3], color: Array(dw[7..<11]))
         default:
-            skipped += 1                                        // setup, mono and text blits, XY_FAST_COLOR_BLT
+            skipped += 1                                        // setup, mono and text blits
         }
     }
 
@@ -102,13 +110,16 @@ extension CommandStreamer {
         }
     }
 
-    private mutating func fill(dst: Surface, rect a: UInt32, _ b: UInt32, color: UInt32) {
+    /// Fills with `color`'s first cpp bytes (little-endian dwords).
+    private mutating func fill(dst: Surface, rect a: UInt32, _ b: UInt32, color: [UInt32]) {
         let r = Self.rect(a, b)
         let w = r.x2 - r.x1
         guard w > 0, r.y2 > r.y1 else { return }
         var row = [UInt8](repeating: 0, count: w * dst.cpp)
         for p in 0..<w {
-            for k in 0..<dst.cpp { row[p * dst.cpp + k] = UInt8(truncatingIfNeeded: color >> (8 * UInt32(k % 4))) }
+            for k in 0..<dst.cpp {
+                row[p * dst.cpp + k] = UInt8(truncatingIfNeeded: color[min(k / 4, color.count - 1)] >> (8 * UInt32(k % 4)))
+            }
         }
         for y in r.y1..<r.y2 { store(row, dst, y: y, x1: r.x1, x2: r.x2) }
     }
