@@ -28,7 +28,9 @@ struct CommandStreamer {
     let swizzle: (UInt32) -> UInt32
     var math = MiMath()
     private var spins = 0
-    /// Preemption: an MI_ARB_CHECK since the last backward jump, and since
+    /// Jump targets taken so far.
+    private var visited = Set<UInt64>()
+    /// Preemption: an MI_ARB_CHECK since the last looping jump, and since
     /// when the batch has looped without one. The kernel's heartbeat cannot
     /// preempt such a loop and resets the engine (heartbeat interval 2.5 s,
     /// then the 640 ms preempt timeout).
@@ -108,11 +110,11 @@ struct CommandStreamer {
                     ip = r
                 case .jump(let target, let secondLevel):
                     if secondLevel { returnTo = ip + UInt64(len) * 4 }
-                    if target <= ip {
+                    // A jump to a target seen before is a loop (a spinner,
+                    // possibly across several batches).
+                    if !visited.insert(target).inserted {
                         try heartbeat()
                         spin(target)
-                    } else {
-                        spins = 0
                     }
                     ip = target
                 }
@@ -125,6 +127,7 @@ struct CommandStreamer {
     enum Flow { case next, end, jump(UInt64, secondLevel: Bool) }
 
     /// A loop with no arbitration point is reset as the heartbeat would.
+    /// Called on every jump back to a target already taken.
     mutating func heartbeat() throws(Hang) {
         defer { arbitrated = false }
         if arbitrated {
