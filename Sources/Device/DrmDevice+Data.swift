@@ -33,8 +33,8 @@ extension DrmDevice {
     public func pread(_ file: FileID, handle: UInt32, offset: UInt64, size: UInt64, dataPtr: UInt64,
                       copyOut: (UnsafeRawBufferPointer) throws(DrmError) -> Void) throws(DrmError) {
         guard size != 0 else { return }
-        try awaitRendering(file, handle: handle, write: false)
         let (backing, flush) = try prepareTransfer(file, handle: handle, offset: offset, size: size, dataPtr: dataPtr, write: false)
+        try awaitRendering(file, handle: handle, write: false)
         cache.invalidate(flush)
         try copyOut(UnsafeRawBufferPointer(start: backing.base + Int(offset), count: Int(size)))
     }
@@ -44,8 +44,8 @@ extension DrmDevice {
     public func pwrite(_ file: FileID, handle: UInt32, offset: UInt64, size: UInt64, dataPtr: UInt64,
                        copyIn: (UnsafeMutableRawBufferPointer) throws(DrmError) -> Void) throws(DrmError) {
         guard size != 0 else { return }
-        try awaitRendering(file, handle: handle, write: true)
         let (backing, flush) = try prepareTransfer(file, handle: handle, offset: offset, size: size, dataPtr: dataPtr, write: true)
+        try awaitRendering(file, handle: handle, write: true)
         // Write back and drop what is cached, take the bytes, then drop again:
         // a fault between the two may have cached the old bytes.
         cache.invalidate(flush)

@@ -55,6 +55,7 @@ import Testing
     @Test func decodesLengths() throws {
         let rq = Request(seqno: 1, context: GpuContext(id: 0, vm: GpuVm(), file: nil), engine: .rcs0, batchStart: 0,
                          batchIndex: 0, targets: [], dependencies: [])
+        defer { rq.signal() } // a fence never left unsignalled
         let cs = CommandStreamer(request: rq, regs: Registers(mmioBase: 0x2000, saved: [:]), swizzle: { _ in 0 }, poll: { _ in })
         #expect(try cs.length(of: 0) == 1)                      // MI_NOOP
         #expect(try cs.length(of: Self.bbe) == 1)

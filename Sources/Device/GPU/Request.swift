@@ -73,9 +73,11 @@ final class Request: @unchecked Sendable {
         if isDone { return true }
         guard let deadline else {
             completed.wait()
-            return true
+            return isDone
         }
-        return completed.wait(timeout: deadline) == .success
+        // The acquiring load pairs with signal(): what the engine wrote is
+        // visible (and ordered for ThreadSanitizer, which does not see the group).
+        return completed.wait(timeout: deadline) == .success && isDone
     }
 
     /// i915_request busy bits for GEM_BUSY: a reader sets the engine class's
