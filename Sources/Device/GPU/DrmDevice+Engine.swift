@@ -10,7 +10,10 @@ import Glibc
 extension DrmDevice {
     /// Runs on the engine's thread.
     func execute(_ rq: Request) {
-        for dep in rq.dependencies { _ = dep.wait(deadline: nil) }
+        // Taking the lock first orders everything the submitter wrote before
+        // this thread reads the request (for ThreadSanitizer too).
+        let deps = state.withLock { _ in rq.dependencies }
+        for dep in deps { _ = dep.wait(deadline: nil) }
         let saved = state.withLock { s -> [UInt32: UInt32] in
             if rq.context.banned { rq.cancel(.banned) }
             rq.markStarted()
