@@ -1,5 +1,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -119,12 +122,53 @@ int cfuse_loop_mt(struct fuse_session *se, unsigned max_threads)
 	return 0;
 }
 
+/* Whether [addr, addr+len) lies in mappings the CPU may read: 'r' or 'w'
+ * (on x86 a writable page is readable) in /proc/PID/maps, without holes. */
+static int cpu_readable(pid_t pid, uint64_t addr, size_t len)
+{
+	char path[32], line[512];
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return 0;
+	uint64_t at = addr, end = addr + len;
+	while (at < end && fgets(line, sizeof(line), f)) {
+		unsigned long long lo, hi;
+		char perms[5];
+		if (sscanf(line, "%llx-%llx %4s", &lo, &hi, perms) != 3)
+			break;
+		if (hi <= at)
+			continue;
+		if (lo > at || (perms[0] != 'r' && perms[1] != 'w'))
+			break;
+		at = hi;
+	}
+	fclose(f);
+	return at >= end;
+}
+
 int cfuse_peek(pid_t pid, void *dst, uint64_t addr, size_t len)
 {
 	struct iovec l = { dst, len }, r = { (void *)(uintptr_t)addr, len };
 	if (len == 0)
 		return 0;
 	ssize_t n = process_vm_readv(pid, &l, 1, &r, 1, 0);
+	if (n == (ssize_t)len)
+		return 0;
+	/* A PROT_WRITE-only mapping is readable to the CPU (so to the kernel's
+	 * copy_from_user) but not to process_vm_readv; /proc/PID/mem reads it
+	 * (FOLL_FORCE), with the same ptrace access check. Only for small ranges
+	 * wholly inside readable or writable mappings: FOLL_FORCE would also read
+	 * PROT_NONE, which copy_from_user cannot. */
+	if (len > (1u << 20) || !cpu_readable(pid, addr, len))
+		return -EFAULT;
+	char path[32];
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -EFAULT;
+	n = pread(fd, dst, len, (off_t)addr);
+	close(fd);
 	return n == (ssize_t)len ? 0 : -EFAULT;
 }
 

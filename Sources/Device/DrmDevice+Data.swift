@@ -35,6 +35,7 @@ extension DrmDevice {
                       copyOut: (UnsafeRawBufferPointer) throws(DrmError) -> Void) throws(DrmError) {
         guard size != 0 else { return }
         let (backing, flush) = try prepareTransfer(file, handle: handle, offset: offset, size: size, dataPtr: dataPtr, write: false)
+        try awaitRendering(file, handle: handle, write: false)
         cache.invalidate(flush)
         try copyOut(UnsafeRawBufferPointer(start: backing.base + Int(offset), count: Int(size)))
     }
@@ -45,6 +46,7 @@ extension DrmDevice {
                        copyIn: (UnsafeMutableRawBufferPointer) throws(DrmError) -> Void) throws(DrmError) {
         guard size != 0 else { return }
         let (backing, flush) = try prepareTransfer(file, handle: handle, offset: offset, size: size, dataPtr: dataPtr, write: true)
+        try awaitRendering(file, handle: handle, write: true)
         // Write back and drop what is cached, take the bytes, then drop again:
         // a fault between the two may have cached the old bytes.
         cache.invalidate(flush)
@@ -60,6 +62,7 @@ extension DrmDevice {
         guard (readDomains | writeDomain) & gpuDomains == 0 else { throw DrmError.EINVAL }
         guard writeDomain == 0 || readDomains == writeDomain else { throw DrmError.EINVAL }
         guard readDomains != 0 else { return }
+        try awaitRendering(file, handle: handle, write: writeDomain != 0)
         try flushObject(file, handle: handle) { obj throws(DrmError) in
             // i915_gem_object_pin_pages: the madvise check, then shmem's.
             guard obj.madv == .willNeed else { throw DrmError.EFAULT }

@@ -11,6 +11,7 @@ extension DrmDevice {
         case swizzle = "i915_swizzle_info"
         case wedged = "i915_wedged"
         case dropCaches = "i915_gem_drop_caches"
+        case engineInfo = "i915_engine_info"
         // Fault injection (FaultInjection.swift).
         case failFaults = "fail_faults"
         case failIoctl = "fail_ioctl"
@@ -34,6 +35,7 @@ extension DrmDevice {
             case .swizzle: swizzleText()
             case .wedged: isWedged ? "1\n" : "0\n"
             case .dropCaches: "0x" + hex(DropCaches.all, 8) + "\n"
+            case .engineInfo: engineInfoText(s)
             case .failFaults, .failIoctl, .exhaustAperture, .exhaustFences: ""
             }
         }

@@ -49,10 +49,14 @@ extension DrmDevice {
              I915_PARAM_HAS_COHERENT_RINGS, I915_PARAM_HAS_RELAXED_DELTA, I915_PARAM_HAS_GEN7_SOL_RESET,
              I915_PARAM_HAS_WAIT_TIMEOUT, I915_PARAM_HAS_PRIME_VMAP_FLUSH, I915_PARAM_HAS_PINNED_BATCHES,
              I915_PARAM_HAS_EXEC_NO_RELOC, I915_PARAM_HAS_EXEC_HANDLE_LUT, I915_PARAM_HAS_COHERENT_PHYS_GTT,
-             I915_PARAM_HAS_EXEC_SOFTPIN, I915_PARAM_HAS_EXEC_ASYNC, I915_PARAM_HAS_EXEC_FENCE,
-             I915_PARAM_HAS_EXEC_CAPTURE, I915_PARAM_HAS_EXEC_BATCH_FIRST, I915_PARAM_HAS_EXEC_FENCE_ARRAY,
-             I915_PARAM_HAS_EXEC_SUBMIT_FENCE, I915_PARAM_HAS_EXEC_TIMELINE_FENCES, I915_PARAM_HAS_USERPTR_PROBE:
+             I915_PARAM_HAS_EXEC_SOFTPIN, I915_PARAM_HAS_EXEC_ASYNC,
+             I915_PARAM_HAS_EXEC_CAPTURE, I915_PARAM_HAS_EXEC_BATCH_FIRST, I915_PARAM_HAS_USERPTR_PROBE:
             return 1
+        // Deviation: no sync_file or syncobj can be had here (GPU/), so the
+        // fence features execbuf would need them for are reported absent.
+        case I915_PARAM_HAS_EXEC_FENCE, I915_PARAM_HAS_EXEC_FENCE_ARRAY, I915_PARAM_HAS_EXEC_SUBMIT_FENCE,
+             I915_PARAM_HAS_EXEC_TIMELINE_FENCES:
+            return 0
         default:
             throw DrmError.EINVAL
         }
@@ -107,17 +111,9 @@ extension DrmDevice {
                              probedSize: system, unallocatedSize: system - min(used, system))]
     }
 
-    /// i915_gem_context_getparam_ioctl for the default context (id 0), the
-    /// only one that exists here. `size` is not checked on input.
+    /// CONTEXT_GETPARAM's value alone (GPU/DrmDevice+Contexts.swift).
     public func contextGetParam(_ file: FileID, context: UInt32, param: UInt64) throws(DrmError) -> UInt64 {
-        _ = try withFile(file) { (_, _) throws(DrmError) in () }
-        guard context == 0 else { throw DrmError.ENOENT }
-        switch param {
-        case UInt64(I915_CONTEXT_PARAM_GTT_SIZE): return 1 << 48 // full 48-bit ppGTT
-        case UInt64(I915_CONTEXT_PARAM_NO_ERROR_CAPTURE), UInt64(I915_CONTEXT_PARAM_PRIORITY): return 0
-        case UInt64(I915_CONTEXT_PARAM_BANNABLE), UInt64(I915_CONTEXT_PARAM_RECOVERABLE): return 1
-        default: throw DrmError.EINVAL
-        }
+        try contextGetParam(file, context: context, param: param, size: 0).value
     }
 
     /// drm_setmaster_ioctl: permission (root, or the former master's own

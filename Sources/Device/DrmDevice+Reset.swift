@@ -4,6 +4,7 @@ extension DrmDevice {
     /// a fence is revoked (written back, then dropped); bindings and fences
     /// stay, as the fences are restored after the reset.
     public func gpuReset() {
+        resetEngines()
         let revoke = state.withLock { (s: inout DeviceState) -> [Invalidation] in
             s.ggtt.noteReset()
             var out: [Invalidation] = []

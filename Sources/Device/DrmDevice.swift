@@ -13,6 +13,8 @@ public final class DrmDevice: Sendable {
     public let params = ModuleParams()
     /// I915_WEDGED: a reset failed or was refused (DrmDevice+Reset.swift).
     let wedged = Atomic<Bool>(false)
+    /// The GPU's engines, each running requests on its own thread (GPU/).
+    let engines = Engine.tigerLake()
 
     public init(profile: DeviceProfile = DeviceProfile(), cache: any PageCacheControl = NoPageCache()) {
         self.profile = profile
@@ -52,6 +54,7 @@ public final class DrmDevice: Sendable {
         let invals = state.withLock { s -> [Invalidation] in
             guard let file = s.files.removeValue(forKey: id) else { return [] }
             s.mappings.release(id)
+            s.gpu.close(file: id)
             injection.forget(id)
             if s.master == id { s.master = nil }
             s.inodeFiles[file.inode]?.remove(id)
@@ -110,6 +113,8 @@ struct DeviceState: ~Copyable {
     var zombies: [ObjectIdentifier: GemObject] = [:]
     var zombieBytes: UInt64 = 0
     var ggtt: Ggtt
+    /// Contexts, VMs and requests (GPU/).
+    var gpu = GpuState()
     /// The profile's HAS_LLC (the GTT snoop rule needs it under the lock).
     let hasLLC: Bool
 

@@ -125,13 +125,11 @@ extension IoctlDispatcher {
             }
         case FDRM_OP_I915_GEM_BUSY:
             try with(k, drm_i915_gem_busy.self) { (b: inout drm_i915_gem_busy) throws(DrmError) in
-                try dev.checkIdle(c.file, handle: b.handle)
-                b.busy = 0
+                b.busy = try dev.gemBusy(c.file, handle: b.handle)
             }
         case FDRM_OP_I915_GEM_WAIT:
             try with(k, drm_i915_gem_wait.self) { (w: inout drm_i915_gem_wait) throws(DrmError) in
-                guard w.flags == 0 else { throw DrmError.EINVAL }
-                try dev.checkIdle(c.file, handle: w.bo_handle)
+                try dev.gemWait(c.file, handle: w.bo_handle, flags: w.flags, timeoutNs: &w.timeout_ns)
             }
         case FDRM_OP_I915_GEM_THROTTLE:
             try dev.throttle()
@@ -139,8 +137,7 @@ extension IoctlDispatcher {
             try with(k, drm_i915_query.self) { (q: inout drm_i915_query) throws(DrmError) in try query(q, c) }
         case FDRM_OP_I915_GEM_CONTEXT_GETPARAM:
             try with(k, drm_i915_gem_context_param.self) { (p: inout drm_i915_gem_context_param) throws(DrmError) in
-                p.value = try dev.contextGetParam(c.file, context: p.ctx_id, param: p.param)
-                p.size = 0
+                try contextGetParam(&p, c)
             }
         case FDRM_OP_FAKEDRM_GEM_SET_READONLY:
             try with(k, drm_fakedrm_gem_set_readonly.self) { (r: inout drm_fakedrm_gem_set_readonly) throws(DrmError) in
@@ -152,7 +149,7 @@ extension IoctlDispatcher {
              FDRM_OP_FAKEDRM_GEM_MMAP:
             try strict(op: op, k, c)
         default:
-            throw DrmError.EINVAL
+            try gpu(op: op, k, c)
         }
     }
 }

@@ -141,6 +141,19 @@ enum TraceFields {
         case FDRM_OP_I915_GEM_CONTEXT_GETPARAM:
             let p = s(drm_i915_gem_context_param.self)
             f = out ? [("value", "\(p.value)"), ("size", "\(p.size)")] : [("ctx_id", "\(p.ctx_id)"), ("param", hex(p.param))]
+        case FDRM_OP_I915_GEM_EXECBUFFER2:
+            let e = s(drm_i915_gem_execbuffer2.self)
+            f = out ? [("rsvd2", hex(e.rsvd2))]
+                    : [("buffers_ptr", hex(e.buffers_ptr)), ("buffer_count", "\(e.buffer_count)"),
+                       ("batch_start_offset", "\(e.batch_start_offset)"), ("batch_len", "\(e.batch_len)"),
+                       ("flags", hex(e.flags)), ("ctx_id", "\(UInt32(truncatingIfNeeded: e.rsvd1))")]
+        case FDRM_OP_I915_GEM_CONTEXT_CREATE:
+            let c = s(drm_i915_gem_context_create_ext.self)
+            f = out ? [("ctx_id", "\(c.ctx_id)")] : [("flags", hex(c.flags)), ("extensions", hex(c.extensions))]
+        case FDRM_OP_I915_GEM_CONTEXT_DESTROY: f = [("ctx_id", "\(s(drm_i915_gem_context_destroy.self).ctx_id)")]
+        case FDRM_OP_I915_GEM_CONTEXT_SETPARAM:
+            let p = s(drm_i915_gem_context_param.self)
+            f = [("ctx_id", "\(p.ctx_id)"), ("param", hex(p.param)), ("size", "\(p.size)"), ("value", "\(p.value)")]
         case FDRM_OP_FAKEDRM_GEM_SET_READONLY:
             let r = s(drm_fakedrm_gem_set_readonly.self)
             f = [("handle", "\(r.handle)"), ("flags", hex(r.flags))]

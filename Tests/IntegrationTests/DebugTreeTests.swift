@@ -12,13 +12,14 @@ struct DebugTreeTests {
         let m = try Mounted()
         let listing = try FileManager.default.contentsOfDirectory(atPath: m.dir + "/debug").sorted()
         #expect(listing == ["clients", "exhaust_aperture", "exhaust_fences", "fail_faults", "fail_ioctl",
-                            "i915_gem_drop_caches", "i915_gem_fence_regs", "i915_gem_gtt",
+                            "i915_engine_info", "i915_gem_drop_caches", "i915_gem_fence_regs", "i915_gem_gtt",
                             "i915_gem_objects", "i915_params", "i915_swizzle_info", "i915_wedged", "name"])
         #expect(try read(m, "name").hasPrefix("i915 dev=0000:00:02.0"))
         #expect(try read(m, "i915_gem_fence_regs").hasPrefix("Total fences = 32"))
         #expect(try read(m, "i915_gem_drop_caches") == "0x000003ff\n")
         #expect(try read(m, "i915_swizzle_info") == "bit6 swizzle for X-tiling = none\nbit6 swizzle for Y-tiling = none\n")
         #expect(try read(m, "i915_gem_objects").hasPrefix("0 objects, 0 bytes"))
+        #expect(try read(m, "i915_engine_info").hasPrefix("rcs0: class 0 instance 0 mmio 0x2000 queued 0 idle\n"))
     }
 
     @Test func stateFollowsAClient() throws {

@@ -43,10 +43,19 @@ struct IgtTests {
         #expect(rates.count == 1 && rates[0] > 0, "\(r.stdout)")
     }
 
-    /// Programs that need the GPU to execute batches, or a display, skip
-    /// (exit 77) when libigt finds that missing; they never hang or crash.
-    @Test(arguments: ["gem_exec_nop", "gem_busy", "kms_vblank"])
-    func gpuExecutionSkips(_ program: String) throws {
+    /// Programs that submit batches run on the software GPU: empty batches
+    /// on every engine, blitter copies, relocations; each prints its rates.
+    @Test(arguments: [["gem_exec_nop"], ["gem_blt", "-r", "1"], ["gem_exec_reloc", "-r", "1"]])
+    func gpuExecutes(_ command: [String]) throws {
+        let r = try igt(command[0], Array(command.dropFirst()))
+        #expect(r.status == 0, "\(command): \(r.status)\n\(r.stdout)\(r.stderr)")
+        #expect(!results(r).isEmpty, "\(r.stdout)")
+    }
+
+    /// Programs that need a display skip (exit 77) when libigt finds it
+    /// missing; they never hang or crash.
+    @Test(arguments: ["kms_vblank"])
+    func displaySkips(_ program: String) throws {
         let r = try igt(program, [])
         #expect(r.status == 77, "\(program): \(r.status)\n\(r.stdout)\(r.stderr)")
     }

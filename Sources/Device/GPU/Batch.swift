@@ -1,0 +1,196 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The command streamer executing one request: fetches dwords through the
+/// request's ppGTT bindings, decodes each command's header and length, and
+/// runs it (Commands.swift, Blitter.swift). Render, compute and media state
+/// is decoded by length and skipped. Runs on the engine's thread without
+/// the device lock: it touches only the request's own objects' backing.
+struct CommandStreamer {
+    enum Outcome: Equatable {
+        case completed
+        case hung(String)
+        case cancelled(Request.Cancel)
+    }
+
+    struct Hang: Error { let reason: String }
+
+    let request: Request
+    var regs: Registers
+    /// Which targets the GPU stored to: their cached CPU views go stale.
+    var written: [Bool]
+    var executed = 0
+    var skipped = 0
+    /// Makes CPU stores to a target visible (writes back its cached pages).
+    let poll: (Int) -> Void
+    /// Bit-6 swizzle the device applies per tiling mode.
+    let swizzle: (UInt32) -> UInt32
+    var math = MiMath()
+    private var spins = 0
+    /// Jump targets taken so far.
+    private var visited = Set<UInt64>()
+    /// Preemption: an MI_ARB_CHECK since the last looping jump, and since
+    /// when the batch has looped without one. The kernel's heartbeat cannot
+    /// preempt such a loop and resets the engine (heartbeat interval 2.5 s,
+    /// then the 640 ms preempt timeout).
+    var arbitrated = false
+    private var unpreemptibleSince: UInt64?
+    static let heartbeatResetNs: UInt64 = 3_140_000_000
+
+    init(request: Request, regs: Registers, swizzle: @escaping (UInt32) -> UInt32, poll: @escaping (Int) -> Void) {
+        self.request = request
+        self.regs = regs
+        self.written = Array(repeating: false, count: request.targets.count)
+        self.swizzle = swizzle
+        self.poll = poll
+    }
+
+    /// The dwords of 48-bit address space (canonical high bits dropped).
+    static func address(_ lo: UInt32, _ hi: UInt32) -> UInt64 { (UInt64(hi) << 32 | UInt64(lo)) & (GpuVm.size - 1) }
+
+    /// The target holding [addr, addr+len), and the offset in it.
+    func resolve(_ addr: UInt64, _ len: UInt64 = 4) -> (Int, Int)? {
+        let t = request.targets
+        var lo = 0, hi = t.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if t[mid].end <= addr { lo = mid + 1 } else { hi = mid }
+        }
+        guard lo < t.count, t[lo].start <= addr, addr + len <= t[lo].end else { return nil }
+        return (lo, Int(addr - t[lo].start))
+    }
+
+    /// A dword read; unbound addresses read the scratch page (zeros) unless
+    /// `fetch`, where an instruction fetch outside the objects hangs.
+    func read32(_ addr: UInt64) -> UInt32? {
+        guard let (i, off) = resolve(addr) else { return nil }
+        return request.targets[i].backing.base.loadUnaligned(fromByteOffset: off, as: UInt32.self)
+    }
+
+    /// A dword store: dropped on an unbound address (scratch) or a readonly
+    /// object (read-only PTE), as on hardware.
+    mutating func write32(_ addr: UInt64, _ value: UInt32) {
+        guard let (i, off) = resolve(addr), !request.targets[i].readonly else { return }
+        request.targets[i].backing.base.storeBytes(of: value, toByteOffset: off, as: UInt32.self)
+        written[i] = true
+    }
+
+    mutating func write64(_ addr: UInt64, _ value: UInt64) {
+        write32(addr, UInt32(truncatingIfNeeded: value))
+        write32(addr + 4, UInt32(truncatingIfNeeded: value >> 32))
+    }
+
+    /// Runs the batch to its MI_BATCH_BUFFER_END, a hang, or cancellation.
+    mutating func run() -> Outcome {
+        var ip = request.batchStart
+        var returnTo: UInt64?
+        while true {
+            let why = request.cancelled
+            if why != .none { return .cancelled(why) }
+            guard let header = read32(ip) else {
+                return .hung("instruction fetch at 0x" + String(ip, radix: 16) + " outside the request's objects")
+            }
+            do throws(Hang) {
+                let len = try length(of: header)
+                var dw = [UInt32](repeating: 0, count: len)
+                for i in 0..<len {
+                    guard let d = read32(ip + UInt64(i) * 4) else {
+                        throw Hang(reason: "command at 0x" + String(ip, radix: 16) + " runs past its object")
+                    }
+                    dw[i] = d
+                }
+                executed += 1
+                switch try execute(dw, at: ip) {
+                case .next:
+                    ip += UInt64(len) * 4
+                case .end:
+                    guard let r = returnTo else { return .completed }
+                    returnTo = nil
+                    ip = r
+                case .jump(let target, let secondLevel):
+                    if secondLevel { returnTo = ip + UInt64(len) * 4 }
+                    // A jump to a target seen before is a loop (a spinner,
+                    // possibly across several batches).
+                    if !visited.insert(target).inserted {
+                        try heartbeat()
+                        spin(target)
+                    }
+                    ip = target
+                }
+            } catch {
+                return .hung(error.reason)
+            }
+        }
+    }
+
+    enum Flow { case next, end, jump(UInt64, secondLevel: Bool) }
+
+    /// A loop with no arbitration point is reset as the heartbeat would.
+    /// Called on every jump back to a target already taken.
+    mutating func heartbeat() throws(Hang) {
+        defer { arbitrated = false }
+        if arbitrated {
+            unpreemptibleSince = nil
+            return
+        }
+        let now = Registers.monotonicNs()
+        guard let since = unpreemptibleSince else {
+            unpreemptibleSince = now
+            return
+        }
+        if now - since > Self.heartbeatResetNs {
+            throw Hang(reason: "looping without an arbitration point (heartbeat preemption timed out)")
+        }
+    }
+
+    /// A batch looping on itself (a spinner) waits for the CPU to rewrite it:
+    /// back off, and write back the client's cached stores to the loop so
+    /// they reach the backing the engine reads. Bounded: at most one flush
+    /// and one sleep of up to 1 ms per loop iteration.
+    mutating func spin(_ target: UInt64) {
+        spins += 1
+        guard spins > 4 else { return }
+        usleep(UInt32(min(1000, 20 << min(spins - 4, 6))))
+        if let (i, _) = resolve(target) { poll(i) }
+    }
+
+    /// Polls until `check` holds (MI_SEMAPHORE_WAIT), with the same backoff.
+    mutating func waitUntil(_ addr: UInt64, _ check: (UInt32) -> Bool) throws(Hang) {
+        var n = 0
+        while !check(read32(addr) ?? 0) {
+            if request.cancelled != .none { return }
+            n += 1
+            usleep(UInt32(min(1000, 10 << min(n, 7))))
+            if let (i, _) = resolve(addr) { poll(i) }
+        }
+    }
+
+    /// The command's length in dwords, from its header (intel_decoder's rules).
+    func length(of h: UInt32) throws(Hang) -> Int {
+        switch h >> 29 {
+        case 0: // MI
+            let op = (h >> 23) & 0x3F
+            if op <= 0x0D { return 1 }
+            guard Self.miMultiDword.contains(op) else {
+                throw Hang(reason: "unknown MI opcode 0x" + String(op, radix: 16) + " (header 0x" + String(h, radix: 16) + ")")
+            }
+            return Int(h & (op == 0x20 || op == 0x21 ? 0x3FF : 0xFF)) + 2
+        case 2: // 2D (blitter)
+            return Int(h & 0xFF) + 2
+        case 3: // GFXPIPE: render, compute, media
+            let subtype = (h >> 27) & 3, opcode = (h >> 24) & 7
+            if h >> 16 == 0x6904 || h >> 16 == 0x780B { return 1 } // PIPELINE_SELECT, 3DSTATE_VF_STATISTICS
+            if subtype == 1 && opcode < 2 { return 1 }
+            if subtype == 2 { return Int(h & 0xFFFF) + 2 }
+            return Int(h & 0xFF) + 2
+        default:
+            throw Hang(reason: "bad command type in header 0x" + String(h, radix: 16))
+        }
+    }
+
+    /// MI opcodes with a length field the model knows (gen12).
+    static let miMultiDword: Set<UInt32> = [0x10, 0x11, 0x13, 0x14, 0x15, 0x16, 0x18, 0x1A, 0x1B, 0x1C, 0x1D, 0x20,
+                                            0x21, 0x22, 0x23, 0x24, 0x26, 0x27, 0x28, 0x29, 0x2A, 0x2B, 0x2C, 0x2D,
+                                            0x2E, 0x2F, 0x31, 0x36]
+}

@@ -1,0 +1,102 @@
+import CDrm
+
+/// A GEM context (i915_gem_context): the VM its batches address, the
+/// engine map execbuf indexes, scheduling and reset-policy params, and the
+/// hang accounting GET_RESET_STATS reports. Touched under the device lock.
+final class GpuContext {
+    let id: UInt32
+    var vm: GpuVm
+    /// I915_CONTEXT_PARAM_ENGINES: nil is the legacy ring map; a nil slot
+    /// is an invalid (I915_ENGINE_CLASS_INVALID) hole.
+    var engines: [EngineID?]?
+    var priority: Int64 = 0
+    var bannable = true
+    var recoverable = true
+    var persistence = true
+    var noErrorCapture = false
+    var singleTimeline = false
+    /// Hangs this context caused (batch_active) and suffered (batch_pending).
+    var guilty: UInt32 = 0
+    var innocent: UInt32 = 0
+    var banned = false
+    var closed = false
+    /// Times of the last two hangs: a third within 120 s bans (mark_guilty).
+    var hangTimes: [UInt64] = []
+    /// Requests submitted and not yet retired, oldest first.
+    var requests: [Request] = []
+    /// Saved engine registers (GPRs...) per engine: the context image.
+    var registers: [Int: [UInt32: UInt32]] = [:]
+    /// The file it belongs to (its ban score).
+    weak var file: FileGpu?
+
+    init(id: UInt32, vm: GpuVm, file: FileGpu?) {
+        self.id = id
+        self.vm = vm
+        self.file = file
+        vm.users += 1
+    }
+}
+
+/// The GPU state of one drm_file (i915_drm_client / file_priv): its
+/// contexts (0 is the default one, made on first use) and VM ids.
+final class FileGpu {
+    var contexts: [UInt32: GpuContext] = [:]
+    var vms: [UInt32: GpuVm] = [:]
+    var contextIDs = IDAllocator()
+    var vmIDs = IDAllocator()
+    /// client_mark_guilty's ban score: at 9 context creation fails with EIO.
+    var banScore = 0
+    /// The BSD engine a file's I915_EXEC_BSD submissions go to.
+    var bsdEngine: Int?
+
+    init() {
+        contexts[0] = GpuContext(id: 0, vm: GpuVm(), file: nil)
+        contexts[0]?.file = self
+    }
+}
+
+/// Everything GPU-related the device lock guards.
+struct GpuState {
+    var files: [FileID: FileGpu] = [:]
+    var nextSeqno: UInt64 = 0
+    /// Engine resets (GET_RESET_STATS reset_count).
+    var resets: UInt32 = 0
+    var stats = Stats()
+    /// Requests not yet retired per object (its dma_resv fences).
+    var active: [ObjectIdentifier: [Request]] = [:]
+    var lastHang = ""
+
+
+    struct Stats {
+        var submitted = 0, completed = 0, hangs = 0, cancelled = 0
+        var commands = 0, skipped = 0
+    }
+
+    mutating func file(_ id: FileID) -> FileGpu {
+        if let f = files[id] { return f }
+        let f = FileGpu()
+        files[id] = f
+        return f
+    }
+
+    /// i915_gem_context_lookup.
+    mutating func context(_ file: FileID, _ id: UInt32) throws(DrmError) -> GpuContext {
+        guard let ctx = self.file(file).contexts[id] else { throw DrmError.ENOENT }
+        return ctx
+    }
+
+    /// Closing a file closes its contexts: their requests are cancelled.
+    mutating func close(file id: FileID) {
+        guard let f = files.removeValue(forKey: id) else { return }
+        for ctx in f.contexts.values { ctx.close() }
+    }
+}
+
+extension GpuContext {
+    /// Context close (kill_context): queued and running requests stop.
+    func close() {
+        closed = true
+        for rq in requests { rq.cancel(.closed) }
+        vm.users -= 1
+    }
+}

@@ -1,0 +1,69 @@
+import CDrm
+import Dispatch
+
+/// GEM_BUSY, GEM_WAIT, the waits CPU access makes for rendering, and the
+/// engines' debug listing.
+extension DrmDevice {
+    /// i915_gem_busy_ioctl: engine-class read bits, and the writer's class + 1.
+    public func gemBusy(_ file: FileID, handle: UInt32) throws(DrmError) -> UInt32 {
+        try withFile(file) { (s, f) throws(DrmError) -> UInt32 in
+            let obj = try s.lookup(handle, in: f)
+            return activeRequests(s, obj, writers: false).reduce(0) { $0 | $1.busyBits(writes: $1.writes(obj)) }
+        }
+    }
+
+    /// i915_gem_wait_ioctl: waits up to `timeoutNs` (negative: for ever) for
+    /// every request using the object; ETIME if one is still running. The
+    /// remaining time is written back, as the kernel does.
+    public func gemWait(_ file: FileID, handle: UInt32, flags: UInt32, timeoutNs: inout Int64) throws(DrmError) {
+        guard flags == 0 else { throw DrmError.EINVAL }
+        let pending = try withFile(file) { (s, f) throws(DrmError) -> [Request] in
+            activeRequests(s, try s.lookup(handle, in: f), writers: false)
+        }
+        let start = DispatchTime.now().uptimeNanoseconds
+        var ok = true
+        if !pending.isEmpty {
+            if timeoutNs == 0 {
+                ok = pending.allSatisfy(\.isDone)
+            } else {
+                let deadline: DispatchTime? = timeoutNs < 0 ? nil : DispatchTime(uptimeNanoseconds: start &+ UInt64(timeoutNs))
+                ok = pending.allSatisfy { $0.wait(deadline: deadline) }
+            }
+        }
+        if timeoutNs > 0 {
+            let elapsed = Int64(DispatchTime.now().uptimeNanoseconds - start)
+            timeoutNs = max(0, timeoutNs - elapsed)
+            if !ok { timeoutNs = 0 }
+        }
+        if !ok { throw DrmError.ETIME }
+    }
+
+    /// i915_gem_object_wait before CPU access: a read waits for the writers,
+    /// a write for every request.
+    public func awaitRendering(_ file: FileID, handle: UInt32, write: Bool) throws(DrmError) {
+        let pending = try withFile(file) { (s, f) throws(DrmError) -> [Request] in
+            activeRequests(s, try s.lookup(handle, in: f), writers: !write)
+        }
+        for rq in pending { _ = rq.wait(deadline: nil) }
+    }
+
+    /// i915_engine_info: each engine's queued and running requests, and totals.
+    func engineInfoText(_ s: borrowing DeviceState) -> String {
+        var all: [Request] = []
+        for f in s.gpu.files.values { for c in f.contexts.values { all += c.requests.filter { !$0.isDone } } }
+        var out = ""
+        for e in EngineID.all {
+            let mine = all.filter { $0.engine == e }.sorted { $0.seqno < $1.seqno }
+            let running = mine.first { $0.isStarted }
+            out += e.name + ": class " + String(e.uabiClass) + " instance " + String(e.instance)
+                + " mmio 0x" + String(e.mmioBase, radix: 16) + " queued " + String(mine.count - (running == nil ? 0 : 1))
+                + (running.map { " running seqno " + String($0.seqno) + " ctx " + String($0.context.id) } ?? " idle") + "\n"
+        }
+        let st = s.gpu.stats
+        out += "requests: submitted \(st.submitted) completed \(st.completed) cancelled \(st.cancelled) hangs \(st.hangs)\n"
+        out += "commands: executed \(st.commands) not executed (render/compute/media state, skipped) \(st.skipped)\n"
+        out += "resets: \(s.gpu.resets)\n"
+        if !s.gpu.lastHang.isEmpty { out += "last hang: " + s.gpu.lastHang + "\n" }
+        return out
+    }
+}

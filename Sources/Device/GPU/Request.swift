@@ -1,0 +1,92 @@
+import Dispatch
+import Synchronization
+
+/// One execbuf's work on one engine (i915_request): a batch address in the
+/// context's VM, the objects bound for it (held alive until it retires),
+/// what it must wait for, and its completion fence.
+final class Request: @unchecked Sendable {
+    /// An object as the request sees it: where it is bound, and whether the
+    /// GPU may write it (a readonly object's PTEs are read-only).
+    struct Target {
+        let object: GemObject
+        let backing: Backing
+        let start: UInt64
+        let size: UInt64
+        let write: Bool
+        let readonly: Bool
+        var end: UInt64 { start + size }
+    }
+
+    enum Cancel: Int32, Sendable { case none = 0, closed, reset, banned }
+
+    let seqno: UInt64
+    /// Touched only under the device lock.
+    let context: GpuContext
+    let engine: EngineID
+    let batchStart: UInt64
+    /// Sorted by start.
+    let targets: [Target]
+    /// Requests writing what this one reads, or reading what it writes:
+    /// implicit synchronisation (i915_request_await_object).
+    let dependencies: [Request]
+    /// Index into `targets` of the batch object.
+    let batchIndex: Int
+
+    private let completed = DispatchGroup()
+    private let doneFlag = Atomic<Bool>(false)
+    private let cancelReason = Atomic<Int32>(0)
+    private let startedFlag = Atomic<Bool>(false)
+    /// The fence error: 0, or EIO for a hung or cancelled request.
+    let fenceError = Atomic<Int32>(0)
+
+    init(seqno: UInt64, context: GpuContext, engine: EngineID, batchStart: UInt64, batchIndex: Int,
+         targets: [Target], dependencies: [Request]) {
+        self.seqno = seqno
+        self.context = context
+        self.engine = engine
+        self.batchStart = batchStart
+        self.batchIndex = batchIndex
+        self.targets = targets
+        self.dependencies = dependencies
+        completed.enter()
+    }
+
+    var isDone: Bool { doneFlag.load(ordering: .acquiring) }
+    var isStarted: Bool { startedFlag.load(ordering: .acquiring) }
+    var cancelled: Cancel { Cancel(rawValue: cancelReason.load(ordering: .relaxed)) ?? .none }
+
+    func markStarted() { startedFlag.store(true, ordering: .releasing) }
+
+    /// Stops a queued or running request at its next arbitration point.
+    func cancel(_ why: Cancel) {
+        _ = cancelReason.compareExchange(expected: 0, desired: why.rawValue, ordering: .relaxed)
+    }
+
+    /// Signals the fence (once).
+    func signal() {
+        guard !doneFlag.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        completed.leave()
+    }
+
+    /// Waits for the fence; false on timeout. `nil` waits for ever.
+    func wait(deadline: DispatchTime?) -> Bool {
+        if isDone { return true }
+        guard let deadline else {
+            completed.wait()
+            return isDone
+        }
+        // The acquiring load pairs with signal(): what the engine wrote is
+        // visible (and ordered for ThreadSanitizer, which does not see the group).
+        return completed.wait(timeout: deadline) == .success && isDone
+    }
+
+    /// i915_request busy bits for GEM_BUSY: a reader sets the engine class's
+    /// read flag, a writer also puts class + 1 in the low word.
+    func busyBits(writes: Bool) -> UInt32 {
+        let cls = UInt32(engine.uabiClass)
+        return (0x10000 << cls) | (writes ? cls + 1 : 0)
+    }
+
+    /// Whether this request may write `obj` (EXEC_OBJECT_WRITE).
+    func writes(_ obj: GemObject) -> Bool { targets.contains { $0.object === obj && $0.write } }
+}

@@ -1,0 +1,132 @@
+import CDrm
+import Dispatch
+import Testing
+@testable import FakeDRMDevice
+
+/// The software GPU: command decoding, MI_MATH, execution through the
+/// device API, hangs, cancellation and GEM_BUSY bits.
+@Suite struct GpuTests {
+    let fx = Fixture()
+
+    func create(_ f: FileID, _ words: [UInt32] = []) throws -> UInt32 {
+        let h = try fx.dev.gemCreate(f, size: 4096).handle
+        if !words.isEmpty { try write(f, h, 0, words) }
+        return h
+    }
+
+    func write(_ f: FileID, _ h: UInt32, _ offset: UInt64, _ words: [UInt32]) throws {
+        try fx.dev.pwrite(f, handle: h, offset: offset, size: UInt64(words.count * 4), dataPtr: userPtr) { dst in
+            words.withUnsafeBytes { dst.copyMemory(from: $0) }
+        }
+    }
+
+    func read(_ f: FileID, _ h: UInt32, _ offset: UInt64) throws -> UInt32 {
+        var v: UInt32 = 0
+        try fx.dev.pread(f, handle: h, offset: offset, size: 4, dataPtr: userPtr) { src in v = src.load(as: UInt32.self) }
+        return v
+    }
+
+    /// Softpinned objects (batch last) on `ring` of context `ctx`.
+    func exec(_ f: FileID, _ objs: [(UInt32, UInt64, UInt64)], ring: UInt64 = UInt64(I915_EXEC_RENDER), ctx: UInt32 = 0) throws {
+        var entries = objs.map { h, addr, flags in
+            var e = drm_i915_gem_exec_object2()
+            e.handle = h
+            e.offset = addr
+            e.flags = flags | UInt64(EXEC_OBJECT_PINNED | EXEC_OBJECT_SUPPORTS_48B_ADDRESS)
+            return e
+        }
+        var args = drm_i915_gem_execbuffer2()
+        args.buffer_count = UInt32(entries.count)
+        args.flags = ring | UInt64(I915_EXEC_NO_RELOC)
+        args.rsvd1 = UInt64(ctx)
+        try DrmDevice.checkExecbuffer(&args)
+        var out = DrmDevice.ExecbufOutput()
+        try fx.dev.execbuffer(f, args, objects: &entries, output: &out, fences: {}, readRelocations: { _ in [] })
+    }
+
+    func wait(_ f: FileID, _ h: UInt32, ms: Int64 = 5000) throws {
+        var t = ms * 1_000_000
+        try fx.dev.gemWait(f, handle: h, flags: 0, timeoutNs: &t)
+    }
+
+    static let bbe: UInt32 = 0x0A << 23
+    static let sdi: UInt32 = 0x20 << 23 | 2
+
+    @Test func decodesLengths() throws {
+        let rq = Request(seqno: 1, context: GpuContext(id: 0, vm: GpuVm(), file: nil), engine: .rcs0, batchStart: 0,
+                         batchIndex: 0, targets: [], dependencies: [])
+        defer { rq.signal() } // a fence never left unsignalled
+        let cs = CommandStreamer(request: rq, regs: Registers(mmioBase: 0x2000, saved: [:]), swizzle: { _ in 0 }, poll: { _ in })
+        #expect(try cs.length(of: 0) == 1)                      // MI_NOOP
+        #expect(try cs.length(of: Self.bbe) == 1)
+        #expect(try cs.length(of: Self.sdi) == 4)
+        #expect(try cs.length(of: 0x7A00_0004) == 6)            // PIPE_CONTROL
+        #expect(try cs.length(of: 0x6904_0000) == 1)            // PIPELINE_SELECT
+        #expect(try cs.length(of: 0x7800_0010) == 0x12)         // a 3DSTATE, by its length field
+        #expect(try cs.length(of: 2 << 29 | 0x53 << 22 | 8) == 10) // XY_SRC_COPY_BLT
+        #expect(throws: CommandStreamer.Hang.self) { try cs.length(of: 0xFFFF_FFFF) }
+        #expect(throws: CommandStreamer.Hang.self) { try cs.length(of: 0x3F << 23) } // unknown MI opcode
+    }
+
+    @Test func miMath() throws {
+        var regs = Registers(mmioBase: 0x2000, saved: [:])
+        regs.setGpr64(0, 40)
+        regs.setGpr64(1, 2)
+        var m = MiMath()
+        for insn: UInt32 in [0x080 << 20 | 0x20 << 10 | 0, 0x080 << 20 | 0x21 << 10 | 1, 0x101 << 20, 0x180 << 20 | 2 << 10 | 0x31] {
+            try m.execute(insn, &regs)
+        }
+        #expect(regs.gpr64(2) == 38)
+        #expect(throws: MiMath.Failure.self) { try m.execute(0xFFF << 20, &regs) }
+    }
+
+    @Test func storeDwordAndBusyBits() throws {
+        let f = fx.open(inode: 1)
+        let target = try create(f)
+        let batch = try create(f, [Self.sdi, 0x20000, 0, 0xC0FFEE, Self.bbe])
+        try exec(f, [(target, 0x20000, UInt64(EXEC_OBJECT_WRITE)), (batch, 0x10000, 0)], ring: UInt64(I915_EXEC_BLT))
+        try wait(f, target)
+        #expect(try read(f, target, 0) == 0xC0FFEE)
+        #expect(try fx.dev.gemBusy(f, handle: target) == 0)
+    }
+
+    @Test func spinnerBusyUntilItsContextGoes() throws {
+        let f = fx.open(inode: 1)
+        let ctx = try fx.dev.contextCreate(f, flags: 0, params: [], privileged: false)
+        let target = try create(f)
+        let batch = try create(f, [0x05 << 23, 0x31 << 23 | 1 << 8 | 1, 0x10000, 0])
+        try exec(f, [(target, 0x20000, UInt64(EXEC_OBJECT_WRITE)), (batch, 0x10000, 0)], ring: UInt64(I915_EXEC_BLT), ctx: ctx)
+        #expect(try fx.dev.gemBusy(f, handle: target) == 0x20000 | 2)
+        #expect(try fx.dev.gemBusy(f, handle: batch) == 0x20000)
+        #expect(throws: DrmError.ETIME) { try wait(f, target, ms: 20) }
+        try fx.dev.contextDestroy(f, context: ctx, pad: 0)
+        try wait(f, target)
+        #expect(try fx.dev.gemBusy(f, handle: target) == 0)
+    }
+
+    @Test func malformedCommandHangsAndBlames() throws {
+        let f = fx.open(inode: 1)
+        let ctx = try fx.dev.contextCreate(f, flags: 0, params: [], privileged: false)
+        let batch = try create(f, [0, 0xFFFF_FFFF])
+        try exec(f, [(batch, 0x10000, 0)], ctx: ctx)
+        try wait(f, batch)
+        #expect(try fx.dev.resetStats(f, context: ctx, flags: 0, pad: 0, privileged: true) == (1, 1, 0))
+        #expect(try fx.dev.resetStats(f, context: 0, flags: 0, pad: 0, privileged: false) == (0, 0, 0))
+        #expect(fx.dev.debugText(.engineInfo).contains("last hang: rcs0"))
+        // A jump out of the request's objects hangs too.
+        try write(f, batch, 0, [0x31 << 23 | 1 << 8 | 1, 0x7000_0000, 0])
+        try exec(f, [(batch, 0x10000, 0)], ctx: ctx)
+        try wait(f, batch)
+        #expect(try fx.dev.resetStats(f, context: ctx, flags: 0, pad: 0, privileged: true).active == 2)
+    }
+
+    @Test func vmFirstFitHonoursAlignmentAndAvoidance() {
+        let vm = GpuVm()
+        let obj = GemObject(serial: 1, size: 4096, backing: Backing(size: 4096)!, caching: 0)
+        vm.bind(obj, at: 0, size: 0x3000)
+        #expect(vm.hole(size: 0x1000, alignment: 0, low: 0, high: GpuVm.zone4G) == 0x3000)
+        #expect(vm.hole(size: 0x1000, alignment: 0x10000, low: 0, high: GpuVm.zone4G) == 0x10000)
+        #expect(vm.hole(size: 0x1000, alignment: 0, low: 0, high: GpuVm.zone4G, avoid: [(0x3000, 0x2000)]) == 0x5000)
+        #expect(vm.hole(size: 0x1000, alignment: 0, low: 0, high: 0x3000) == nil)
+    }
+}
