@@ -1,0 +1,84 @@
+/* coh_bench DEVICE - what a coherency point costs: upstream IGT gem_pwrite
+ * big-gtt-*'s loop (PWRITE 8 bytes into a page, SET_DOMAIN(GTT, 0), read the
+ * page back through a WC map) per iteration, on a 1 MiB object (the baseline)
+ * and on a 4 GiB + 4 KiB one. A coherency point should cost by the pages
+ * cached or dirty, not by the object's size: the goal is <= 1.3x.
+ * Knobs: COH_ITERS (4096 per run), COH_ROUNDS (3, the best is kept),
+ * COH_BIG_MIB (4096). Prints figures and ratios; asserts nothing but the
+ * bytes read back (a wrong byte is a failed run, not a number). */
+#include "bench.h"
+
+static const uint64_t big_default_mib = 4096;
+
+/* One round of `iters` iterations over `obj` pages: page i*stride mod pages.
+ * Returns microseconds per iteration. */
+static double loop(int fd, uint32_t handle, volatile uint64_t *ptr, uint64_t pages, uint64_t stride, long iters,
+		   uint64_t salt)
+{
+	double t0 = now();
+	for (long i = 0; i < iters; i++) {
+		uint64_t page = ((uint64_t)i * stride) % pages;
+		uint64_t offset = page << 12;
+		uint64_t sub = page % (4096 / 8 - 1) * 8;
+		uint64_t value = offset ^ salt;
+		struct drm_i915_gem_pwrite w = { .handle = handle, .offset = offset + sub, .size = 8,
+						 .data_ptr = (uintptr_t)&value };
+		must(ioctl(fd, DRM_IOCTL_I915_GEM_PWRITE, &w) == 0, "PWRITE");
+		struct drm_i915_gem_set_domain d = { .handle = handle, .read_domains = I915_GEM_DOMAIN_GTT };
+		must(ioctl(fd, DRM_IOCTL_I915_GEM_SET_DOMAIN, &d) == 0, "SET_DOMAIN");
+		if (ptr[(offset + sub) / 8] != value) {
+			fprintf(stderr, "coh_bench: page %llu read 0x%llx through WC, wrote 0x%llx\n",
+				(unsigned long long)page, (unsigned long long)ptr[(offset + sub) / 8],
+				(unsigned long long)value);
+			exit(1);
+		}
+	}
+	return (now() - t0) * 1e6 / iters;
+}
+
+/* Best of `rounds` rounds on a fresh object of `size` bytes. */
+static double run(int fd, uint64_t size, int spread, long iters, int rounds)
+{
+	double v[16];
+	uint64_t pages = size >> 12;
+	uint64_t stride = spread && pages > (uint64_t)iters ? pages / iters : 1;
+	uint32_t handle = gem_create(fd, size);
+	struct drm_i915_gem_set_domain d = { .handle = handle, .read_domains = I915_GEM_DOMAIN_GTT,
+					     .write_domain = I915_GEM_DOMAIN_GTT };
+	must(ioctl(fd, DRM_IOCTL_I915_GEM_SET_DOMAIN, &d) == 0, "SET_DOMAIN");
+	void *p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, mmap_offset(fd, handle, I915_MMAP_OFFSET_WC));
+	must(p != MAP_FAILED, "mmap WC");
+	for (int r = 0; r < rounds; r++)
+		v[r] = loop(fd, handle, p, pages, stride, iters, 0x5a5a000000000000ull * (r + 1));
+	munmap(p, size);
+	gem_close(fd, handle);
+	return best(v, rounds);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s DEVICE\n", argv[0]);
+		return 2;
+	}
+	int fd = open(argv[1], O_RDWR);
+	must(fd >= 0, "open");
+	long iters = env_long("COH_ITERS", 4096);
+	int rounds = (int)env_long("COH_ROUNDS", 3);
+	rounds = rounds < 1 ? 1 : rounds > 16 ? 16 : rounds;
+	uint64_t big = (uint64_t)env_long("COH_BIG_MIB", big_default_mib) << 20;
+	big += 4096;
+
+	double small = run(fd, 1 << 20, 0, iters, rounds);
+	double seq = run(fd, big, 0, iters, rounds);
+	double spread = run(fd, big, 1, iters, rounds);
+	printf("PWRITE 8 B + SET_DOMAIN(GTT) + WC read, per iteration (%ld iterations, best of %d):\n", iters, rounds);
+	printf("  %-34s %8.1f us  (baseline)\n", "1 MiB object", small);
+	char a[64], b[64];
+	snprintf(a, sizeof a, "%llu MiB + 4 KiB, pages in order", (unsigned long long)(big >> 20));
+	snprintf(b, sizeof b, "%llu MiB + 4 KiB, pages across it", (unsigned long long)(big >> 20));
+	printf("  %-34s %8.1f us  %5.2fx  (goal <= 1.3x)\n", a, seq, seq / small);
+	printf("  %-34s %8.1f us  %5.2fx  (goal <= 1.3x)\n", b, spread, spread / small);
+	close(fd);
+	return 0;
+}
