@@ -96,6 +96,8 @@ extension DrmDevice {
                     refused.append((Invalidation(inode: inode, offset: at, length: UInt64(n)), truth))
                 } else if !obj.isPurged, !mmo.everAllowed.isDisjoint(with: files) {
                     obj.copyIn(layout, at: inObject, from: src)
+                    // write(2) through the file leaves the pages cached.
+                    if !fromCache { s.noteCached(mmo, inode: inode, bytes: inObject..<inObject + n) }
                     for id in files { s.files[id]?.stats.writebacks += 1 }
                 }
             }
@@ -115,7 +117,7 @@ extension DeviceState {
                         into dst: UnsafeMutableRawBufferPointer) throws(DrmError) {
         let obj = mmo.object
         if obj.isPurged { throw DrmError.EFAULT }
-        mmo.userfault.insert(inode)
+        noteCached(mmo, inode: inode, bytes: at..<at + dst.count)
         guard mmo.type == .gtt else {
             obj.backing.copyOut(at: at, into: dst.baseAddress!, count: dst.count)
             return

@@ -34,6 +34,9 @@ public final class GemObject {
     var mmos: MmapOffsets = []
     /// Reclaimed: unreachable, its nodes gone.
     var freed = false
+    /// A SET_DOMAIN/SW_FINISH took the lone-view shortcut since the last full
+    /// flush: a grant of another view flushes first (CoherencyPoint.swift).
+    var skippedWriteBack = false
 
     /// Whether no file but `id` may fault any node of it.
     func mappable(onlyBy id: FileID) -> Bool {
