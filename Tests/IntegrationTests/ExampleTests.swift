@@ -6,7 +6,7 @@ import Testing
 struct ExampleTests {
     static let mount = Result<Mounted, Mounted.MountFailure> { () throws(Mounted.MountFailure) in try Mounted() }
 
-    static let examples = ["gem_basic", "mmap_types", "isolation", "close_survives", "readonly", "coherency",
+    static let examples = ["gem_basic", "mmap_types", "isolation", "close_survives", "readonly", "coherency", "coherency_views",
                            "errno_table", "close_race", "device_info", "client_death"]
 
     @Test(arguments: examples)
