@@ -68,29 +68,31 @@ static double loop(int fd, uint32_t handle, volatile uint64_t *ptr, uint64_t pag
 	return (now() - t0) * 1e6 / iters;
 }
 
-/* Best of `rounds` rounds on a fresh object of `size` bytes; `cpu` gets
- * the best round's CPU time per iteration. */
-static double run(int fd, uint64_t size, int spread, long iters, int rounds, double *cpu)
+/* An object of `size` bytes mapped WC, as the IGT test does. */
+struct obj {
+	uint32_t handle;
+	uint64_t size, pages, stride;
+	void *map;
+};
+
+static struct obj obj_make(int fd, uint64_t size, int spread, long iters)
 {
-	double v[16], c[16];
-	uint64_t pages = size >> 12;
-	uint64_t stride = spread && pages > (uint64_t)iters ? pages / iters : 1;
-	uint32_t handle = gem_create(fd, size);
-	struct drm_i915_gem_set_domain d = { .handle = handle, .read_domains = I915_GEM_DOMAIN_GTT,
+	struct obj o = { .size = size, .pages = size >> 12 };
+	o.stride = spread && o.pages > (uint64_t)iters ? o.pages / iters : 1;
+	o.handle = gem_create(fd, size);
+	struct drm_i915_gem_set_domain d = { .handle = o.handle, .read_domains = I915_GEM_DOMAIN_GTT,
 					     .write_domain = I915_GEM_DOMAIN_GTT };
 	must(ioctl(fd, DRM_IOCTL_I915_GEM_SET_DOMAIN, &d) == 0, "SET_DOMAIN");
-	void *p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, mmap_offset(fd, handle, I915_MMAP_OFFSET_WC));
-	must(p != MAP_FAILED, "mmap WC");
-	for (int r = 0; r < rounds; r++) {
-		v[r] = loop(fd, handle, p, pages, stride, iters, 0x5a5a000000000000ull * (r + 1));
-		c[r] = cpu_per_iter;
-	}
-	munmap(p, size);
-	gem_close(fd, handle);
-	*cpu = best(c, rounds);
-	return best(v, rounds);
+	o.map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, mmap_offset(fd, o.handle, I915_MMAP_OFFSET_WC));
+	must(o.map != MAP_FAILED, "mmap WC");
+	return o;
 }
 
+static void obj_free(int fd, struct obj *o)
+{
+	munmap(o->map, o->size);
+	gem_close(fd, o->handle);
+}
 int main(int argc, char **argv)
 {
 	if (argc != 2 && argc != 3) {
@@ -106,10 +108,20 @@ int main(int argc, char **argv)
 	uint64_t big = (uint64_t)env_long("COH_BIG_MIB", big_default_mib) << 20;
 	big += 4096;
 
-	double cs, cq, cp;
-	double small = run(fd, 1 << 20, 0, iters, rounds, &cs);
-	double seq = run(fd, big, 0, iters, rounds, &cq);
-	double spread = run(fd, big, 1, iters, rounds, &cp);
+	/* Rounds alternate between the objects, so that each sees the same
+	 * load on a shared machine; the best round of each is kept. */
+	struct obj o[3] = { obj_make(fd, 1 << 20, 0, iters), obj_make(fd, big, 0, iters), obj_make(fd, big, 1, iters) };
+	double wall_r[3][16], cpu_r[3][16];
+	for (int r = 0; r < rounds; r++)
+		for (int k = 0; k < 3; k++) {
+			wall_r[k][r] = loop(fd, o[k].handle, o[k].map, o[k].pages, o[k].stride, iters,
+					    0x5a5a000000000000ull * (r + 1));
+			cpu_r[k][r] = cpu_per_iter;
+		}
+	for (int k = 0; k < 3; k++)
+		obj_free(fd, &o[k]);
+	double small = best(wall_r[0], rounds), seq = best(wall_r[1], rounds), spread = best(wall_r[2], rounds);
+	double cs = best(cpu_r[0], rounds), cq = best(cpu_r[1], rounds), cp = best(cpu_r[2], rounds);
 	printf("PWRITE 8 B + SET_DOMAIN(GTT) + WC read, per iteration (%ld iterations, best of %d):\n", iters, rounds);
 	printf("  %-34s %8.1f us  (baseline)", "1 MiB object", small);
 	if (daemon_pid > 0)

@@ -36,7 +36,7 @@ start_floor() {
 daemon_pid() {
     local c line
     for c in /proc/[0-9]*/cmdline; do
-        line=" $(tr '\0' ' ' < "$c" 2>/dev/null)"
+        line=" $(tr '\0' ' ' 2>/dev/null < "$c")"
         [[ $line == *"fakedrm mount "* && $line == *" $mnt " ]] && { c=${c#/proc/}; echo "${c%/cmdline}"; return; }
     done
 }
