@@ -38,11 +38,6 @@ public final class GemObject {
     /// flush: a grant of another view flushes first (CoherencyPoint.swift).
     var skippedWriteBack = false
 
-    /// Whether no file but `id` may fault any node of it.
-    func mappable(onlyBy id: FileID) -> Bool {
-        mmos.allSatisfy { $0.everAllowed.allSatisfy { $0 == id } }
-    }
-
     init(serial: UInt64, size: UInt64, backing: Backing, caching: UInt32) {
         self.serial = serial
         self.size = size
