@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Benchmarks, printed and never asserted: every figure next to a baseline
 # measured in the same run (BENCHMARKS.md explains them and the targets).
-# Usage: scripts/bench.sh [ioctl] [fault] [scale] [conc] [mem]   (default: all)
+# Usage: scripts/bench.sh [ioctl] [fault] [scale] [conc] [mem] [coh]   (default: all)
 # Knobs (environment): PIN=CPU for the ioctl and scale runs (default 0; empty
 # to leave the scheduler alone), FAULT_MIB (64), SCALE_MAX (1000000),
-# IOCTL_N/IOCTL_ROUNDS, SCALE_K/SCALE_ROUNDS, CONC_MAX/CONC_MS/CONC_ROUNDS.
+# IOCTL_N/IOCTL_ROUNDS, SCALE_K/SCALE_ROUNDS, CONC_MAX/CONC_MS/CONC_ROUNDS,
+# COH_ITERS/COH_ROUNDS/COH_BIG_MIB.
 source "$(dirname "$0")/lib.sh"
 swift build -c release
 make -s -C bench
 
 sections=("$@")
-[[ ${#sections[@]} -gt 0 ]] || sections=(ioctl fault scale conc mem)
+[[ ${#sections[@]} -gt 0 ]] || sections=(ioctl fault scale conc mem coh)
 want() { [[ " ${sections[*]} " == *" $1 "* ]]; }
 pin=${PIN-0}
 
@@ -35,7 +36,7 @@ start_floor() {
 daemon_pid() {
     local c line
     for c in /proc/[0-9]*/cmdline; do
-        line=" $(tr '\0' ' ' < "$c" 2>/dev/null)"
+        line=" $(tr '\0' ' ' 2>/dev/null < "$c")"
         [[ $line == *"fakedrm mount "* && $line == *" $mnt " ]] && { c=${c#/proc/}; echo "${c%/cmdline}"; return; }
     done
 }
@@ -92,4 +93,11 @@ if want mem; then
     echo "== memory: daemon resident set per client, object and debug reader; hostile shapes (issue 11) beside the normal case"
     mount_device
     bench/build/mem_bench "$mnt/card0" "$(daemon_pid)"
+fi
+
+if want coh; then
+    echo
+    echo "== coherency point cost: per-page PWRITE + SET_DOMAIN + WC read (IGT gem_pwrite big-gtt-*), big object vs 1 MiB"
+    mount_device
+    bench/build/coh_bench "$mnt/card0" "$(daemon_pid)"
 fi

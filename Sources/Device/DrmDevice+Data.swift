@@ -13,7 +13,7 @@ extension DrmDevice {
     /// Validates a PREAD/PWRITE and returns the backing plus the cached
     /// copies to flush first, per i915_gem_pread/pwrite_ioctl's order.
     private func prepareTransfer(_ file: FileID, handle: UInt32, offset: UInt64, size: UInt64,
-                                 dataPtr: UInt64, write: Bool) throws(DrmError) -> (Backing, [Invalidation]) {
+                                 dataPtr: UInt64, write: Bool) throws(DrmError) -> (Backing, Flush) {
         guard Self.accessOK(dataPtr, size) else { throw DrmError.EFAULT }
         return try withFile(file) { (s, f) throws(DrmError) in
             let obj = try s.lookup(handle, in: f)
@@ -24,7 +24,7 @@ extension DrmDevice {
             guard obj.madv == .willNeed else { throw DrmError.EFAULT }
             if let e = obj.pagesError { throw e }
             if write { obj.backing.willWrite() }
-            return (obj.backing, s.cachedRanges(of: obj))
+            return (obj.backing, s.takeCached(of: obj))
         }
     }
 
@@ -34,9 +34,9 @@ extension DrmDevice {
     public func pread(_ file: FileID, handle: UInt32, offset: UInt64, size: UInt64, dataPtr: UInt64,
                       copyOut: (UnsafeRawBufferPointer) throws(DrmError) -> Void) throws(DrmError) {
         guard size != 0 else { return }
-        let (backing, flush) = try prepareTransfer(file, handle: handle, offset: offset, size: size, dataPtr: dataPtr, write: false)
+        let (backing, first) = try prepareTransfer(file, handle: handle, offset: offset, size: size, dataPtr: dataPtr, write: false)
         try awaitRendering(file, handle: handle, write: false)
-        cache.invalidate(flush)
+        flush(first)
         try copyOut(UnsafeRawBufferPointer(start: backing.base + Int(offset), count: Int(size)))
     }
 
@@ -45,12 +45,12 @@ extension DrmDevice {
     public func pwrite(_ file: FileID, handle: UInt32, offset: UInt64, size: UInt64, dataPtr: UInt64,
                        copyIn: (UnsafeMutableRawBufferPointer) throws(DrmError) -> Void) throws(DrmError) {
         guard size != 0 else { return }
-        let (backing, flush) = try prepareTransfer(file, handle: handle, offset: offset, size: size, dataPtr: dataPtr, write: true)
+        let (backing, first) = try prepareTransfer(file, handle: handle, offset: offset, size: size, dataPtr: dataPtr, write: true)
         try awaitRendering(file, handle: handle, write: true)
         // Write back and drop what is cached, take the bytes, then drop again:
         // a fault between the two may have cached the old bytes.
-        cache.invalidate(flush)
-        defer { cache.invalidate(flush) }
+        flush(first)
+        defer { flush(state.withLock { s in s.files[file]?.handles[handle].map { s.takeCached(of: $0) } ?? Flush() }) }
         try copyIn(UnsafeMutableRawBufferPointer(start: backing.base + Int(offset), count: Int(size)))
     }
 
@@ -78,20 +78,15 @@ extension DrmDevice {
     }
 
     /// Looks up the handle, applies `update`, then flushes every open's
-    /// cached copies unless the caller's own single view is all there is.
+    /// cached copies unless the shortcut proves it needless
+    /// (DeviceState.coherencyPoint).
     private func flushObject(_ file: FileID, handle: UInt32, _ update: (GemObject) throws(DrmError) -> Void) throws(DrmError) {
-        let flush = try withFile(file) { (s, f) throws(DrmError) -> [Invalidation] in
+        let todo = try withFile(file) { (s, f) throws(DrmError) -> Flush in
             let obj = try s.lookup(handle, in: f)
             try update(obj)
-            // One view in one open, which no other file may fault, is
-            // coherent with itself: nothing to do. (A file allowed later
-            // flushes it then: DeviceState.allowMapping.)
-            let views = obj.mmos.filter { !$0.userfault.isEmpty }
-            if views.count == 1, views[0].userfault.count == 1, views[0].userfault.contains(f.inode),
-               obj.mappable(onlyBy: f.id) { return [] }
-            return s.cachedRanges(of: obj)
+            return s.coherencyPoint(obj, by: f)
         }
-        cache.invalidate(flush)
+        flush(todo)
     }
 
     /// i915_gem_madvise_ioctl. DONTNEED purges at once, as the shrinker would
@@ -100,12 +95,12 @@ extension DrmDevice {
     /// purged (below). Returns `retained`.
     public func madvise(_ file: FileID, handle: UInt32, madv: UInt32) throws(DrmError) -> Bool {
         guard madv == UInt32(I915_MADV_WILLNEED) || madv == UInt32(I915_MADV_DONTNEED) else { throw DrmError.EINVAL }
-        let (retained, revoke) = try withFile(file) { (s, f) throws(DrmError) -> (Bool, [Invalidation]) in
+        let (retained, revoke) = try withFile(file) { (s, f) throws(DrmError) -> (Bool, Flush) in
             let obj = try s.lookup(handle, in: f)
-            guard obj.madv != .purged else { return (false, []) }
+            guard obj.madv != .purged else { return (false, Flush()) }
             if madv == UInt32(I915_MADV_WILLNEED) {
                 obj.madv = .willNeed
-                return (true, [])
+                return (true, Flush())
             }
             // i915's readonly objects are userptr, whose ops have no
             // truncate (i915_gem_object_truncate does nothing): DONTNEED is
@@ -115,13 +110,13 @@ extension DrmDevice {
             // ____i915_gem_object_get_pages for a non-WILLNEED object).
             if obj.readonly {
                 obj.madv = .dontNeed
-                return (true, [])
+                return (true, Flush())
             }
             obj.madv = .purged
             obj.backing.purge()
-            return (false, s.unbindAll(obj) + s.cachedRanges(of: obj))
+            return (false, Flush(ranges: s.unbindAll(obj)) + s.takeCached(of: obj))
         }
-        cache.invalidate(revoke)
+        flush(revoke)
         return retained
     }
 
@@ -136,13 +131,13 @@ extension DrmDevice {
         }
         // Without write-through (HAS_WT) DISPLAY is uncached.
         let level = caching == UInt32(I915_CACHING_DISPLAY) ? UInt32(I915_CACHING_NONE) : caching
-        let revoke = try withFile(file) { (s, f) throws(DrmError) -> [Invalidation] in
+        let revoke = try withFile(file) { (s, f) throws(DrmError) -> Flush in
             let obj = try s.lookup(handle, in: f)
-            guard obj.caching != level else { return [] }
+            guard obj.caching != level else { return Flush() }
             obj.caching = level
-            return s.unbindAll(obj) + s.cachedRanges(of: obj)
+            return Flush(ranges: s.unbindAll(obj)) + s.takeCached(of: obj)
         }
-        cache.invalidate(revoke)
+        flush(revoke)
     }
 
     /// i915_gem_get_caching_ioctl.

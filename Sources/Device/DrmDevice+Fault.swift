@@ -122,6 +122,8 @@ extension DrmDevice {
                     refused.append((Invalidation(inode: inode, offset: at, length: UInt64(n)), truth))
                 } else if !obj.isPurged, obj.pagesError == nil, !mmo.everAllowed.isDisjoint(with: files) {
                     obj.copyIn(layout, at: inObject, from: src)
+                    // write(2) through the file leaves the pages cached.
+                    if !fromCache { s.noteCached(mmo, inode: inode, bytes: inObject..<inObject + n) }
                     for id in files { s.files[id]?.stats.writebacks += 1 }
                 }
             }
@@ -143,10 +145,8 @@ extension DeviceState {
         if obj.isPurged { throw DrmError.EFAULT }
         // vm_fault_gtt/vm_fault_cpu pin the pages first (SIGBUS either way).
         if let e = obj.pagesError { throw e }
-        if !mmo.userfault.contains(inode) {
-            mmo.userfault.insert(inode)
-            servedObjects[inode, default: [:]][ObjectIdentifier(obj)] = obj
-        }
+        if !mmo.userfault.contains(inode) { servedObjects[inode, default: [:]][ObjectIdentifier(obj)] = obj }
+        noteCached(mmo, inode: inode, bytes: at..<at + dst.count)
         guard mmo.type == .gtt else {
             obj.backing.copyOut(at: at, into: dst.baseAddress!, count: dst.count)
             return

@@ -79,11 +79,11 @@ extension DrmDevice {
     /// DRM_IOCTL_FAKEDRM_GEM_SET_READONLY: the kernel's I915_BO_READONLY, one-way.
     public func setReadonly(_ file: FileID, handle: UInt32, flags: UInt32) throws(DrmError) {
         // Write back what clients stored before the flag, then set it.
-        let invals = try withFile(file) { (s, f) throws(DrmError) -> [Invalidation] in
+        let invals = try withFile(file) { (s, f) throws(DrmError) -> Flush in
             guard flags == 0 else { throw DrmError.EINVAL }
-            return s.cachedRanges(of: try s.lookup(handle, in: f))
+            return s.takeCached(of: try s.lookup(handle, in: f))
         }
-        cache.invalidate(invals)
+        flush(invals)
         try withFile(file) { (s, f) throws(DrmError) in try s.lookup(handle, in: f).readonly = true }
     }
 }

@@ -8,33 +8,38 @@ extension DrmDevice {
     public func mmapOffset(_ file: FileID, handle: UInt32, flags: UInt64) throws(DrmError) -> UInt64 {
         guard let type = MmapType(rawValue: flags) else { throw DrmError.EINVAL }
         var stale: [Invalidation] = []
-        defer { cache.invalidate(stale) }
+        var grant = Flush()
+        defer {
+            cache.invalidate(stale)
+            flush(grant)
+        }
         return try withFile(file) { (s, f) throws(DrmError) in
             let obj = try s.lookup(handle, in: f)
             // An integrated part has no TTM objects: FIXED is for those only.
             if type == .fixed { throw DrmError.ENODEV }
             let mmo = try s.node(of: obj, type: type, stale: &stale)
             mmo.allowed.insert(f.id) // drm_vma_node_allow_once
-            stale += s.allowMapping(f, mmo, of: obj)
+            grant = s.allowMapping(f, mmo, of: obj)
             return mmo.byteOffset
         }
     }
 
-    /// fsync/msync through an open: its stores are in (the kernel wrote them
-    /// back before asking); make every other open drop its stale copies of the
-    /// objects this one has cached.
+    /// fsync/msync through an open: a coherency point. Its stores are in
+    /// (the kernel wrote the synced range back before asking); every other
+    /// view of the objects this open has cached, in any open including this
+    /// one's other nodes, is written back and dropped.
     public func sync(inode: UInt64) {
-        let invals = state.withLock { (s: inout DeviceState) -> [Invalidation] in
-            var out: [Invalidation] = []
+        let todo = state.withLock { (s: inout DeviceState) -> Flush in
+            var out = Flush()
             for id in s.inodeFiles[inode] ?? [] {
                 guard let f = s.files[id] else { continue }
                 for obj in f.mappable.values where obj.mmos.contains(where: { $0.userfault.contains(inode) }) {
-                    out += s.cachedRanges(of: obj, except: inode)
+                    out = out + s.takeCached(of: obj)
                 }
             }
             return out
         }
-        cache.invalidate(invals)
+        flush(todo)
     }
 }
 
@@ -61,11 +66,14 @@ extension DeviceState {
     /// Lets `f` fault `mmo` from now on. A file new to the object gets the
     /// object's current contents: every open's cached copy is flushed (a
     /// coherency point, as GEM_OPEN + mmap is for i915, where all views are
-    /// one memory), since a lone open's SET_DOMAIN skips the write-back.
-    mutating func allowMapping(_ f: DrmFile, _ mmo: MmapOffset, of obj: GemObject) -> [Invalidation] {
+    /// one memory). So does any new view after a SET_DOMAIN skipped its
+    /// write-back (CoherencyPoint.swift): the shortcut's proof ends here.
+    mutating func allowMapping(_ f: DrmFile, _ mmo: MmapOffset, of obj: GemObject) -> Flush {
         let newcomer = obj.mmos.allSatisfy { !$0.everAllowed.contains(f.id) }
+        let fresh = !mmo.everAllowed.contains(f.id)
         mmo.everAllowed.insert(f.id)
         f.mappable[ObjectIdentifier(obj)] = obj
-        return newcomer ? cachedRanges(of: obj, except: f.inode) : []
+        if newcomer { return takeCached(of: obj, except: obj.skippedWriteBack ? nil : f.inode) }
+        return fresh && obj.skippedWriteBack ? takeCached(of: obj) : Flush()
     }
 }

@@ -45,7 +45,11 @@ extension DrmDevice {
         // I915_MMAP_WC needs PAT, which every part this emulates has.
         let type: MmapType = flags != 0 ? .wc : .wb
         var stale: [Invalidation] = []
-        defer { cache.invalidate(stale) }
+        var grant = Flush()
+        defer {
+            cache.invalidate(stale)
+            flush(grant)
+        }
         return try withFile(file) { (s, f) throws(DrmError) in
             let obj = try s.lookup(handle, in: f)
             // No shmem file: in i915 readonly objects are userptr.
@@ -55,7 +59,7 @@ extension DrmDevice {
             guard offset & 4095 == 0, size != 0 else { throw DrmError.EINVAL }
             let mmo = try s.node(of: obj, type: type, stale: &stale)
             let cookie = try s.mappings.register(file: f.id, mmo: mmo)
-            stale += s.allowMapping(f, mmo, of: obj)
+            grant = s.allowMapping(f, mmo, of: obj)
             return (mmo.byteOffset + offset, cookie)
         }
     }

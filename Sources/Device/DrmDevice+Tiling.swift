@@ -31,20 +31,20 @@ extension DrmDevice {
     /// has ("existing ABI": always written back).
     public func setTiling(_ file: FileID, handle: UInt32, mode: UInt32, stride: UInt32) throws(DrmError) -> TilingState {
         guard profile.fences > 0 else { throw DrmError.EOPNOTSUPP }
-        let (result, revoke) = try withFile(file) { (s, f) throws(DrmError) -> (TilingState, [Invalidation]) in
+        let (result, revoke) = try withFile(file) { (s, f) throws(DrmError) -> (TilingState, Flush) in
             let obj = try s.lookup(handle, in: f)
             guard Self.tilingOK(mode: mode, stride: stride) else { throw DrmError.EINVAL }
             let new = mode == UInt32(I915_TILING_NONE) ? Tiling.none : Tiling(mode: mode, stride: Int(stride), swizzle: swizzle(for: mode))
-            var revoke: [Invalidation] = []
+            var revoke = Flush()
             if obj.tiling != new {
-                revoke = s.unbindAll(obj) + s.cachedRanges(of: obj, types: [.gtt])
+                revoke = Flush(ranges: s.unbindAll(obj)) + s.takeCached(of: obj, types: [.gtt])
                 obj.tilingGeneration &+= 1
                 obj.tilingHistory[obj.tilingGeneration] = new
                 obj.tiling = new
             }
             return (state(obj), revoke)
         }
-        cache.invalidate(revoke)
+        flush(revoke)
         return result
     }
 

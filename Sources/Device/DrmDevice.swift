@@ -117,6 +117,8 @@ struct DeviceState: ~Copyable {
     var gpu = GpuState()
     /// The profile's HAS_LLC (the GTT snoop rule needs it under the lock).
     let hasLLC: Bool
+    /// Pages each (large node, inode) may hold cached: CoherencyPoint.swift.
+    var cachedPages: [CacheKey: CachedPages] = [:]
 
     init(ggtt: Ggtt, hasLLC: Bool) {
         self.ggtt = ggtt
@@ -176,6 +178,7 @@ struct DeviceState: ~Copyable {
             for id in mmo.everAllowed { files[id]?.mappable[ObjectIdentifier(obj)] = nil }
             for ino in mmo.userfault { forgetServed(obj, inode: ino) }
             invals += mmo.userfault.map { Invalidation(inode: $0, offset: mmo.byteOffset, length: mmo.byteLength) }
+            forgetCached(mmo)
             offsets.remove(start: mmo.start)
         }
         obj.mmos = []
@@ -216,20 +219,5 @@ struct DeviceState: ~Copyable {
     func lookup(_ h: UInt32, in file: DrmFile) throws(DrmError) -> GemObject {
         guard let obj = file.handles[h] else { throw DrmError.ENOENT }
         return obj
-    }
-
-    /// Every cached copy of `obj` in any open: what a coherency point flushes.
-    /// The userfault lists are kept, not cleared: a flush running at the same
-    /// time must find the same holders, or it would return before the first
-    /// one's invalidations are done. They go with the object.
-    func cachedRanges(of obj: GemObject, except inode: UInt64? = nil,
-                          types: Set<MmapType> = Set(MmapType.allCases)) -> [Invalidation] {
-        var out: [Invalidation] = []
-        for mmo in obj.mmos where types.contains(mmo.type) {
-            for ino in mmo.userfault where ino != inode {
-                out.append(Invalidation(inode: ino, offset: mmo.byteOffset, length: mmo.byteLength))
-            }
-        }
-        return out
     }
 }

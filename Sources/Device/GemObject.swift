@@ -43,11 +43,9 @@ public final class GemObject {
     /// What the byte totals count it as: its size, or 0 for an object whose
     /// pages can never be had (a few of 2^63 bytes would overflow them).
     var accountedBytes: UInt64 { pagesError == nil ? size : 0 }
-
-    /// Whether no file but `id` may fault any node of it.
-    func mappable(onlyBy id: FileID) -> Bool {
-        mmos.allSatisfy { $0.everAllowed.allSatisfy { $0 == id } }
-    }
+    /// A SET_DOMAIN/SW_FINISH took the lone-view shortcut since the last full
+    /// flush: a grant of another view flushes first (CoherencyPoint.swift).
+    var skippedWriteBack = false
 
     init(serial: UInt64, size: UInt64, backing: Backing, caching: UInt32) {
         self.serial = serial

@@ -29,14 +29,13 @@ extension DrmDevice {
 
     /// Writes back and drops every client's cached pages of a request's target.
     func flushCPU(_ rq: Request, target i: Int) {
-        let ranges = state.withLock { $0.cachedRanges(of: rq.targets[i].object) }
-        cache.invalidate(ranges)
+        flush(state.withLock { $0.takeCached(of: rq.targets[i].object) })
     }
 
     private func complete(_ rq: Request, _ outcome: CommandStreamer.Outcome, _ cs: CommandStreamer) {
         let written = rq.targets.indices.filter { cs.written[$0] }
         var hung = false
-        let stale = state.withLock { s -> [Invalidation] in
+        let stale = state.withLock { s -> Flush in
             s.gpu.stats.commands += cs.executed
             s.gpu.stats.skipped += cs.skipped
             rq.context.registers[rq.engine.index] = cs.regs.saved
@@ -50,10 +49,10 @@ extension DrmDevice {
                 s.gpu.lastHang = rq.engine.name + " ctx " + String(rq.context.id) + " seqno " + String(rq.seqno) + ": " + reason
                 rq.context.markGuilty(now: DispatchTime.now().uptimeNanoseconds)
             }
-            return written.flatMap { s.cachedRanges(of: rq.targets[$0].object) }
+            return written.reduce(Flush()) { $0 + s.takeCached(of: rq.targets[$1].object) }
         }
         // The coherency point: no client keeps a stale copy of what the GPU wrote.
-        cache.invalidate(stale)
+        flush(stale)
         // intel_gt_reset: a hang resets the engine, which revokes fenced GTT mmaps.
         if hung { revokeFencedMappings() }
         if outcome != .completed { rq.fenceError.store(EIO, ordering: .relaxed) }

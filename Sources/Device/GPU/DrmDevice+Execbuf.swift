@@ -45,7 +45,7 @@ extension DrmDevice {
         var context: GpuContext
         var engine: EngineID
         var batch: Int
-        var flush: [Invalidation]
+        var flush: Flush
     }
 
     /// i915_gem_do_execbuffer after the list is copied in. `fences` runs the
@@ -69,7 +69,7 @@ extension DrmDevice {
             try place(&s, f, args, &entries, &hasReloc)
         }
         if hasReloc { output.writeBackOffsets = true }
-        cache.invalidate(plan.flush)
+        flush(plan.flush)
 
         // Relocations: read outside the lock (they may sit in a mapping of ours).
         var relocs: [Int: [drm_i915_gem_relocation_entry]] = [:]
@@ -82,7 +82,7 @@ extension DrmDevice {
             }
         }
         let lut = args.flags & UInt64(I915_EXEC_HANDLE_LUT) != 0
-        let stale = try withFile(file) { (s, f) throws(DrmError) -> [Invalidation] in
+        let stale = try withFile(file) { (s, f) throws(DrmError) -> Flush in
             var touched: [GemObject] = []
             for i in relocs.keys.sorted() {
                 for (j, r) in relocs[i]!.enumerated() {
@@ -103,9 +103,9 @@ extension DrmDevice {
             // i915_reset_gen7_sol_offsets: gen7 only.
             if args.flags & UInt64(I915_EXEC_GEN7_SOL_RESET) != 0 { throw DrmError.EINVAL }
             submit(&s, plan, args)
-            return touched.flatMap { s.cachedRanges(of: $0) }
+            return touched.reduce(Flush()) { $0 + s.takeCached(of: $1) }
         }
-        cache.invalidate(stale)
+        flush(stale)
     }
 
     /// Lookup, validation and placement (eb_select_context .. eb_validate_vmas).
@@ -220,7 +220,7 @@ extension DrmDevice {
         }
         for i in 0..<count { entries[i].offset = Self.canonical(addresses[i]) }
         return Placement(objects: objects, flags: entries.map(\.flags), addresses: addresses, sizes: sizes,
-                         context: ctx, engine: engine, batch: batch, flush: objects.flatMap { s.cachedRanges(of: $0) })
+                         context: ctx, engine: engine, batch: batch, flush: objects.reduce(Flush()) { $0 + s.takeCached(of: $1) })
     }
 
     /// eb_select_engine: the context's engine map, or the legacy ring flags.
