@@ -5,6 +5,23 @@ extension DrmDevice {
     /// stay, as the fences are restored after the reset.
     public func gpuReset() {
         resetEngines()
+        revokeFencedMappings()
+    }
+
+    /// A hang the engine found (its request already cancelled):
+    /// intel_gt_handle_error for that engine. With `reset` >= 2 the engine
+    /// alone is reset, which leaves mmaps alone; with 1 the GT is reset
+    /// (revoke_mmaps); with 0 there is no reset method and the GT is wedged.
+    func handleHang() {
+        switch params.reset {
+        case 0: wedged.store(true, ordering: .relaxed)
+        case 1: revokeFencedMappings()
+        default: break
+        }
+    }
+
+    /// revoke_mmaps, counted as a full reset.
+    private func revokeFencedMappings() {
         let revoke = state.withLock { (s: inout DeviceState) -> [Invalidation] in
             s.ggtt.noteReset()
             var out: [Invalidation] = []

@@ -120,6 +120,26 @@ import Testing
         #expect(try fx.dev.resetStats(f, context: ctx, flags: 0, pad: 0, privileged: true).active == 2)
     }
 
+    /// A hang is intel_gt_handle_error for its engine: with `reset` 3 the
+    /// engine alone resets (the GT stays up, no full reset counted); with 0
+    /// the GT is wedged and later execbufs fail with EIO, as
+    /// intel_gt_terminally_wedged makes them.
+    @Test func hangFollowsTheResetParameter() throws {
+        let f = fx.open(inode: 1)
+        let hang = try create(f, [0, 0xFFFF_FFFF])
+        try exec(f, [(hang, 0x10000, 0)])
+        try wait(f, hang)
+        #expect(!fx.dev.isWedged)
+        let ok = try create(f, [Self.bbe])
+        try exec(f, [(ok, 0x20000, 0)])
+        try wait(f, ok)
+        try fx.dev.params.write("reset", Array("0".utf8))
+        try exec(f, [(hang, 0x10000, 0)])
+        try wait(f, hang)
+        #expect(fx.dev.isWedged)
+        #expect(throws: DrmError.EIO) { try exec(f, [(ok, 0x20000, 0)]) }
+    }
+
     @Test func vmFirstFitHonoursAlignmentAndAvoidance() {
         let vm = GpuVm()
         let obj = GemObject(serial: 1, size: 4096, backing: Backing(size: 4096)!, caching: 0)

@@ -53,8 +53,8 @@ extension DrmDevice {
         }
         // The coherency point: no client keeps a stale copy of what the GPU wrote.
         flush(stale)
-        // intel_gt_reset: a hang resets the engine, which revokes fenced GTT mmaps.
-        if hung { revokeFencedMappings() }
+        // intel_gt_handle_error for the hung engine, as `reset` allows.
+        if hung { handleHang() }
         if outcome != .completed { rq.fenceError.store(EIO, ordering: .relaxed) }
         state.withLock { s in s.gpu.retire(rq) }
         rq.signal()
@@ -63,21 +63,6 @@ extension DrmDevice {
     /// Requests that have not signalled on `obj`; `writers` only those writing it.
     func activeRequests(_ s: borrowing DeviceState, _ obj: GemObject, writers: Bool) -> [Request] {
         (s.gpu.active[ObjectIdentifier(obj)] ?? []).filter { !$0.isDone && (!writers || $0.writes(obj)) }
-    }
-
-    /// What an engine reset does to mappings (intel_reset.c revoke_mmaps,
-    /// as gpuReset): fenced GTT mmaps are revoked; bindings stay.
-    func revokeFencedMappings() {
-        let revoke = state.withLock { (s: inout DeviceState) -> [Invalidation] in
-            var out: [Invalidation] = []
-            for fence in s.ggtt.fences {
-                guard let vma = fence.vma else { continue }
-                out += vma.revocations
-                vma.userfault = []
-            }
-            return out
-        }
-        cache.invalidate(revoke)
     }
 
     /// Cancels everything in flight (a full GPU reset): the running request

@@ -140,6 +140,8 @@ extension DrmDevice {
             objects.append(obj)
         }
         if ctx.banned { throw DrmError.EIO }
+        // eb_pin_engine: intel_gt_terminally_wedged.
+        if isWedged { throw DrmError.EIO }
 
         // Placement: softpinned objects first, at their address; then the
         // rest keep a valid binding or take the first free hole.
