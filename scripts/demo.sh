@@ -20,6 +20,9 @@ echo
 echo "== $mnt/debug/i915_gem_gtt after the run"
 cat "$mnt/debug/i915_gem_gtt"
 echo
+echo "== $mnt/debug/i915_engine_info: what the software GPU ran"
+cat "$mnt/debug/i915_engine_info"
+echo
 echo "== poking the device from a shell (examples/shell_poke.sh)"
 FAKEDRM=.build/release/fakedrm examples/shell_poke.sh "$mnt/card0" | tail -4
 unmount
