@@ -35,29 +35,73 @@ final class FusePageCache: PageCacheControl, @unchecked Sendable {
         }
     }
 
+    /// Stores the true bytes of refused writebacks, off the worker that
+    /// answers the WRITE, in order.
+    private let stores = DispatchQueue(label: "fakedrm.refuse")
+
+    /// How long a refused WRITE waits for its store before it is answered
+    /// anyway: only a page some thread holds locked takes longer.
+    static let storeWait = DispatchTimeInterval.milliseconds(50)
+
+    /// Stores answered before they went in, not yet dropped.
+    private let late = Atomic<Int>(0)
+
     /// Writes the true bytes into the cached pages before the refused WRITE
     /// is answered, so msync's caller already sees them and the pages are
-    /// clean and right. A launder (a WRITE inside one of our invalidations)
-    /// holds its folio locked until we reply, so it cannot take the store;
-    /// the invalidation drops that page instead, and one more is queued in
-    /// case it had already passed it.
+    /// clean and right.
+    ///
+    /// The store takes each page's lock, and a page under writeback may be
+    /// held locked by a thread that waits for this very WRITE: a write fault
+    /// on it (fuse_page_mkwrite locks the folio, then waits for writeback),
+    /// for one the daemon's own copy-out of a PREAD into the client's
+    /// mapping of this object. So the store runs on its own thread and the
+    /// WRITE waits for it only `storeWait` (not at all while an earlier
+    /// store is late: this one is queued behind it); past that it is answered, which
+    /// lets the holder go, the store goes in after it, and the pages are
+    /// dropped after that (the next fault reads the truth), so a late store
+    /// never outlives its page's node.
+    ///
+    /// A launder (a WRITE inside one of our invalidations) holds its folio
+    /// locked until we reply, so it cannot take the store at all; the
+    /// invalidation drops that page instead, and one more is queued in case
+    /// it had already passed it.
     func refuse(_ range: Invalidation, contents: [UInt8]) {
-        guard let se = self.se else { return }
+        guard se != nil else { return }
+        let pages = Invalidation(inode: range.inode, offset: range.offset & ~4095,
+                                 length: ((range.offset & 4095) + range.length + 4095) & ~4095)
         let overlaps = inFlight.withLock { list in
             list.contains { $0.inode == range.inode && $0.offset < range.offset + range.length && range.offset < $0.offset + $0.length }
         }
-        if !overlaps {
-            contents.withUnsafeBytes { b in
-                var bufv = fuse_bufvec()
-                bufv.count = 1
-                bufv.buf.mem = UnsafeMutableRawPointer(mutating: b.baseAddress)
-                bufv.buf.size = b.count
-                _ = fuse_lowlevel_notify_store(se, fuse_ino_t(range.inode), off_t(range.offset), &bufv, fuse_buf_copy_flags(0))
-            }
+        if overlaps {
+            invalidateSoon([pages])
             return
         }
-        invalidateSoon([Invalidation(inode: range.inode, offset: range.offset & ~4095,
-                                     length: ((range.offset & 4095) + range.length + 4095) & ~4095)])
+        let stored = DispatchSemaphore(value: 0)
+        stores.async {
+            self.store(range, contents)
+            stored.signal()
+        }
+        // Once one store is late, the ones queued behind it are too: do
+        // not wait for them (a WRITE of many pages would wait for each).
+        if late.load(ordering: .acquiring) == 0, stored.wait(timeout: .now() + Self.storeWait) == .success { return }
+        late.add(1, ordering: .relaxed)
+        trace?.note("REFUSE {inode=\(range.inode), offset=0x\(String(range.offset, radix: 16)), length=\(range.length)}: page locked, stored after the answer")
+        stores.async {
+            self.invalidate([pages])
+            self.late.subtract(1, ordering: .releasing)
+        }
+    }
+
+    /// fuse_lowlevel_notify_store of `contents` at `range`.
+    private func store(_ range: Invalidation, _ contents: [UInt8]) {
+        guard let se = self.se else { return }
+        contents.withUnsafeBytes { b in
+            var bufv = fuse_bufvec()
+            bufv.count = 1
+            bufv.buf.mem = UnsafeMutableRawPointer(mutating: b.baseAddress)
+            bufv.buf.size = b.count
+            _ = fuse_lowlevel_notify_store(se, fuse_ino_t(range.inode), off_t(range.offset), &bufv, fuse_buf_copy_flags(0))
+        }
     }
 
     /// The same as `invalidate`, from the one invalidation thread, in order:
