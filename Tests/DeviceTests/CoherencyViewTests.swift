@@ -6,10 +6,12 @@ import Testing
 /// as the kernel does on fuse_lowlevel_notify_inval_inode (launder).
 final class DirtyPageCache: PageCacheControl, @unchecked Sendable {
     private let dirty = Mutex<[Invalidation: [UInt8]]>([:])
-    private let device = Mutex<DrmDevice?>(nil)
+    /// Weak: the device holds its cache, a strong back reference would leak both.
+    private struct WeakDevice { weak var device: DrmDevice? }
+    private let device = Mutex(WeakDevice())
     let revoked = Mutex<[Invalidation]>([])
 
-    func attach(_ dev: DrmDevice) { device.withLock { $0 = dev } }
+    func attach(_ dev: DrmDevice) { device.withLock { $0.device = dev } }
 
     /// A store through a mapping: the page is cached and dirty.
     func store(inode: UInt64, offset: UInt64, _ bytes: [UInt8]) {
@@ -18,7 +20,7 @@ final class DirtyPageCache: PageCacheControl, @unchecked Sendable {
 
     func invalidate(_ ranges: [Invalidation]) {
         revoked.withLock { $0 += ranges }
-        let dev = device.withLock { $0 }!
+        guard let dev = device.withLock({ $0.device }) else { return }
         for r in ranges {
             let hits = dirty.withLock { d in
                 let keys = d.keys.filter { $0.inode == r.inode && $0.offset >= r.offset && $0.offset < r.offset + r.length }
