@@ -140,6 +140,16 @@ import Testing
         #expect(throws: DrmError.EIO) { try exec(f, [(ok, 0x20000, 0)]) }
     }
 
+    /// gem_madvise@dontneed-before-exec: a purged object's pages cannot be
+    /// pinned for execution (EFAULT).
+    @Test func purgedObjectIsEFAULT() throws {
+        let f = fx.open(inode: 1)
+        let target = try create(f)
+        _ = try fx.dev.madvise(f, handle: target, madv: UInt32(I915_MADV_DONTNEED))
+        let batch = try create(f, [Self.bbe])
+        #expect(throws: DrmError.EFAULT) { try exec(f, [(target, 0x10000, 0), (batch, 0x20000, 0)]) }
+    }
+
     @Test func vmFirstFitHonoursAlignmentAndAvoidance() {
         let vm = GpuVm()
         let obj = GemObject(serial: 1, size: 4096, backing: Backing(size: 4096)!, caching: 0)

@@ -158,7 +158,9 @@ struct RunTests {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let copy = dir + "/fakedrm"
-        try FileManager.default.copyItem(atPath: Harness.fakedrm, toPath: copy)
+        // Copied by cp, not in this process: a write fd of ours that another
+        // test's fork inherited would make exec fail with ETXTBSY.
+        #expect(try Harness.run(["cp", Harness.fakedrm, copy]).status == 0)
 
         let missing = try run("true", options: ["--strict"], fakedrm: copy)
         #expect(missing.status == 1)

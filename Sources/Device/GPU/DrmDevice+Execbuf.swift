@@ -142,6 +142,13 @@ extension DrmDevice {
         if ctx.banned { throw DrmError.EIO }
         // eb_pin_engine: intel_gt_terminally_wedged.
         if isWedged { throw DrmError.EIO }
+        // eb_reserve pins every object's pages: ____i915_gem_object_get_pages
+        // refuses a purgeable (or purged) object with EFAULT, and shmem an
+        // object larger than memory (validate_size).
+        for obj in objects {
+            guard obj.madv == .willNeed else { throw DrmError.EFAULT }
+            if let e = obj.pagesError { throw e }
+        }
 
         // Placement: softpinned objects first, at their address; then the
         // rest keep a valid binding or take the first free hole.
