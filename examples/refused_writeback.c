@@ -73,8 +73,13 @@ static int race(uint32_t h, const char *what)
 	stop = 1;
 	pthread_barrier_wait(&start);
 	CHECK(pthread_join(t, NULL) == 0);
-	/* Quiet now: one more msync answers every dirty page, and a readonly object's
-	 * pages hold its true bytes again before msync returns. */
+	/* Quiet now: dirty a readonly object's pages once more (the race may have
+	 * left none dirty: the last PREADs can land before the last msync), then one msync answers
+	 * every dirty page, and a readonly object's pages hold its true bytes
+	 * again before msync returns. */
+	if (expect_refused)
+		for (int i = 0; i < NPAGES; i++)
+			map[i * (PAGE_SZ / 4)] = ~SEED;
 	errno = 0;
 	int m = msync(vp, OBJ_SIZE, MS_SYNC);
 	if (expect_refused) {
