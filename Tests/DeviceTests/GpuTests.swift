@@ -150,6 +150,21 @@ import Testing
         #expect(throws: DrmError.EFAULT) { try exec(f, [(target, 0x10000, 0), (batch, 0x20000, 0)]) }
     }
 
+    /// gem_bad_reloc@negative-reloc-bltcopy: XY_COLOR_BLT whose surface
+    /// starts a page below the object (a relocation delta of -4096) and
+    /// fills row 1: the row lands on the object's first page.
+    @Test func blitSurfaceBaseBelowTheObject() throws {
+        let f = fx.open(inode: 1)
+        let target = try create(f)
+        let cmd: UInt32 = 2 << 29 | 0x50 << 22 | 1 << 21 | 1 << 20 | 5
+        let batch = try create(f, [cmd, 0xF0 << 16 | 1 << 25 | 1 << 24 | 4096, 1 << 16, 2 << 16 | 1024,
+                                   0x10000 - 4096, 0, 0xC0FFEE, Self.bbe])
+        try exec(f, [(target, 0x10000, UInt64(EXEC_OBJECT_WRITE)), (batch, 0x20000, 0)], ring: UInt64(I915_EXEC_BLT))
+        try wait(f, target)
+        #expect(try read(f, target, 0) == 0xC0FFEE)
+        #expect(try read(f, target, 4092) == 0xC0FFEE)
+    }
+
     @Test func vmFirstFitHonoursAlignmentAndAvoidance() {
         let vm = GpuVm()
         let obj = GemObject(serial: 1, size: 4096, backing: Backing(size: 4096)!, caching: 0)

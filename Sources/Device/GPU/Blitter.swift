@@ -74,15 +74,20 @@ extension CommandStreamer {
     /// stored runs of row `y`, columns [x1, x2); bytes outside any object
     /// (the scratch page) are left out.
     private func rowRuns(_ s: Surface, y: Int, x1: Int, x2: Int, _ body: (Int, Int, Int, Int) -> Void) {
-        guard x2 > x1, s.pitch > 0, let (i, base) = resolve(s.address, 1) else { return }
-        let size = Int(request.targets[i].size)
+        guard x2 > x1, s.pitch > 0 else { return }
         let t = layout(s)
         let from = y * s.pitch + x1 * s.cpp, count = (x2 - x1) * s.cpp
         if !t.isTiled {
-            let n = min(count, size - base - from)
-            if n > 0 { body(0, i, base + from, n) }
+            // The engine addresses each row, not the surface: a base outside
+            // every object (a negative relocation delta, gem_bad_reloc) is
+            // fine where the rows land inside one.
+            guard let (i, at) = resolve(s.address &+ UInt64(from), 1) else { return }
+            let n = min(count, Int(request.targets[i].size) - at)
+            if n > 0 { body(0, i, at, n) }
             return
         }
+        guard let (i, base) = resolve(s.address, 1) else { return }
+        let size = Int(request.targets[i].size)
         t.forEachRun(from: from, count: count) { done, phys, n in
             let at = base + phys
             if at + n <= size { body(done, i, at, n) }
