@@ -26,5 +26,19 @@ public struct DeviceProfile: Sendable {
     public var swizzleX = UInt32(I915_BIT_6_SWIZZLE_NONE)
     public var swizzleY = UInt32(I915_BIT_6_SWIZZLE_NONE)
 
+    /// What the engines do with a batch: execute it, or (noop) only
+    /// validate and signal, drm-shim's contract with the kernel's validation.
+    public var gpu = GpuMode.software
+
     public init() {}
+}
+
+/// `--gpu`: how requests run once execbuf has validated and placed them.
+public enum GpuMode: String, Sendable, CaseIterable {
+    /// The software command streamer executes every batch.
+    case software
+    /// Requests complete at once without executing a command: every
+    /// execbuf errno, placement, relocation write-back, busy/wait and fence
+    /// stays; no store, copy or hang happens.
+    case noop
 }
