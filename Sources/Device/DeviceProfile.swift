@@ -31,6 +31,10 @@ public struct DeviceProfile: Sendable {
     public var sseu = Sseu(maxSlices: 1, maxSubslices: 6, maxEUsPerSubslice: 16,
                            sliceMask: 0x1, subsliceMask: 0x3f, euMask: 0xffff)
 
+    /// What the engines do with a batch: execute it, or (noop) only
+    /// validate and signal, drm-shim's contract with the kernel's validation.
+    public var gpu = GpuMode.software
+
     public init() {}
 }
 
@@ -47,4 +51,14 @@ public struct Sseu: Sendable {
 
     var subslices: Int { sliceMask.nonzeroBitCount * subsliceMask.nonzeroBitCount }
     var euTotal: Int { subslices * euMask.nonzeroBitCount }
+}
+
+/// `--gpu`: how requests run once execbuf has validated and placed them.
+public enum GpuMode: String, Sendable, CaseIterable {
+    /// The software command streamer executes every batch.
+    case software
+    /// Requests complete at once without executing a command: every
+    /// execbuf errno, placement, relocation write-back, busy/wait and fence
+    /// stays; no store, copy or hang happens.
+    case noop
 }
