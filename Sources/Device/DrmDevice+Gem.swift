@@ -48,11 +48,12 @@ extension DrmDevice {
     /// made while allowed keep working; the object outlives its last handle
     /// while a file that may map it is open.
     public func gemClose(_ file: FileID, handle: UInt32) throws(DrmError) {
-        let invals = try withFile(file) { (s, f) throws(DrmError) -> [Invalidation] in
+        let (invals, zombies) = try withFile(file) { (s, f) throws(DrmError) in
             guard let obj = s.closeHandle(handle, of: f) else { throw DrmError.EINVAL }
-            return s.reclaimIfUnused(obj)
+            return (s.reclaimIfUnused(obj), (s.zombies.count, s.zombieBytes))
         }
         cache.invalidate(invals)
+        reportZombies(zombies)
     }
 
     /// drm_gem_flink_ioctl: one global name per object, kept until its last

@@ -3,10 +3,10 @@ import FakeDRMDevice
 
 /// DRM_IOCTL_I915_GEM_CREATE_EXT: flags, then the extension chain
 /// (MEMORY_REGIONS, PROTECTED_CONTENT, SET_PAT), then the object.
-extension IoctlDispatcher {
-    func createExt(_ g: inout drm_i915_gem_create_ext, _ c: IoctlCaller) throws(DrmError) {
+extension Gem {
+    static func createExt(_ dev: DrmDevice, _ g: inout drm_i915_gem_create_ext, _ c: IoctlCaller) throws(DrmError) {
         guard g.flags & ~UInt32(I915_GEM_CREATE_EXT_FLAG_NEEDS_CPU_ACCESS) == 0 else { throw DrmError.EINVAL }
-        let regions = device.memoryRegions
+        let regions = dev.memoryRegions
         var placements: [drm_i915_gem_memory_class_instance]?
         try UserExtensions.walk(g.extensions, c.memory) { (name, addr) throws(DrmError) in
             switch name {
@@ -39,6 +39,6 @@ extension IoctlDispatcher {
         }
         // NEEDS_CPU_ACCESS only means something with a choice of placements.
         if g.flags != 0, (placements?.count ?? 1) < 2 { throw DrmError.EINVAL }
-        (g.handle, g.size) = try device.gemCreate(c.file, size: g.size)
+        (g.handle, g.size) = try dev.gemCreate(c.file, size: g.size)
     }
 }

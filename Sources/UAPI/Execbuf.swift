@@ -4,8 +4,8 @@ import FakeDRMDevice
 /// i915_gem_execbuffer2_ioctl: the exec list and relocations come from the
 /// caller's memory; new offsets and presumed offsets go back to it, even
 /// when the submission fails after placement (as the kernel does).
-extension IoctlDispatcher {
-    func execbuffer(_ e: inout drm_i915_gem_execbuffer2, _ c: IoctlCaller) throws(DrmError) {
+extension Gpu {
+    static func execbuffer2(_ dev: DrmDevice, _ e: inout drm_i915_gem_execbuffer2, _ c: IoctlCaller) throws(DrmError) {
         try DrmDevice.checkExecbuffer(&e)
         let count = Int(e.buffer_count)
         let stride = MemoryLayout<drm_i915_gem_exec_object2>.stride
@@ -22,7 +22,7 @@ extension IoctlDispatcher {
         let args = e
         var result: DrmError?
         do throws(DrmError) {
-            try device.execbuffer(c.file, args, objects: &objects, output: &output,
+            try dev.execbuffer(c.file, args, objects: &objects, output: &output,
                                   fences: { () throws(DrmError) in try execFences(args, c) },
                                   readRelocations: { (entry) throws(DrmError) in try relocations(entry, c) })
         } catch {
@@ -37,7 +37,7 @@ extension IoctlDispatcher {
     }
 
     /// check_relocations and the copy of one entry's relocation array.
-    private func relocations(_ entry: drm_i915_gem_exec_object2, _ c: IoctlCaller) throws(DrmError) -> [drm_i915_gem_relocation_entry] {
+    private static func relocations(_ entry: drm_i915_gem_exec_object2, _ c: IoctlCaller) throws(DrmError) -> [drm_i915_gem_relocation_entry] {
         let size = MemoryLayout<drm_i915_gem_relocation_entry>.stride
         let n = Int(entry.relocation_count)
         guard n <= Int(Int32.max) / size else { throw DrmError.EINVAL }
@@ -54,7 +54,7 @@ extension IoctlDispatcher {
 
     /// parse_execbuf2_extensions and add_fence_array. No syncobj exists on
     /// this device (DRM_CAP_SYNCOBJ is 0), so any fence named is ENOENT.
-    private func execFences(_ e: drm_i915_gem_execbuffer2, _ c: IoctlCaller) throws(DrmError) {
+    private static func execFences(_ e: drm_i915_gem_execbuffer2, _ c: IoctlCaller) throws(DrmError) {
         let fenceSize = UInt64(MemoryLayout<drm_i915_gem_exec_fence>.stride)
         func firstFence(_ ptr: UInt64, count: UInt64) throws(DrmError) {
             guard count > 0 else { return }
