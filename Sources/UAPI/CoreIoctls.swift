@@ -103,15 +103,15 @@ enum Core {
     /// drm_invalid_op: EINVAL once permitted.
     static func invalid(_ dev: DrmDevice, _ c: IoctlCaller) throws(DrmError) { throw DrmError.EINVAL }
 
-    /// KMS without DRIVER_MODESET.
-    static func noModeset(_ dev: DrmDevice, _ c: IoctlCaller) throws(DrmError) { throw DrmError.EOPNOTSUPP }
+    /// KMS without DRIVER_MODESET (the model says).
+    static func noModeset(_ dev: DrmDevice, _ c: IoctlCaller) throws(DrmError) { try dev.checkFeature(.modeset) }
 
-    /// Syncobjs without DRIVER_SYNCOBJ.
-    static func noSyncobj(_ dev: DrmDevice, _ c: IoctlCaller) throws(DrmError) { throw DrmError.EOPNOTSUPP }
+    /// Syncobjs without DRIVER_SYNCOBJ (the model says).
+    static func noSyncobj(_ dev: DrmDevice, _ c: IoctlCaller) throws(DrmError) { try dev.checkFeature(.syncobj) }
 
     /// PRIME: a dma-buf fd cannot be installed in the caller from here.
     static func prime(_ dev: DrmDevice, _ p: inout drm_prime_handle, _ c: IoctlCaller) throws(DrmError) {
-        throw DrmError.EOPNOTSUPP
+        try dev.checkFeature(.prime)
     }
 
     static func primeFields(_ p: drm_prime_handle, out: Bool) -> Fields {

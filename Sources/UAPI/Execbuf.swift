@@ -23,7 +23,7 @@ extension Gpu {
         var result: DrmError?
         do throws(DrmError) {
             try dev.execbuffer(c.file, args, objects: &objects, output: &output,
-                                  fences: { () throws(DrmError) in try execFences(args, c) },
+                                  fences: { () throws(DrmError) in try execFences(dev, args, c) },
                                   readRelocations: { (entry) throws(DrmError) in try relocations(entry, c) })
         } catch {
             result = error
@@ -52,9 +52,9 @@ extension Gpu {
         return relocs
     }
 
-    /// parse_execbuf2_extensions and add_fence_array. No syncobj exists on
-    /// this device (DRM_CAP_SYNCOBJ is 0), so any fence named is ENOENT.
-    private static func execFences(_ e: drm_i915_gem_execbuffer2, _ c: IoctlCaller) throws(DrmError) {
+    /// parse_execbuf2_extensions and add_fence_array: the layout here, the
+    /// syncobj each fence names the model's (none exists: ENOENT).
+    private static func execFences(_ dev: DrmDevice, _ e: drm_i915_gem_execbuffer2, _ c: IoctlCaller) throws(DrmError) {
         let fenceSize = UInt64(MemoryLayout<drm_i915_gem_exec_fence>.stride)
         func firstFence(_ ptr: UInt64, count: UInt64) throws(DrmError) {
             guard count > 0 else { return }
@@ -63,7 +63,7 @@ extension Gpu {
             guard !overflow, end <= 0x7FFF_FFFF_F000 else { throw DrmError.EFAULT }
             let f = try c.memory.load(drm_i915_gem_exec_fence.self, at: ptr)
             guard f.flags & ~UInt32(I915_EXEC_FENCE_WAIT | I915_EXEC_FENCE_SIGNAL) == 0 else { throw DrmError.EINVAL }
-            throw DrmError.ENOENT
+            try dev.lookupSyncobj(c.file, handle: f.handle)
         }
         if e.flags & UInt64(I915_EXEC_USE_EXTENSIONS) != 0 {
             guard e.flags & UInt64(I915_EXEC_FENCE_ARRAY) == 0, e.num_cliprects == 0 else { throw DrmError.EINVAL }

@@ -20,7 +20,7 @@ enum Gpu {
                 guard name == UInt32(I915_CONTEXT_CREATE_EXT_SETPARAM) else { throw DrmError.EINVAL }
                 let ext = try c.memory.load(drm_i915_gem_context_create_ext_setparam.self, at: addr)
                 guard ext.param.ctx_id == 0 else { throw DrmError.EINVAL }
-                params.append(try paramArg(ext.param, c))
+                params.append(try paramArg(dev, ext.param, c))
             }
         }
         g.ctx_id = try dev.contextCreate(c.file, flags: g.flags, params: params, privileged: c.privileged)
@@ -73,9 +73,9 @@ enum Gpu {
     static func reset(_ dev: DrmDevice, _ c: IoctlCaller) throws(DrmError) { dev.gpuReset() }
 
     /// A context param as given; ENGINES' map read from the caller
-    /// (set_proto_ctx_engines' size rules; load-balance/bond extensions are
-    /// not supported: ENODEV).
-    private static func paramArg(_ p: drm_i915_gem_context_param, _ c: IoctlCaller) throws(DrmError) -> DrmDevice.ContextParamArg {
+    /// (set_proto_ctx_engines' size rules here; whether its extensions,
+    /// load balancing and bonds, are supported is the model's: ENODEV).
+    private static func paramArg(_ dev: DrmDevice, _ p: drm_i915_gem_context_param, _ c: IoctlCaller) throws(DrmError) -> DrmDevice.ContextParamArg {
         var arg = DrmDevice.ContextParamArg(param: p.param, size: p.size, value: p.value)
         guard p.param == UInt64(I915_CONTEXT_PARAM_ENGINES), p.size != 0 else { return arg }
         let header = MemoryLayout<i915_context_param_engines>.size, entry = MemoryLayout<i915_engine_class_instance>.size
@@ -88,7 +88,7 @@ enum Gpu {
             list.append((e.engine_class, e.engine_instance))
         }
         let ext = try c.memory.load(UInt64.self, at: p.value)
-        if ext != 0 { throw DrmError.ENODEV }
+        try dev.checkEngineMapExtensions(ext)
         arg.engines = list
         return arg
     }

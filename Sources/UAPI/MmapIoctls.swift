@@ -7,7 +7,7 @@ import FakeDRMDevice
 enum Mmap {
     /// The legacy CPU mmap maps memory inside the caller; a daemon cannot.
     static func gemMmap(_ dev: DrmDevice, _ m: inout drm_i915_gem_mmap, _ c: IoctlCaller) throws(DrmError) {
-        throw DrmError.EOPNOTSUPP
+        try dev.checkFeature(.gemMmap)
     }
 
     static func gemMmapFields(_ m: drm_i915_gem_mmap, out: Bool) -> Fields {
