@@ -49,62 +49,75 @@ public final class IoctlDesc: Sendable {
     /// A plausible struct for the in-process fuzzer (nil: random fields).
     let fuzz: (@Sendable (inout FuzzChoices) -> [UInt8])?
 
-    /// An ioctl with a uapi struct `T`: the handler, its trace decoder and
-    /// fuzz template all see the struct, never the bytes.
-    init<T>(_ cmd: UInt32, _ flags: IoctlFlags,
-            _ handler: @escaping @Sendable (DrmDevice, inout T, IoctlCaller) throws(DrmError) -> Void,
-            trace: (@Sendable (T, _ out: Bool) -> Fields)?,
-            result: (@Sendable (T, Int32, any UserMemory) -> String)? = nil,
-            fuzz: (@Sendable (inout FuzzChoices) -> T)? = nil,
-            root: (@Sendable (DrmDevice, inout T, RootCaller) throws(DrmError) -> Void)? = nil) {
+    private init(cmd: UInt32, flags: IoctlFlags, argSize: Int,
+                 handler: @escaping @Sendable (DrmDevice, UnsafeMutableRawBufferPointer, IoctlCaller) throws(DrmError) -> Void,
+                 root: (@Sendable (DrmDevice, UnsafeMutableRawBufferPointer, RootCaller) throws(DrmError) -> Void)?,
+                 fields: @escaping @Sendable (UnsafeRawBufferPointer, _ out: Bool) -> String,
+                 result: (@Sendable (UnsafeRawBufferPointer, Int32, any UserMemory) -> String)?,
+                 fuzz: (@Sendable (inout FuzzChoices) -> [UInt8])?) {
         self.cmd = cmd
         self.flags = flags
         self.name = fdrm_libdrm_ioctl_name(cmd).map { String(cString: $0) } ?? "ioctl(0x" + String(cmd, radix: 16) + ")"
         self.shortName = IoctlNames.short(name)
-        self.argSize = MemoryLayout<T>.size
-        self.handler = { (dev: DrmDevice, k: UnsafeMutableRawBufferPointer, c: IoctlCaller) throws(DrmError) in
+        self.argSize = argSize
+        self.handler = handler
+        self.root = root
+        self.fields = fields
+        self.result = result
+        self.fuzz = fuzz
+    }
+
+    /// An ioctl with a uapi struct `T`: the handler, its trace decoder and
+    /// fuzz template all see the struct, never the bytes.
+    convenience init<T>(_ cmd: UInt32, _ flags: IoctlFlags,
+                        _ handler: @escaping @Sendable (DrmDevice, inout T, IoctlCaller) throws(DrmError) -> Void,
+                        trace: (@Sendable (T, _ out: Bool) -> Fields)?,
+                        result: (@Sendable (T, Int32, any UserMemory) -> String)? = nil,
+                        fuzz: (@Sendable (inout FuzzChoices) -> T)? = nil,
+                        root: (@Sendable (DrmDevice, inout T, RootCaller) throws(DrmError) -> Void)? = nil) {
+        let run: @Sendable (DrmDevice, UnsafeMutableRawBufferPointer, IoctlCaller) throws(DrmError) -> Void = {
+            (dev: DrmDevice, k: UnsafeMutableRawBufferPointer, c: IoctlCaller) throws(DrmError) in
             try with(k, T.self) { (v: inout T) throws(DrmError) in try handler(dev, &v, c) }
         }
+        var runRoot: (@Sendable (DrmDevice, UnsafeMutableRawBufferPointer, RootCaller) throws(DrmError) -> Void)?
         if let root {
-            self.root = { (dev: DrmDevice, k: UnsafeMutableRawBufferPointer, c: RootCaller) throws(DrmError) in
+            runRoot = { (dev: DrmDevice, k: UnsafeMutableRawBufferPointer, c: RootCaller) throws(DrmError) in
                 try with(k, T.self) { (v: inout T) throws(DrmError) in try root(dev, &v, c) }
             }
-        } else {
-            self.root = nil
+        }
+        var fields: @Sendable (UnsafeRawBufferPointer, Bool) -> String = { (k: UnsafeRawBufferPointer, _: Bool) -> String in
+            TraceFields.raw(k)
         }
         if let trace {
-            self.fields = { (k: UnsafeRawBufferPointer, out: Bool) -> String in
+            fields = { (k: UnsafeRawBufferPointer, out: Bool) -> String in
                 TraceFields.format(trace(k.loadUnaligned(as: T.self), out))
             }
-        } else {
-            self.fields = { (k: UnsafeRawBufferPointer, _: Bool) -> String in TraceFields.raw(k) }
         }
+        var after: (@Sendable (UnsafeRawBufferPointer, Int32, any UserMemory) -> String)?
         if let result {
-            self.result = { (k: UnsafeRawBufferPointer, errno: Int32, memory: any UserMemory) -> String in
+            after = { (k: UnsafeRawBufferPointer, errno: Int32, memory: any UserMemory) -> String in
                 result(k.loadUnaligned(as: T.self), errno, memory)
             }
-        } else {
-            self.result = nil
         }
+        var template: (@Sendable (inout FuzzChoices) -> [UInt8])?
         if let fuzz {
-            self.fuzz = { (choices: inout FuzzChoices) -> [UInt8] in
+            template = { (choices: inout FuzzChoices) -> [UInt8] in
                 let v = fuzz(&choices)
                 return withUnsafeBytes(of: v) { Array($0) }
             }
-        } else {
-            self.fuzz = nil
         }
+        self.init(cmd: cmd, flags: flags, argSize: MemoryLayout<T>.size, handler: run, root: runRoot, fields: fields,
+                  result: after, fuzz: template)
     }
 
-    /// An ioctl whose struct the handler does not read (or that has none).
+    /// An ioctl whose struct the handler does not read (or that has none):
+    /// traced as "{}".
     convenience init(_ cmd: UInt32, _ flags: IoctlFlags,
                      _ handler: @escaping @Sendable (DrmDevice, IoctlCaller) throws(DrmError) -> Void) {
-        self.init(cmd, flags, { (dev: DrmDevice, _: inout Empty, c: IoctlCaller) throws(DrmError) in try handler(dev, c) },
-                  trace: { (_: Empty, _: Bool) -> Fields in [] })
+        self.init(cmd: cmd, flags: flags, argSize: 0,
+                  handler: { (dev: DrmDevice, _: UnsafeMutableRawBufferPointer, c: IoctlCaller) throws(DrmError) in try handler(dev, c) },
+                  root: nil, fields: { (_: UnsafeRawBufferPointer, _: Bool) -> String in "{}" }, result: nil, fuzz: nil)
     }
-
-    /// No struct.
-    struct Empty {}
 }
 
 /// Who calls on the mount's root: no drm_file, only the caller's uid and

@@ -20,8 +20,8 @@ extension IoctlDispatcher {
             trace.record(file: caller.file, pid: caller.pid, event, errno: r.errno, since: start)
             return r
         }
-        var observer = TraceObserver(desc: desc, memory: caller.memory)
-        let r = dispatch(cmd: cmd, input: input, output: output, caller: caller, observer: &observer)
+        let observer = TraceObserver(desc: desc, memory: caller.memory)
+        let r = dispatch(cmd: cmd, input: input, output: output, caller: caller, observer: observer)
         var name = desc.shortName
         // MMAP_GTT shares MMAP_OFFSET's number with a shorter struct.
         if desc.cmd == FDRM_IOCTL_I915_GEM_MMAP_OFFSET, fdrm_ioc_size(cmd) == UInt32(MemoryLayout<drm_i915_gem_mmap_gtt>.size) {
@@ -33,14 +33,16 @@ extension IoctlDispatcher {
 }
 
 /// Decodes the kernel buffer going in, and what the caller got back.
-struct TraceObserver: KernelBufferObserver {
+final class TraceObserver: KernelBufferObserver {
     let desc: IoctlDesc
     let memory: any UserMemory
     var args = "", result = ""
 
-    mutating func enter(_ kdata: UnsafeRawBufferPointer) { args = desc.fields(kdata, false) }
+    init(desc: IoctlDesc, memory: any UserMemory) { (self.desc, self.memory) = (desc, memory) }
 
-    mutating func leave(_ kdata: UnsafeMutableRawBufferPointer, _ r: IoctlDispatcher.Result) {
+    func enter(_ kdata: UnsafeRawBufferPointer) { args = desc.fields(kdata, false) }
+
+    func leave(_ kdata: UnsafeMutableRawBufferPointer, _ r: IoctlDispatcher.Result) {
         if let after = desc.result {
             result = after(UnsafeRawBufferPointer(kdata), r.errno, memory)
         } else if r.errno == 0, r.outBytes > 0 {
