@@ -40,10 +40,10 @@ struct Ioctl: ParsableCommand {
 
     /// Issues `cmd` on the descriptor with `arg` as its struct; failures
     /// become the message and exit status a script expects.
-    func call<T: BitwiseCopyable>(_ name: String, _ cmd: UInt, _ arg: inout T) throws {
+    func call<T: BitwiseCopyable>(_ name: String, _ cmd: UInt32, _ arg: inout T) throws {
         let failed = withUnsafeMutableBytes(of: &arg) { a in
             // EINTR only: drmIoctl's EAGAIN retry would hide an injected EAGAIN.
-            while Glibc.ioctl(fd, cmd, a.baseAddress!) != 0 {
+            while Glibc.ioctl(fd, UInt(cmd), a.baseAddress!) != 0 {
                 if errno != EINTR { return errno }
             }
             return 0

@@ -24,7 +24,7 @@ struct IoctlPread: ParsableCommand {
         p.size = n
         try bytes.withUnsafeMutableBytes { b in
             p.data_ptr = UInt64(UInt(bitPattern: b.baseAddress))
-            try ioctl.call("GEM_PREAD", FDRM_CMD_I915_GEM_PREAD, &p)
+            try ioctl.call("GEM_PREAD", FDRM_IOCTL_I915_GEM_PREAD, &p)
         }
         writeAll(1, bytes)
     }
@@ -41,7 +41,7 @@ func objectSize(_ ioctl: Ioctl, _ handle: Handle) throws -> UInt64 {
         p.offset = pages << 12 - 1
         p.size = 1
         p.data_ptr = withUnsafeMutablePointer(to: &byte) { UInt64(UInt(bitPattern: $0)) }
-        while Glibc.ioctl(ioctl.fd, FDRM_CMD_I915_GEM_PREAD, &p) != 0 {
+        while Glibc.ioctl(ioctl.fd, UInt(FDRM_IOCTL_I915_GEM_PREAD), &p) != 0 {
             if errno == EINVAL { return false }
             if errno != EINTR { throw ioctlFailure("GEM_PREAD", errno) }
         }
@@ -79,7 +79,7 @@ struct IoctlPwrite: ParsableCommand {
         p.size = UInt64(bytes.count)
         try bytes.withUnsafeMutableBytes { b in
             p.data_ptr = UInt64(UInt(bitPattern: b.baseAddress))
-            try ioctl.call("GEM_PWRITE", FDRM_CMD_I915_GEM_PWRITE, &p)
+            try ioctl.call("GEM_PWRITE", FDRM_IOCTL_I915_GEM_PWRITE, &p)
         }
     }
 }
@@ -104,7 +104,7 @@ struct IoctlSetDomain: ParsableCommand {
         d.handle = handle
         d.read_domains = domain.value
         d.write_domain = write ? domain.value : 0
-        try ioctl.call("GEM_SET_DOMAIN", FDRM_CMD_I915_GEM_SET_DOMAIN, &d)
+        try ioctl.call("GEM_SET_DOMAIN", FDRM_IOCTL_I915_GEM_SET_DOMAIN, &d)
     }
 }
 

@@ -28,7 +28,7 @@ struct IoctlGetParam: ParsableCommand {
         g.param = number
         try withUnsafeMutablePointer(to: &value) { v in
             g.value = v
-            try ioctl.call("GETPARAM", FDRM_CMD_I915_GETPARAM, &g)
+            try ioctl.call("GETPARAM", FDRM_IOCTL_I915_GETPARAM, &g)
         }
         ioctl.emit(["value": value])
     }
@@ -41,7 +41,7 @@ struct IoctlVersion: ParsableCommand {
 
     func run() throws {
         var v = drm_version()
-        try ioctl.call("VERSION", FDRM_CMD_VERSION, &v) // lengths first, as libdrm does
+        try ioctl.call("VERSION", FDRM_IOCTL_VERSION, &v) // lengths first, as libdrm does
         var name = [CChar](repeating: 0, count: Int(v.name_len) + 1)
         var date = [CChar](repeating: 0, count: Int(v.date_len) + 1)
         var desc = [CChar](repeating: 0, count: Int(v.desc_len) + 1)
@@ -49,7 +49,7 @@ struct IoctlVersion: ParsableCommand {
             try date.withUnsafeMutableBufferPointer { d in
                 try desc.withUnsafeMutableBufferPointer { s in
                     (v.name, v.date, v.desc) = (n.baseAddress, d.baseAddress, s.baseAddress)
-                    try ioctl.call("VERSION", FDRM_CMD_VERSION, &v)
+                    try ioctl.call("VERSION", FDRM_IOCTL_VERSION, &v)
                 }
             }
         }
@@ -66,7 +66,7 @@ struct IoctlReset: ParsableCommand {
 
     func run() throws {
         var none: UInt8 = 0
-        try ioctl.call("FAKEDRM_GPU_RESET", FDRM_CMD_FAKEDRM_GPU_RESET, &none)
+        try ioctl.call("FAKEDRM_GPU_RESET", FDRM_IOCTL_FAKEDRM_GPU_RESET, &none)
     }
 }
 

@@ -12,7 +12,7 @@ struct IoctlCreate: ParsableCommand {
     func run() throws {
         var c = drm_i915_gem_create()
         c.size = size
-        try ioctl.call("GEM_CREATE", FDRM_CMD_I915_GEM_CREATE, &c)
+        try ioctl.call("GEM_CREATE", FDRM_IOCTL_I915_GEM_CREATE, &c)
         ioctl.json ? ioctl.emit(["handle": c.handle, "size": c.size]) : ioctl.emit(["handle": c.handle])
     }
 }
@@ -26,7 +26,7 @@ struct IoctlFlink: ParsableCommand {
     func run() throws {
         var f = drm_gem_flink()
         f.handle = handle
-        try ioctl.call("GEM_FLINK", FDRM_CMD_GEM_FLINK, &f)
+        try ioctl.call("GEM_FLINK", FDRM_IOCTL_GEM_FLINK, &f)
         ioctl.emit(["name": f.name])
     }
 }
@@ -40,7 +40,7 @@ struct IoctlOpen: ParsableCommand {
     func run() throws {
         var o = drm_gem_open()
         o.name = name
-        try ioctl.call("GEM_OPEN", FDRM_CMD_GEM_OPEN, &o)
+        try ioctl.call("GEM_OPEN", FDRM_IOCTL_GEM_OPEN, &o)
         ioctl.emit(["handle": o.handle, "size": o.size])
     }
 }
@@ -53,7 +53,7 @@ struct IoctlClose: ParsableCommand {
     func run() throws {
         var c = drm_gem_close()
         c.handle = handle
-        try ioctl.call("GEM_CLOSE", FDRM_CMD_GEM_CLOSE, &c)
+        try ioctl.call("GEM_CLOSE", FDRM_IOCTL_GEM_CLOSE, &c)
     }
 }
 
@@ -66,7 +66,7 @@ struct IoctlReadonly: ParsableCommand {
     func run() throws {
         var r = drm_fakedrm_gem_set_readonly()
         r.handle = handle
-        try ioctl.call("FAKEDRM_GEM_SET_READONLY", FDRM_CMD_FAKEDRM_GEM_SET_READONLY, &r)
+        try ioctl.call("FAKEDRM_GEM_SET_READONLY", FDRM_IOCTL_FAKEDRM_GEM_SET_READONLY, &r)
     }
 }
 
@@ -88,13 +88,13 @@ struct IoctlMmapOffset: ParsableCommand {
         if type == .gtt {
             var m = drm_i915_gem_mmap_gtt()
             m.handle = handle
-            try ioctl.call("GEM_MMAP_GTT", FDRM_CMD_I915_GEM_MMAP_GTT, &m)
+            try ioctl.call("GEM_MMAP_GTT", FDRM_IOCTL_I915_GEM_MMAP_GTT, &m)
             return ioctl.emit(["offset": m.offset])
         }
         var m = drm_i915_gem_mmap_offset()
         m.handle = handle
         m.flags = UInt64(type == .wc ? I915_MMAP_OFFSET_WC : type == .wb ? I915_MMAP_OFFSET_WB : I915_MMAP_OFFSET_UC)
-        try ioctl.call("GEM_MMAP_OFFSET", FDRM_CMD_I915_GEM_MMAP_OFFSET, &m)
+        try ioctl.call("GEM_MMAP_OFFSET", FDRM_IOCTL_I915_GEM_MMAP_OFFSET, &m)
         ioctl.emit(["offset": m.offset])
     }
 }

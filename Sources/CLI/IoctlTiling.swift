@@ -32,7 +32,7 @@ struct IoctlSetTiling: ParsableCommand {
         t.handle = handle
         t.tiling_mode = mode.value
         t.stride = stride ?? (mode == .x ? 512 : mode == .y ? 128 : 0)
-        try ioctl.call("GEM_SET_TILING", FDRM_CMD_I915_GEM_SET_TILING, &t)
+        try ioctl.call("GEM_SET_TILING", FDRM_IOCTL_I915_GEM_SET_TILING, &t)
         ioctl.emit(["tiling": TilingMode.name(t.tiling_mode), "stride": t.stride, "swizzle": swizzleName(t.swizzle_mode)])
     }
 }
@@ -46,7 +46,7 @@ struct IoctlGetTiling: ParsableCommand {
     func run() throws {
         var t = drm_i915_gem_get_tiling()
         t.handle = handle
-        try ioctl.call("GEM_GET_TILING", FDRM_CMD_I915_GEM_GET_TILING, &t)
+        try ioctl.call("GEM_GET_TILING", FDRM_IOCTL_I915_GEM_GET_TILING, &t)
         ioctl.emit(["tiling": TilingMode.name(t.tiling_mode), "swizzle": swizzleName(t.swizzle_mode)])
     }
 }

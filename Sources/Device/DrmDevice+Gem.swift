@@ -48,10 +48,12 @@ extension DrmDevice {
     /// made while allowed keep working; the object outlives its last handle
     /// while a file that may map it is open.
     public func gemClose(_ file: FileID, handle: UInt32) throws(DrmError) {
-        try withFile(file, revoking: { (s, f, revoke) throws(DrmError) in
+        let zombies = try withFile(file, revoking: { (s, f, revoke) throws(DrmError) in
             guard let obj = s.closeHandle(handle, of: f) else { throw DrmError.EINVAL }
             revoke += s.reclaimIfUnused(obj)
+            return (s.zombies.count, s.zombieBytes)
         })
+        reportZombies(zombies)
     }
 
     /// drm_gem_flink_ioctl: one global name per object, kept until its last

@@ -15,6 +15,8 @@ public final class DrmDevice: Sendable {
     let wedged = Atomic<Bool>(false)
     /// The GPU's engines, each running requests on its own thread (GPU/).
     let engines = Engine.tigerLake()
+    /// Told about zombies after a handle close (ZombieWatch.swift).
+    let zombieWatcher = Mutex<(any ZombieWatcher)?>(nil)
 
     public init(profile: DeviceProfile = DeviceProfile(), cache: any PageCacheControl = NoPageCache()) {
         self.profile = profile

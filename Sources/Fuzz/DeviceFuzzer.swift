@@ -160,18 +160,25 @@ public struct DeviceFuzzer {
         guard device.zombieUsage.count == 0 else { throw Failure(description: "\(device.zombieUsage.count) zombies left") }
     }
 
-    /// Every ioctl the device knows.
-    static let table: [(cmd: UInt32, op: UInt32)] = (0..<256).compactMap { nr in
-        fdrm_ioctl_lookup(UInt32(nr)).map { ($0.pointee.cmd, $0.pointee.op) }
-    }
+    /// Every ioctl the device knows: the dispatcher's table.
+    static let table = IoctlDispatcher.ioctls
 
     /// The calls that build state, for half of the picks.
-    static let hot: [(cmd: UInt32, op: UInt32)] = {
-        let weights: [(fdrm_op, Int)] = [(FDRM_OP_I915_GEM_CREATE, 4), (FDRM_OP_I915_GEM_MMAP_OFFSET, 4), (FDRM_OP_I915_GEM_PWRITE, 2),
-                                         (FDRM_OP_I915_GEM_SET_TILING, 2), (FDRM_OP_I915_GEM_SET_DOMAIN, 1), (FDRM_OP_GEM_CLOSE, 1),
-                                         (FDRM_OP_GEM_FLINK, 1), (FDRM_OP_GEM_OPEN, 1), (FDRM_OP_I915_GEM_PREAD, 1)]
-        return weights.flatMap { op, w in Array(repeating: table.filter { $0.op == op.rawValue }, count: w).joined() }
+    static let hot: [IoctlDesc] = {
+        let weights: [(UInt32, Int)] = [(FDRM_IOCTL_I915_GEM_CREATE, 4), (FDRM_IOCTL_I915_GEM_MMAP_OFFSET, 4),
+                                        (FDRM_IOCTL_I915_GEM_PWRITE, 2), (FDRM_IOCTL_I915_GEM_SET_TILING, 2),
+                                        (FDRM_IOCTL_I915_GEM_SET_DOMAIN, 1), (FDRM_IOCTL_GEM_CLOSE, 1),
+                                        (FDRM_IOCTL_GEM_FLINK, 1), (FDRM_IOCTL_GEM_OPEN, 1), (FDRM_IOCTL_I915_GEM_PREAD, 1)]
+        return weights.flatMap { cmd, w in Array(repeating: table.filter { $0.cmd == cmd }, count: w).joined() }
     }()
+
+    /// A plausible struct from the entry's fuzz template, or nil to fill it field by field.
+    private mutating func template(_ desc: IoctlDesc) -> [UInt8]? {
+        var choices = FuzzChoices(data: data, handles: handles, names: names, memory: FuzzMemory.base)
+        let t = desc.fuzzTemplate(&choices)
+        data = choices.data
+        return t
+    }
 
     private mutating func open(_ minor: Minor) {
         nextInode += 1
@@ -185,7 +192,7 @@ public struct DeviceFuzzer {
     private mutating func ioctl() {
         let i = someFile()
         var cmd: UInt32
-        var op: fdrm_op?
+        var op: UInt32? // the table entry's number, when one was picked
         var template: [UInt8]?
         if byte() % 8 == 0 {
             cmd = u32() // anything, foreign types included
@@ -194,12 +201,12 @@ public struct DeviceFuzzer {
             // fields drawn one by one, or its size or direction bent.
             let desc = byte() % 2 == 0 ? pick(Self.hot) : pick(Self.table)
             cmd = desc.cmd
-            op = fdrm_op(desc.op)
+            op = desc.cmd
             switch byte() % 8 {
             case 0: cmd = desc.cmd & ~(0x3fff << 16) | UInt32(byte()) << 16
             case 1: cmd = desc.cmd ^ (UInt32(byte() % 4) << 30)
             case 2: break
-            default: template = self.template(fdrm_op(desc.op))
+            default: template = self.template(desc)
             }
         }
         let size = Int((cmd >> 16) & 0x3fff)
@@ -233,18 +240,18 @@ public struct DeviceFuzzer {
             // Harvest what came back: new handles, small numbers as names,
             // page-aligned values past 4 GiB as offsets.
             let handleAt: Int? = switch op {
-            case FDRM_OP_I915_GEM_CREATE: MemoryLayout<drm_i915_gem_create>.offset(of: \.handle)
-            case FDRM_OP_I915_GEM_CREATE_EXT: MemoryLayout<drm_i915_gem_create_ext>.offset(of: \.handle)
-            case FDRM_OP_GEM_OPEN: MemoryLayout<drm_gem_open>.offset(of: \.handle)
+            case FDRM_IOCTL_I915_GEM_CREATE: MemoryLayout<drm_i915_gem_create>.offset(of: \.handle)
+            case FDRM_IOCTL_I915_GEM_CREATE_EXT: MemoryLayout<drm_i915_gem_create_ext>.offset(of: \.handle)
+            case FDRM_IOCTL_GEM_OPEN: MemoryLayout<drm_gem_open>.offset(of: \.handle)
             default: nil
             }
             if let handleAt, handleAt + 4 <= r.outBytes { handles.append(buf.load(fromByteOffset: handleAt, as: UInt32.self)) }
-            if op == FDRM_OP_GEM_CLOSE, handles.count > 2, let gone = handles.firstIndex(of: buf.load(as: UInt32.self)) {
+            if op == FDRM_IOCTL_GEM_CLOSE, handles.count > 2, let gone = handles.firstIndex(of: buf.load(as: UInt32.self)) {
                 handles.remove(at: gone)
             }
             // MMAP_OFFSET's answer (MMAP_GTT shares its number and layout start).
             let offsetAt = MemoryLayout<drm_i915_gem_mmap_offset>.offset(of: \.offset)!
-            if op == FDRM_OP_I915_GEM_MMAP_OFFSET, offsetAt + 8 <= r.outBytes {
+            if op == FDRM_IOCTL_I915_GEM_MMAP_OFFSET, offsetAt + 8 <= r.outBytes {
                 granted.append((i, buf.load(fromByteOffset: offsetAt, as: UInt64.self)))
             }
             var o = 0

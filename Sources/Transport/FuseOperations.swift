@@ -232,6 +232,9 @@ extension FuseServer {
                 return
             }
             let ctx = fuse_req_ctx(req)!.pointee
+            // Before the call: a caller from outside our pid namespace
+            // disables zombie reclaim before a close could start a scan.
+            srv.reclaimer?.noteCaller(pid: ctx.pid)
             let caller = IoctlCaller(file: fi!.pointee.fh, pid: ctx.pid, privileged: ctx.uid == 0,
                                      memory: ProcessMemory(pid: ctx.pid))
             withUnsafeTemporaryAllocation(byteCount: max(outSize, 1), alignment: 16) { out in
@@ -243,7 +246,6 @@ extension FuseServer {
                     srv.dispatcher.dispatch(cmd: cmd, input: input, output: output, caller: caller)
                 }
                 fuse_reply_ioctl(req, -r.errno, r.outBytes > 0 ? out.baseAddress : nil, r.outBytes)
-                srv.reclaimer?.noteIoctl(cmd: cmd, errno: r.errno, pid: ctx.pid)
             }
         }
         return ops

@@ -1,4 +1,3 @@
-import CDrm
 import CFuse
 import Dispatch
 import FakeDRMDevice
@@ -12,7 +11,8 @@ import Glibc
 /// daemon never sees munmap, so without this a client cycling
 /// create/mmap/munmap/close on one fd grows until it closes the fd.
 ///
-/// When zombies pile up (after a GEM_CLOSE), one scan at a time runs on its
+/// When zombies pile up (the model reports them after a handle close
+/// through its ZombieWatcher port), one scan at a time runs on its
 /// own queue: snapshot the zombies, wait a grace period, read every
 /// process's /proc/PID/maps for mappings of this mount's device, and let the
 /// model free the snapshot's unmapped zombies (DrmDevice+Reclaim). The grace
@@ -26,7 +26,7 @@ import Glibc
 /// good when a request comes from outside the daemon's pid namespace
 /// (pid 0): that process cannot be found in /proc, and the zombies then
 /// wait for RELEASE as before.
-final class ZombieReclaimer: Sendable {
+final class ZombieReclaimer: ZombieWatcher {
     private let device: DrmDevice
     private let major: UInt32, minor: UInt32
     private let queue = DispatchQueue(label: "fakedrm.reclaim")
@@ -52,18 +52,19 @@ final class ZombieReclaimer: Sendable {
         self.device = device
         self.major = major
         self.minor = minor
+        device.watchZombies(self)
     }
 
-    /// Called after every ioctl: a successful GEM_CLOSE (or MODE_DESTROY_DUMB,
-    /// the same drm_gem_handle_delete) may have made a zombie.
-    func noteIoctl(cmd: UInt32, errno: Int32, pid: Int32) {
-        if pid <= 0 { return disable() }
-        guard errno == 0, fdrm_ioc_type(cmd) == FDRM_IOCTL_BASE,
-              let desc = fdrm_ioctl_lookup(fdrm_ioc_nr(cmd)),
-              [FDRM_OP_GEM_CLOSE, FDRM_OP_MODE_DESTROY_DUMB].contains(fdrm_op(desc.pointee.op)) else { return }
-        let usage = device.zombieUsage
+    /// Every ioctl's caller: one from a process the daemon cannot see disables.
+    func noteCaller(pid: Int32) {
+        if pid <= 0 { disable() }
+    }
+
+    /// The model's report after a handle close (GEM_CLOSE, MODE_DESTROY_DUMB):
+    /// enough zombies start a scan.
+    func zombiesAfterClose(count: Int, bytes: UInt64) {
         let start = state.withLock { s -> Bool in
-            guard !s.busy, !s.disabled, usage.count >= s.threshold || usage.bytes >= s.byteThreshold else { return false }
+            guard !s.busy, !s.disabled, count >= s.threshold || bytes >= s.byteThreshold else { return false }
             s.busy = true
             return true
         }

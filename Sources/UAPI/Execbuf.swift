@@ -4,8 +4,8 @@ import FakeDRMDevice
 /// i915_gem_execbuffer2_ioctl: the exec list and relocations come from the
 /// caller's memory; new offsets and presumed offsets go back to it, even
 /// when the submission fails after placement (as the kernel does).
-extension IoctlDispatcher {
-    func execbuffer(_ e: inout drm_i915_gem_execbuffer2, _ c: IoctlCaller) throws(DrmError) {
+extension Gpu {
+    static func execbuffer2(_ dev: DrmDevice, _ e: inout drm_i915_gem_execbuffer2, _ c: IoctlCaller) throws(DrmError) {
         try DrmDevice.checkExecbuffer(&e)
         let count = Int(e.buffer_count)
         let stride = MemoryLayout<drm_i915_gem_exec_object2>.stride
@@ -22,8 +22,8 @@ extension IoctlDispatcher {
         let args = e
         var result: DrmError?
         do throws(DrmError) {
-            try device.execbuffer(c.file, args, objects: &objects, output: &output,
-                                  fences: { () throws(DrmError) in try execFences(args, c) },
+            try dev.execbuffer(c.file, args, objects: &objects, output: &output,
+                                  fences: { () throws(DrmError) in try execFences(dev, args, c) },
                                   readRelocations: { (entry) throws(DrmError) in try relocations(entry, c) })
         } catch {
             result = error
@@ -37,7 +37,7 @@ extension IoctlDispatcher {
     }
 
     /// check_relocations and the copy of one entry's relocation array.
-    private func relocations(_ entry: drm_i915_gem_exec_object2, _ c: IoctlCaller) throws(DrmError) -> [drm_i915_gem_relocation_entry] {
+    private static func relocations(_ entry: drm_i915_gem_exec_object2, _ c: IoctlCaller) throws(DrmError) -> [drm_i915_gem_relocation_entry] {
         let size = MemoryLayout<drm_i915_gem_relocation_entry>.stride
         let n = Int(entry.relocation_count)
         guard n <= Int(Int32.max) / size else { throw DrmError.EINVAL }
@@ -52,9 +52,9 @@ extension IoctlDispatcher {
         return relocs
     }
 
-    /// parse_execbuf2_extensions and add_fence_array. No syncobj exists on
-    /// this device (DRM_CAP_SYNCOBJ is 0), so any fence named is ENOENT.
-    private func execFences(_ e: drm_i915_gem_execbuffer2, _ c: IoctlCaller) throws(DrmError) {
+    /// parse_execbuf2_extensions and add_fence_array: the layout here, the
+    /// syncobj each fence names the model's (none exists: ENOENT).
+    private static func execFences(_ dev: DrmDevice, _ e: drm_i915_gem_execbuffer2, _ c: IoctlCaller) throws(DrmError) {
         let fenceSize = UInt64(MemoryLayout<drm_i915_gem_exec_fence>.stride)
         func firstFence(_ ptr: UInt64, count: UInt64) throws(DrmError) {
             guard count > 0 else { return }
@@ -63,7 +63,7 @@ extension IoctlDispatcher {
             guard !overflow, end <= 0x7FFF_FFFF_F000 else { throw DrmError.EFAULT }
             let f = try c.memory.load(drm_i915_gem_exec_fence.self, at: ptr)
             guard f.flags & ~UInt32(I915_EXEC_FENCE_WAIT | I915_EXEC_FENCE_SIGNAL) == 0 else { throw DrmError.EINVAL }
-            throw DrmError.ENOENT
+            try dev.lookupSyncobj(c.file, handle: f.handle)
         }
         if e.flags & UInt64(I915_EXEC_USE_EXTENSIONS) != 0 {
             guard e.flags & UInt64(I915_EXEC_FENCE_ARRAY) == 0, e.num_cliprects == 0 else { throw DrmError.EINVAL }

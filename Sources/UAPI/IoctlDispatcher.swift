@@ -1,12 +1,15 @@
 import CDrm
 import FakeDRMDevice
 
-/// drm_ioctl(): decodes an ioctl number against the device's table, applies
-/// the DRM core's rules, and runs the handler on a kernel-style buffer.
+/// drm_ioctl(): decodes an ioctl number against the device's table
+/// (IoctlTable.swift), applies the DRM core's rules, and runs the entry's
+/// handler on a kernel-style buffer.
 ///
 /// FUSE hands over `_IOC_SIZE(cmd)` bytes in and takes as many out, per the
 /// caller's own direction bits; everything the kernel does between (size
-/// reconciliation, zero-extension, copy-out even on error) happens here.
+/// reconciliation, zero-extension, copy-out even on error) happens in
+/// `run`, the one place that sets up a kernel buffer: device files
+/// (`dispatch`), their traced form, and the mount's root (`dispatchRoot`).
 public struct IoctlDispatcher: Sendable {
     public let device: DrmDevice
 
@@ -21,10 +24,60 @@ public struct IoctlDispatcher: Sendable {
 
     public func dispatch(cmd: UInt32, input: UnsafeRawBufferPointer, output: UnsafeMutableRawBufferPointer,
                          caller: IoctlCaller) -> Result {
+        dispatch(cmd: cmd, input: input, output: output, caller: caller, observer: NoObserver())
+    }
+
+    /// drm_ioctl on a device file: the table entry, drm_ioctl_permit, armed
+    /// fault injection, then the handler; `observer` (the trace) sees the
+    /// kernel buffer before and after.
+    func dispatch<O: KernelBufferObserver>(cmd: UInt32, input: UnsafeRawBufferPointer, output: UnsafeMutableRawBufferPointer,
+                                           caller: IoctlCaller, observer: O) -> Result {
         guard fdrm_ioc_type(cmd) == FDRM_IOCTL_BASE else { return Result(errno: DrmError.ENOTTY.errno, outBytes: 0) }
-        guard let desc = fdrm_ioctl_lookup(fdrm_ioc_nr(cmd))?.pointee else {
-            return Result(errno: DrmError.EINVAL.errno, outBytes: 0)
+        guard let desc = Self.byNr[Int(fdrm_ioc_nr(cmd))] else { return Result(errno: DrmError.EINVAL.errno, outBytes: 0) }
+        let device = device
+        return run(cmd: cmd, desc, input: input, output: output, observer: observer) { k throws(DrmError) in
+            // drm_ioctl_permit. An ioctl that only allows render nodes
+            // (nearly all) asks nothing any open could fail: skipping the
+            // check spares a second trip through the device lock.
+            let auth = desc.flags.contains(.auth), master = desc.flags.contains(.master)
+            let renderAllow = desc.flags.contains(.renderAllow)
+            // DRM_ROOT_ONLY: CAP_SYS_ADMIN, checked first.
+            if desc.flags.contains(.rootOnly), !caller.privileged { throw DrmError.EACCES }
+            if auth || master || !renderAllow {
+                try device.permit(caller.file, auth: auth, master: master, renderAllow: renderAllow)
+            }
+            if let injected = device.injection.ioctlFailure(nr: fdrm_ioc_nr(cmd)) { throw injected }
+            try desc.handler(device, k, caller)
         }
+    }
+
+    /// An ioctl on the mount's root directory. `minor(ino)` says which device
+    /// node an inode of the mount is (nil: not a device file). Only the
+    /// table's entries with a root handler, called by their exact number,
+    /// are served (PROBE, VMA_OPEN, VMA_CLOSE); anything else is ENOTTY, as
+    /// on any directory.
+    public func dispatchRoot(cmd: UInt32, uid: UInt32 = 0, input: UnsafeRawBufferPointer, output: UnsafeMutableRawBufferPointer,
+                             minor: (UInt64) -> Minor?) -> Result {
+        guard let desc = Self.lookup(cmd), desc.cmd == cmd, let root = desc.root else {
+            return Result(errno: DrmError.ENOTTY.errno, outBytes: 0)
+        }
+        let device = device
+        return withoutActuallyEscaping(minor) { minor in
+            run(cmd: cmd, desc, input: input, output: output, observer: NoObserver()) { k throws(DrmError) in
+                try root(device, k, RootCaller(uid: uid, minor: minor))
+            }
+        }
+    }
+
+    /// The kernel buffer of one call: as big as the larger of the caller's
+    /// and the device's struct, zero-extended past what came in (MMAP_GTT's
+    /// 16 bytes read as MMAP_OFFSET's 32), copied back out even when `body`
+    /// failed, as drm_ioctl does. In and out only where both the caller's
+    /// number and the device's say so.
+    @inline(__always)
+    private func run<O: KernelBufferObserver>(cmd: UInt32, _ desc: IoctlDesc, input: UnsafeRawBufferPointer,
+                                              output: UnsafeMutableRawBufferPointer, observer: O,
+                                              _ body: (UnsafeMutableRawBufferPointer) throws(DrmError) -> Void) -> Result {
         let drvSize = Int(fdrm_ioc_size(desc.cmd))
         let userSize = Int(fdrm_ioc_size(cmd))
         let inSize = fdrm_ioc_in(cmd) != 0 && fdrm_ioc_in(desc.cmd) != 0 ? min(userSize, input.count) : 0
@@ -32,40 +85,41 @@ public struct IoctlDispatcher: Sendable {
         let kSize = max(inSize, outSize, drvSize)
 
         return withUnsafeTemporaryAllocation(byteCount: max(kSize, 1), alignment: 16) { kdata in
-            // Zero-extend short structs (MMAP_GTT's 16 bytes read as MMAP_OFFSET's 32).
             kdata.initializeMemory(as: UInt8.self, repeating: 0)
             if inSize > 0 { kdata.copyMemory(from: UnsafeRawBufferPointer(rebasing: input[0..<inSize])) }
+            observer.enter(UnsafeRawBufferPointer(kdata))
             var errno: Int32 = 0
             do throws(DrmError) {
-                // drm_ioctl_permit. An ioctl that only allows render nodes
-                // (nearly all) asks nothing any open could fail: skipping the
-                // check spares a second trip through the device lock.
-                let auth = desc.flags & UInt32(FDRM_AUTH.rawValue) != 0
-                let master = desc.flags & UInt32(FDRM_MASTER.rawValue) != 0
-                let renderAllow = desc.flags & UInt32(FDRM_RENDER_ALLOW.rawValue) != 0
-                // DRM_ROOT_ONLY: CAP_SYS_ADMIN, checked first.
-                if desc.flags & UInt32(FDRM_ROOT_ONLY.rawValue) != 0, !caller.privileged { throw DrmError.EACCES }
-                if auth || master || !renderAllow {
-                    try device.permit(caller.file, auth: auth, master: master, renderAllow: renderAllow)
-                }
-                if let injected = device.injection.ioctlFailure(nr: fdrm_ioc_nr(cmd)) { throw injected }
-                try handle(op: desc.op, kdata, caller)
+                try body(kdata)
             } catch {
                 errno = error.errno
             }
-            // drm_ioctl copies out even when the handler failed.
             if outSize > 0 { output.copyMemory(from: UnsafeRawBufferPointer(rebasing: kdata[0..<outSize])) }
-            return Result(errno: errno, outBytes: outSize)
+            let r = Result(errno: errno, outBytes: outSize)
+            observer.leave(kdata, r)
+            return r
         }
     }
 
-    /// The name of an ioctl number, for traces and messages.
+    /// The libdrm name of an ioctl number the device serves, for traces and messages.
     public static func name(of cmd: UInt32) -> String {
-        guard fdrm_ioc_type(cmd) == FDRM_IOCTL_BASE, let d = fdrm_ioctl_lookup(fdrm_ioc_nr(cmd)) else {
-            return "ioctl(" + String(cmd, radix: 16) + ")"
-        }
-        return String(cString: d.pointee.name)
+        lookup(cmd)?.name ?? "ioctl(" + String(cmd, radix: 16) + ")"
     }
+}
+
+/// Sees a call's kernel buffer as the handler will (`enter`) and once the
+/// caller's copy is out (`leave`): the trace's hook into the one path.
+/// Passed by value, never inout: TSan's access checks fault on the
+/// address of an empty inout struct.
+protocol KernelBufferObserver {
+    func enter(_ kdata: UnsafeRawBufferPointer)
+    func leave(_ kdata: UnsafeMutableRawBufferPointer, _ result: IoctlDispatcher.Result)
+}
+
+/// The untraced path: specialised away.
+struct NoObserver: KernelBufferObserver {
+    @inline(__always) func enter(_ kdata: UnsafeRawBufferPointer) {}
+    @inline(__always) func leave(_ kdata: UnsafeMutableRawBufferPointer, _ result: IoctlDispatcher.Result) {}
 }
 
 /// Runs `body` on the kernel buffer viewed as the uapi struct `T`; whatever

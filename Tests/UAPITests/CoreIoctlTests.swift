@@ -87,7 +87,7 @@ import Testing
         let master = Client(), other = master.peer(inode: 2), render = master.peer(minor: .render, inode: 3)
         var buf = [UInt8](repeating: 0, count: 128)
         func call(_ c: Client, _ nr: UInt32) -> Int32 {
-            let d = fdrm_ioctl_lookup(nr)!.pointee
+            let d = IoctlDispatcher.byNr[Int(nr)]!
             return buf.withUnsafeMutableBytes { b in
                 b.initializeMemory(as: UInt8.self, repeating: 0)
                 return c.dispatcher.dispatch(cmd: d.cmd, input: UnsafeRawBufferPointer(b), output: b, caller: c.caller).errno
@@ -95,11 +95,11 @@ import Testing
         }
         var modes = 0
         for nr in UInt32(0xa0)...0xff {
-            guard let d = fdrm_ioctl_lookup(nr)?.pointee else { continue }
-            let name = String(cString: d.name)
+            guard let d = IoctlDispatcher.byNr[Int(nr)] else { continue }
+            let name = d.name
             guard name.hasPrefix("DRM_IOCTL_MODE_") else { continue }
             modes += 1
-            let masterOnly = d.flags & UInt32(FDRM_MASTER.rawValue) != 0
+            let masterOnly = d.flags.contains(.master)
             if name.hasSuffix("_DUMB") { continue }
             let expected = name.hasSuffix("ATTACHMODE") || name.hasSuffix("DETACHMODE") ? 0 : DrmError.EOPNOTSUPP.errno
             #expect(call(master, nr) == expected, "\(name)")

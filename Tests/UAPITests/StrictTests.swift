@@ -78,7 +78,7 @@ import Testing
         }
         var p = drm_fakedrm_probe(ino: 42, version: 0, minor: 0, instance: 0)
         #expect(root(probeCmd, &p) == 0)
-        #expect(p.minor == 128 && p.instance == IoctlDispatcher.instance)
+        #expect(p.minor == 128 && p.instance == Strict.instance)
         var q = drm_fakedrm_probe(ino: 43, version: 0, minor: 0, instance: 0)
         #expect(root(probeCmd, &q) == 0)
         #expect(q.minor == -1)

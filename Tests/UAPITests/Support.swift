@@ -75,7 +75,7 @@ func ioc(_ dir: UInt32, _ type: UInt32, _ nr: UInt32, _ size: Int) -> UInt32 {
 let iocWrite: UInt32 = 1, iocRead: UInt32 = 2
 
 /// The device's own ioctl number for a table slot.
-func drmCmd(_ nr: Int32) -> UInt32 { fdrm_ioctl_lookup(UInt32(nr))!.pointee.cmd }
+func drmCmd(_ nr: Int32) -> UInt32 { IoctlDispatcher.byNr[Int(nr)]!.cmd }
 func i915Cmd(_ nr: Int32) -> UInt32 { drmCmd(DRM_COMMAND_BASE + nr) }
 
 let errnoEINVAL = DrmError.EINVAL.errno
