@@ -51,8 +51,11 @@ public final class DrmDevice: Sendable {
     /// of objects kept alive only for this file's possible mappings. FUSE
     /// sends RELEASE after the last mapping made through the file is gone.
     public func release(_ id: FileID) {
+        var holders: [FileID] = []
+        defer { for h in holders { release(h) } }
         let invals = state.withLock { s -> [Invalidation] in
             guard let file = s.files.removeValue(forKey: id) else { return [] }
+            holders = dropUnclaimedExports(&s, of: id)
             s.mappings.release(id)
             s.gpu.close(file: id)
             injection.forget(id)
@@ -115,6 +118,8 @@ struct DeviceState: ~Copyable {
     var ggtt: Ggtt
     /// Contexts, VMs and requests (GPU/).
     var gpu = GpuState()
+    /// sync_files and dma-bufs served as files (Exports/).
+    var exports = ExportTable()
     /// The profile's HAS_LLC (the GTT snoop rule needs it under the lock).
     let hasLLC: Bool
     /// Pages each (large node, inode) may hold cached: CoherencyPoint.swift.

@@ -53,11 +53,10 @@ extension IoctlDispatcher {
              FDRM_OP_MODE_DESTROY_DUMB:
             try core(op: op, k, c)
         case FDRM_OP_PRIME_HANDLE_TO_FD, FDRM_OP_PRIME_FD_TO_HANDLE:
-            // A dma-buf fd cannot be installed in the caller from here.
-            throw DrmError.EOPNOTSUPP
+            try prime(op: op, k, c)
         case FDRM_OP_I915_GETPARAM:
             try with(k, drm_i915_getparam.self) { (g: inout drm_i915_getparam) throws(DrmError) in
-                let value = try dev.getParam(g.param)
+                let value = try dev.getParam(g.param, file: c.file)
                 try c.memory.store(value, at: address(g.value))
             }
         case FDRM_OP_I915_GEM_CREATE:

@@ -15,6 +15,8 @@ extension IoctlDispatcher {
         case FDRM_OP_FAKEDRM_PROBE:
             try with(k, drm_fakedrm_probe.self) { (p: inout drm_fakedrm_probe) throws(DrmError) in
                 guard p.ino == 0 else { throw DrmError.EINVAL }
+                // The library asks: this open is in strict mode (Exports/).
+                dev.markStrict(c.file)
                 p.version = UInt32(FAKEDRM_PROBE_VERSION)
                 p.minor = Int32(try dev.minor(of: c.file).number)
                 p.instance = Self.instance

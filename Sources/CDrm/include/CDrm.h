@@ -8,6 +8,8 @@
 #include <libdrm/i915_drm.h>
 #include "../../../include/fakedrm.h"
 #include "fdrm_cmds.h"
+#include <linux/sync_file.h>
+#include <linux/dma-buf.h>
 
 /* Which handler serves an ioctl; the Swift side switches on this. */
 enum fdrm_op {

@@ -6,6 +6,8 @@
 #include <libdrm/drm.h>
 #include <libdrm/i915_drm.h>
 #include "../../../include/fakedrm.h"
+#include <linux/sync_file.h>
+#include <linux/dma-buf.h>
 
 static const unsigned long FDRM_CMD_VERSION = DRM_IOCTL_VERSION;
 static const unsigned long FDRM_CMD_GEM_CLOSE = DRM_IOCTL_GEM_CLOSE;
@@ -22,5 +24,10 @@ static const unsigned long FDRM_CMD_I915_GEM_SET_TILING = DRM_IOCTL_I915_GEM_SET
 static const unsigned long FDRM_CMD_I915_GEM_GET_TILING = DRM_IOCTL_I915_GEM_GET_TILING;
 static const unsigned long FDRM_CMD_FAKEDRM_GEM_SET_READONLY = DRM_IOCTL_FAKEDRM_GEM_SET_READONLY;
 static const unsigned long FDRM_CMD_FAKEDRM_GPU_RESET = DRM_IOCTL_FAKEDRM_GPU_RESET;
+
+/* The sync_file and dma-buf ioctls the daemon's export files answer. */
+static const unsigned long FDRM_SYNC_IOC_FILE_INFO = SYNC_IOC_FILE_INFO;
+static const unsigned long FDRM_SYNC_IOC_MERGE = SYNC_IOC_MERGE;
+static const unsigned long FDRM_DMA_BUF_IOCTL_SYNC = DMA_BUF_IOCTL_SYNC;
 
 #endif
