@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <linux/sync_file.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define FUSE_SUPER_MAGIC 0x65735546
@@ -176,4 +177,28 @@ int fdrm_export_ioctl(int fd, unsigned long req, void *arg, int *handled)
 	}
 	errno = saved;
 	return 0;
+}
+
+/* dma_buf_llseek: only SEEK_SET 0 and SEEK_END 0 (the size); anything else
+ * EINVAL. FUSE would seek a regular file anywhere. Other files: the syscall. */
+static off_t llseek(int fd, off_t off, int whence)
+{
+	struct stat st;
+	if (export_fd(fd, &st) && st.st_size > 0) {
+		if (off != 0 || (whence != SEEK_SET && whence != SEEK_END)) {
+			errno = EINVAL;
+			return -1;
+		}
+	}
+	return (off_t)syscall(SYS_lseek, fd, off, whence);
+}
+
+off_t lseek(int fd, off_t off, int whence)
+{
+	return llseek(fd, off, whence);
+}
+
+off_t lseek64(int fd, off_t off, int whence)
+{
+	return llseek(fd, off, whence);
 }
