@@ -41,6 +41,9 @@ public final class DrmDevice: Sendable {
                 // drm_master_open: a reference to the current master.
                 file.master = s.master.flatMap { s.files[$0]?.master }
             }
+            // A /proc/self/fd/N reopen shares the inode the library probed:
+            // it is in strict mode too (Exports/).
+            file.strict = s.inodeFiles[inode]?.contains { s.files[$0]?.strict == true } ?? false
             s.files[file.id] = file
             s.inodeFiles[inode, default: []].insert(file.id)
             return file.id

@@ -202,3 +202,17 @@ off_t lseek64(int fd, off_t off, int whence)
 {
 	return llseek(fd, off, whence);
 }
+
+int fdrm_export_mmap_refused(int fd, const struct stat *st, size_t len, off_t off)
+{
+	if (!S_ISREG(st->st_mode) || st->st_ino <= FAKEDRM_EXPORT_INO_BASE)
+		return 0;
+	struct stat again;
+	if (!export_fd(fd, &again))
+		return 0;
+	if (st->st_size == 0)
+		return ENODEV;
+	uint64_t pages = ((uint64_t)st->st_size + 4095) >> 12;
+	uint64_t first = (uint64_t)off >> 12, count = ((uint64_t)len + 4095) >> 12;
+	return first + count > pages ? EINVAL : 0;
+}

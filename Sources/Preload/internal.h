@@ -59,6 +59,9 @@ FDRM_HIDDEN int fdrm_ctl_ioctl(dev_t dev, unsigned long req, void *arg);
  * include/fakedrm.h): the fd the kernel's ioctl would have made. fd or -errno. */
 FDRM_HIDDEN int fdrm_open_export(dev_t dev, uint32_t token, int flags);
 /* ioctls that make or take fds (exports.c); *handled = 0 passes it on. */
+/* The errno mmap of an export file gets from the kernel's dma-buf or
+ * sync_file (past the dma-buf's end EINVAL, a sync_file ENODEV), or 0. */
+FDRM_HIDDEN int fdrm_export_mmap_refused(int fd, const struct stat *st, size_t len, off_t off);
 FDRM_HIDDEN int fdrm_export_ioctl(int fd, unsigned long req, void *arg, int *handled);
 
 FDRM_HIDDEN void fdrm_id_lock(void);

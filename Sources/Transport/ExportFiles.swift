@@ -155,19 +155,30 @@ extension FuseServer {
     /// kernel is told when that happens. A dma-buf and every other file
     /// answer as before this op existed (FUSE's DEFAULT_POLLMASK).
     func poll(_ req: fuse_req_t?, _ fh: UInt64, _ ph: OpaquePointer?) {
-        let ready = UInt32(POLLIN | POLLRDNORM)
-        guard let token = Self.exportToken(fh: fh), case .syncFile? = device.exportAttributes(token) else {
+        let ready = UInt32(POLLIN | POLLRDNORM), writable = UInt32(POLLOUT | POLLWRNORM)
+        guard let token = Self.exportToken(fh: fh), let file = device.exportAttributes(token) else {
             if let ph { fuse_pollhandle_destroy(ph) }
-            fuse_reply_poll(req, ready | UInt32(POLLOUT | POLLWRNORM))
+            fuse_reply_poll(req, ready | writable)
             return
         }
         let handle = PollHandle(ph)
         var wake: (@Sendable () -> Void)?
         if ph != nil { wake = { @Sendable in handle.wake() } }
-        let signalled = device.pollSyncFile(token, wake: wake)
-        if signalled { handle.wake() }
-        fuse_reply_poll(req, signalled ? ready : 0)
+        var revents: UInt32
+        if case .syncFile = file {
+            revents = device.pollSyncFile(token, wake: wake) ? ready : 0
+        } else {
+            let (r, w) = device.pollDmaBuf(token, wake: wake)
+            revents = (r ? ready : 0) | (w ? writable : 0)
+        }
+        // Nothing left to wait for: no wake-up will come.
+        if revents & ready != 0, revents & writable != 0 || file.isSyncFile { handle.wake() }
+        fuse_reply_poll(req, revents)
     }
+}
+
+extension DrmDevice.ExportFile {
+    var isSyncFile: Bool { if case .syncFile = self { true } else { false } }
 }
 
 /// A fuse_pollhandle, notified and destroyed once.

@@ -85,4 +85,16 @@ extension DrmDevice {
         }
         flush(todo)
     }
+
+    /// dma_buf_poll: readable (EPOLLIN) once no request writes the object,
+    /// writable (EPOLLOUT) once none uses it; when not, `wake` runs as soon
+    /// as one of those finishes (the kernel asks again).
+    public func pollDmaBuf(_ token: UInt32, wake: (@Sendable () -> Void)?) -> (readable: Bool, writable: Bool) {
+        let (writers, users) = state.withLock { s -> ([Request], [Request]) in
+            guard case .dmaBuf(let obj, _, _)? = s.exports.exports[token]?.kind else { return ([], []) }
+            return (activeRequests(s, obj, writers: true), activeRequests(s, obj, writers: false))
+        }
+        if let wake { for rq in users { rq.whenDone(wake) } }
+        return (writers.isEmpty, users.isEmpty)
+    }
 }
