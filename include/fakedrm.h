@@ -117,6 +117,12 @@ struct drm_fakedrm_gem_mmap {
 	struct drm_i915_gem_mmap args; /* in: handle, offset, size, flags */
 	__u64 map_offset;              /* out */
 	__u64 cookie;                  /* out */
+	/* out: the object's shared CPU file, an export like a dma-buf (see
+	 * "Daemon-made file descriptors" below): mapped at args.offset, every
+	 * open's legacy mapping of the object shares one page cache, as i915's
+	 * map the object's one shmem file. 0: map the device at map_offset. */
+	__u32 token;
+	__u32 pad;
 };
 #define DRM_IOCTL_FAKEDRM_GEM_MMAP \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_FAKEDRM_GEM_MMAP, struct drm_fakedrm_gem_mmap)

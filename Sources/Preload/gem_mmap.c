@@ -37,7 +37,18 @@ static int gem_mmap(int fd, void *arg)
 		return -1;
 	}
 	fdrm_note_mount(fd, st.st_dev);
-	void *p = fdrm_real_mmap(NULL, g.args.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)g.map_offset);
+	/* The object's shared CPU file (as i915 maps its shmem file), else the
+	 * CPU node through this open. */
+	void *p = MAP_FAILED;
+	if (g.token) {
+		int efd = fdrm_open_export(st.st_dev, g.token, O_RDWR | O_CLOEXEC);
+		if (efd >= 0) {
+			p = fdrm_real_mmap(NULL, g.args.size, PROT_READ | PROT_WRITE, MAP_SHARED, efd, (off_t)g.args.offset);
+			close(efd);
+		}
+	}
+	if (p == MAP_FAILED)
+		p = fdrm_real_mmap(NULL, g.args.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)g.map_offset);
 	fdrm_map_lock();
 	if (p == MAP_FAILED) {
 		int e = errno;

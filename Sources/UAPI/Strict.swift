@@ -33,8 +33,8 @@ extension IoctlDispatcher {
         case FDRM_OP_FAKEDRM_GEM_MMAP:
             try with(k, drm_fakedrm_gem_mmap.self) { (g: inout drm_fakedrm_gem_mmap) throws(DrmError) in
                 let r = try dev.legacyMmap(c.file, handle: g.args.handle, offset: g.args.offset, size: g.args.size,
-                                           flags: g.args.flags)
-                (g.map_offset, g.cookie) = (r.mapOffset, r.cookie)
+                                           flags: g.args.flags, pid: c.pid)
+                (g.map_offset, g.cookie, g.token) = (r.mapOffset, r.cookie, r.token)
             }
         default:
             throw DrmError.EINVAL

@@ -22,26 +22,7 @@ extension DrmDevice {
             guard f.strict else { throw DrmError.EOPNOTSUPP }
             guard flags & ~UInt32(DRM_CLOEXEC | DRM_RDWR) == 0 else { throw DrmError.EINVAL }
             let obj = try s.lookup(handle, in: f)
-            if let token = s.exports.dmaBufs[ObjectIdentifier(obj)], var e = s.exports.exports[token] {
-                e.tickets.append(pid)
-                s.exports.exports[token] = e
-                f.prime[token] = handle
-                return token
-            }
-            let mmo = try s.node(of: obj, type: .wb, stale: &stale)
-            // The dma-buf's own drm_file: its handle is the object reference.
-            let token = s.exports.reserve()
-            s.nextFileID += 1
-            let holder = DrmFile(id: s.nextFileID, minor: .render, inode: Self.exportInode(token), pid: pid,
-                                 uid: f.uid, authenticated: true)
-            holder.strict = true
-            s.files[holder.id] = holder
-            s.inodeFiles[holder.inode, default: []].insert(holder.id)
-            _ = holder.addHandle(obj)
-            mmo.allowed.insert(holder.id)
-            grant = s.allowMapping(holder, mmo, of: obj)
-            s.exports.insert(token, Export(kind: .dmaBuf(obj, holder: holder.id, mapOffset: mmo.byteOffset),
-                                           creator: file, creatorPid: pid))
+            let token = try s.dmaBuf(of: obj, for: f, pid: pid, stale: &stale, grant: &grant)
             f.prime[token] = handle
             return token
         }
@@ -96,5 +77,32 @@ extension DrmDevice {
         }
         if let wake { for rq in users { rq.whenDone(wake) } }
         return (writers.isEmpty, users.isEmpty)
+    }
+}
+
+extension DeviceState {
+    /// The object's dma-buf (obj->dma_buf), made on first use: an export
+    /// whose hidden drm_file holds a handle on the object and is allowed on
+    /// its WB node. A ticket for `pid`'s thread either way (it opens the file).
+    mutating func dmaBuf(of obj: GemObject, for f: DrmFile, pid: Int32, stale: inout [Invalidation],
+                         grant: inout Flush) throws(DrmError) -> UInt32 {
+        if let token = exports.dmaBufs[ObjectIdentifier(obj)], var e = exports.exports[token] {
+            e.tickets.append(pid)
+            exports.exports[token] = e
+            return token
+        }
+        let mmo = try node(of: obj, type: .wb, stale: &stale)
+        let token = exports.reserve()
+        nextFileID += 1
+        let holder = DrmFile(id: nextFileID, minor: .render, inode: DrmDevice.exportInode(token), pid: pid,
+                             uid: f.uid, authenticated: true)
+        holder.strict = true
+        files[holder.id] = holder
+        inodeFiles[holder.inode, default: []].insert(holder.id)
+        _ = holder.addHandle(obj)
+        mmo.allowed.insert(holder.id)
+        grant = grant + allowMapping(holder, mmo, of: obj)
+        exports.insert(token, Export(kind: .dmaBuf(obj, holder: holder.id, mapOffset: mmo.byteOffset), creator: f.id, creatorPid: pid))
+        return token
     }
 }

@@ -72,9 +72,10 @@ final class Request: @unchecked Sendable {
 
     /// Signals the fence (once).
     func signal() {
-        signaledAt.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
         let run = waiters.withLock { w -> [@Sendable () -> Void]? in
-            guard !doneFlag.exchange(true, ordering: .acquiringAndReleasing) else { return nil }
+            guard !doneFlag.load(ordering: .acquiring) else { return nil }
+            signaledAt.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
+            doneFlag.store(true, ordering: .releasing)
             defer { w = [] }
             return w
         }
