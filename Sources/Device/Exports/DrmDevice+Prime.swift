@@ -12,20 +12,14 @@ extension DrmDevice {
     /// token goes into the file's prime cache, so its own import finds the
     /// handle. Returns the token the library opens as the fd.
     public func primeHandleToFd(_ file: FileID, handle: UInt32, flags: UInt32, pid: Int32) throws(DrmError) -> UInt32 {
-        var stale: [Invalidation] = []
-        var grant = Flush()
-        defer {
-            cache.invalidate(stale)
-            flush(grant)
-        }
-        return try withFile(file) { (s, f) throws(DrmError) -> UInt32 in
+        try withFile(file, revoking: { (s, f, revoke) throws(DrmError) -> UInt32 in
             guard f.strict else { throw DrmError.EOPNOTSUPP }
             guard flags & ~UInt32(DRM_CLOEXEC | DRM_RDWR) == 0 else { throw DrmError.EINVAL }
             let obj = try s.lookup(handle, in: f)
-            let token = try s.dmaBuf(of: obj, for: f, pid: pid, stale: &stale, grant: &grant)
+            let token = try s.dmaBuf(of: obj, for: f, pid: pid, revoke: &revoke)
             f.prime[token] = handle
             return token
-        }
+        })
     }
 
     /// drm_prime_fd_to_handle_ioctl: no open fd EBADF (dma_buf_get's fget);
@@ -84,14 +78,13 @@ extension DeviceState {
     /// The object's dma-buf (obj->dma_buf), made on first use: an export
     /// whose hidden drm_file holds a handle on the object and is allowed on
     /// its WB node. A ticket for `pid`'s thread either way (it opens the file).
-    mutating func dmaBuf(of obj: GemObject, for f: DrmFile, pid: Int32, stale: inout [Invalidation],
-                         grant: inout Flush) throws(DrmError) -> UInt32 {
+    mutating func dmaBuf(of obj: GemObject, for f: DrmFile, pid: Int32, revoke: inout Flush) throws(DrmError) -> UInt32 {
         if let token = exports.dmaBufs[ObjectIdentifier(obj)], var e = exports.exports[token] {
             e.tickets.append(pid)
             exports.exports[token] = e
             return token
         }
-        let mmo = try node(of: obj, type: .wb, stale: &stale)
+        let mmo = try node(of: obj, type: .wb, stale: &revoke)
         let token = exports.reserve()
         nextFileID += 1
         let holder = DrmFile(id: nextFileID, minor: .render, inode: DrmDevice.exportInode(token), pid: pid,
@@ -100,8 +93,7 @@ extension DeviceState {
         files[holder.id] = holder
         inodeFiles[holder.inode, default: []].insert(holder.id)
         _ = holder.addHandle(obj)
-        mmo.allowed.insert(holder.id)
-        grant = grant + allowMapping(holder, mmo, of: obj)
+        revoke += allowMapping(holder, mmo, of: obj, once: true)
         exports.insert(token, Export(kind: .dmaBuf(obj, holder: holder.id, mapOffset: mmo.byteOffset), creator: f.id, creatorPid: pid))
         return token
     }

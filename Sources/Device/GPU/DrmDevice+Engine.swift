@@ -25,7 +25,8 @@ extension DrmDevice {
         var cs = CommandStreamer(request: rq, regs: Registers(mmioBase: rq.engine.mmioBase, saved: saved),
                                  swizzle: { $0 == UInt32(I915_TILING_X) ? swizzleX : $0 == UInt32(I915_TILING_Y) ? swizzleY : 0 },
                                  poll: { [unowned self] i in self.flushCPU(rq, target: i) })
-        let outcome: CommandStreamer.Outcome = rq.cancelled == .none ? cs.run() : .cancelled(rq.cancelled)
+        let outcome: CommandStreamer.Outcome = rq.cancelled != .none ? .cancelled(rq.cancelled)
+            : profile.gpu == .noop ? .completed : cs.run()
         complete(rq, outcome, cs)
     }
 
