@@ -117,8 +117,39 @@ struct drm_fakedrm_gem_mmap {
 	struct drm_i915_gem_mmap args; /* in: handle, offset, size, flags */
 	__u64 map_offset;              /* out */
 	__u64 cookie;                  /* out */
+	/* out: the object's shared CPU file, an export like a dma-buf (see
+	 * "Daemon-made file descriptors" below): mapped at args.offset, every
+	 * open's legacy mapping of the object shares one page cache, as i915's
+	 * map the object's one shmem file. 0: map the device at map_offset. */
+	__u32 token;
+	__u32 pad;
 };
 #define DRM_IOCTL_FAKEDRM_GEM_MMAP \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_FAKEDRM_GEM_MMAP, struct drm_fakedrm_gem_mmap)
+
+
+/*
+ * Daemon-made file descriptors (strict mode): sync_file out-fences and PRIME
+ * dma-bufs. A FUSE ioctl cannot install an fd in its caller, so the daemon
+ * serves one hidden file per export on the mount's root, named
+ * FAKEDRM_EXPORT_PREFIX followed by a decimal token, with inode
+ * FAKEDRM_EXPORT_INO_BASE + token. Where the kernel's ioctl returns an fd
+ * (EXECBUFFER2_WR's rsvd2 upper half, PRIME_HANDLE_TO_FD's fd,
+ * SYNC_IOC_MERGE's fence) the daemon returns the token of a new export; the
+ * library opens that file (the one open it may have, by the same thread),
+ * and writes the fd in the token's place. Where the kernel takes an fd
+ * (FENCE_IN/FENCE_SUBMIT's rsvd2 lower half, PRIME_FD_TO_HANDLE's fd,
+ * SYNC_IOC_MERGE's fd2) the library passes the token of the export that fd
+ * opens (fstat: the mount's st_dev and an inode in the export range), or
+ * FAKEDRM_TOKEN_NONE (an open fd that is no export of this mount) or
+ * FAKEDRM_TOKEN_BADF (no open fd). The daemon does this only for opens the
+ * library has probed (DRM_IOCTL_FAKEDRM_PROBE on the device fd): plain
+ * opens keep the answers of a kernel without the feature.
+ */
+#define FAKEDRM_EXPORT_PREFIX ".fakedrm-export-"
+#define FAKEDRM_EXPORT_INO_BASE (1ull << 40)
+#define FAKEDRM_TOKEN_NONE 0u
+#define FAKEDRM_TOKEN_BADF 0xffffffffu
+
 
 #endif /* FAKEDRM_H */

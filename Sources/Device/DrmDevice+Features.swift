@@ -10,8 +10,6 @@ public enum DriverFeature: Sendable {
     /// Syncobjs (DRIVER_SYNCOBJ). Deviation: i915 has them; GET_CAP says 0
     /// here (no sync_file fds).
     case syncobj
-    /// PRIME: a dma-buf fd cannot be installed in the caller by a daemon.
-    case prime
     /// The legacy CPU mmap ioctl maps memory inside the caller: a daemon cannot.
     case gemMmap
 }
@@ -20,7 +18,7 @@ extension DrmDevice {
     /// drm_core_check_feature at an ioctl's entry: EOPNOTSUPP without it.
     public func checkFeature(_ feature: DriverFeature) throws(DrmError) {
         switch feature {
-        case .modeset, .syncobj, .prime, .gemMmap: throw DrmError.EOPNOTSUPP
+        case .modeset, .syncobj, .gemMmap: throw DrmError.EOPNOTSUPP
         }
     }
 

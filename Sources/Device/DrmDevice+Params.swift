@@ -67,9 +67,11 @@ extension DrmDevice {
     public func getCap(_ file: FileID, cap: UInt64) throws(DrmError) -> UInt64 {
         switch cap {
         case UInt64(DRM_CAP_TIMESTAMP_MONOTONIC): return 1
-        // Deviation: i915 reports PRIME import|export and syncobjs; a daemon
-        // cannot install a dma-buf or sync fd in the caller, so we say no.
-        case UInt64(DRM_CAP_PRIME), UInt64(DRM_CAP_SYNCOBJ), UInt64(DRM_CAP_SYNCOBJ_TIMELINE): return 0
+        // PRIME import|export where the preload library can make the fd
+        // (strict mode, Exports/); a plain open cannot hold one: 0.
+        case UInt64(DRM_CAP_PRIME): return canExport(file) ? UInt64(DRM_PRIME_CAP_IMPORT | DRM_PRIME_CAP_EXPORT) : 0
+        // Deviation: i915 reports syncobjs; there are none yet.
+        case UInt64(DRM_CAP_SYNCOBJ), UInt64(DRM_CAP_SYNCOBJ_TIMELINE): return 0
         default: throw DrmError.EOPNOTSUPP
         }
     }

@@ -37,8 +37,9 @@ extension DrmDevice {
     /// object's WB or WC node). Registers that mapping. The file may fault
     /// the node from then on, but is not allowed to mmap it: the kernel maps
     /// the shmem file and no offset node is involved.
-    public func legacyMmap(_ file: FileID, handle: UInt32, offset: UInt64, size: UInt64, flags: UInt64) throws(DrmError)
-        -> (mapOffset: UInt64, cookie: UInt64) {
+    public func legacyMmap(_ file: FileID, handle: UInt32, offset: UInt64, size: UInt64, flags: UInt64,
+                           pid: Int32 = 0) throws(DrmError)
+        -> (mapOffset: UInt64, cookie: UInt64, token: UInt32) {
         // Disallowed on discrete parts and past gen 12.0.
         guard profile.graphicsVersion <= 12 else { throw DrmError.EOPNOTSUPP }
         guard flags & ~UInt64(I915_MMAP_WC) == 0 else { throw DrmError.EINVAL }
@@ -54,7 +55,10 @@ extension DrmDevice {
             let mmo = try s.node(of: obj, type: type, stale: &revoke)
             let cookie = try s.mappings.register(file: f.id, mmo: mmo)
             revoke += s.allowMapping(f, mmo, of: obj, once: false)
-            return (mmo.byteOffset + offset, cookie)
+            // i915 maps the object's one shmem file: here its one export
+            // (Exports/), so every open's legacy maps share a page cache.
+            let token = try s.dmaBuf(of: obj, for: f, pid: pid, revoke: &revoke)
+            return (mmo.byteOffset + offset, cookie, token)
         })
     }
 

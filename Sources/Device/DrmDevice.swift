@@ -43,6 +43,9 @@ public final class DrmDevice: Sendable {
                 // drm_master_open: a reference to the current master.
                 file.master = s.master.flatMap { s.files[$0]?.master }
             }
+            // A /proc/self/fd/N reopen shares the inode the library probed:
+            // it is in strict mode too (Exports/).
+            file.strict = s.inodeFiles[inode]?.contains { s.files[$0]?.strict == true } ?? false
             s.files[file.id] = file
             s.inodeFiles[inode, default: []].insert(file.id)
             return file.id
@@ -53,8 +56,11 @@ public final class DrmDevice: Sendable {
     /// of objects kept alive only for this file's possible mappings. FUSE
     /// sends RELEASE after the last mapping made through the file is gone.
     public func release(_ id: FileID) {
+        var holders: [FileID] = []
+        defer { for h in holders { release(h) } }
         withLock(revoking: { (s: inout DeviceState, revoke: inout Flush) in
             guard let file = s.files.removeValue(forKey: id) else { return }
+            holders = dropUnclaimedExports(&s, of: id)
             s.mappings.release(id)
             s.gpu.close(file: id)
             injection.forget(id)
@@ -111,6 +117,8 @@ struct DeviceState: ~Copyable {
     var ggtt: Ggtt
     /// Contexts, VMs and requests (GPU/).
     var gpu = GpuState()
+    /// sync_files and dma-bufs served as files (Exports/).
+    var exports = ExportTable()
     /// The profile's HAS_LLC (the GTT snoop rule needs it under the lock).
     let hasLLC: Bool
     /// Pages each (large node, inode) may hold cached: CoherencyPoint.swift.

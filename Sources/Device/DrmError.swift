@@ -26,6 +26,7 @@ public struct DrmError: Error, Equatable, CustomStringConvertible {
     public static let EOPNOTSUPP = DrmError(Glibc.EOPNOTSUPP)
     public static let ERANGE = DrmError(Glibc.ERANGE)
     public static let EFBIG = DrmError(Glibc.EFBIG)
+    public static let EBADF = DrmError(Glibc.EBADF)
 
     public var description: String { String(cString: strerror(errno)) }
 }

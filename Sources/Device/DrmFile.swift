@@ -29,6 +29,10 @@ final class DrmFile {
     /// Objects on whose nodes this file is in `everAllowed`: what to let go at release.
     var mappable: [ObjectIdentifier: GemObject] = [:]
     var stats = FileStats()
+    /// The preload library probed this open: fds can be made for it (Exports/).
+    var strict = false
+    /// drm_prime_file_private: dma-buf token -> handle, for imports to find.
+    var prime: [UInt32: UInt32] = [:]
 
     init(id: FileID, minor: Minor, inode: UInt64, pid: Int32, uid: UInt32 = 0, authenticated: Bool) {
         self.id = id
@@ -52,6 +56,8 @@ final class DrmFile {
     func removeHandle(_ h: UInt32) -> GemObject? {
         guard let obj = handles.removeValue(forKey: h) else { return nil }
         handleIDs.free(h)
+        // drm_gem_remove_prime_handles
+        if !prime.isEmpty { prime = prime.filter { $0.value != h } }
         obj.handleCount -= 1
         return obj
     }

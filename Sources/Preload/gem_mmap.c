@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 /* copy_from_user / copy_to_user on our own memory: EFAULT, not SIGSEGV. */
-static int copy(void *dst, const void *src, size_t len, int to_user)
+int fdrm_copy(void *dst, const void *src, size_t len, int to_user)
 {
 	struct iovec local = { to_user ? (void *)src : dst, len }, remote = { to_user ? dst : (void *)src, len };
 	ssize_t r = to_user ? process_vm_writev(getpid(), &local, 1, &remote, 1, 0)
@@ -29,7 +29,7 @@ static int gem_mmap(int fd, void *arg)
 	if (fdrm_sys_fstatat(fd, "", &st, AT_EMPTY_PATH) != 0 || fdrm_fd_minor(fd, &st) < 0)
 		return fdrm_real_ioctl(fd, DRM_IOCTL_I915_GEM_MMAP, arg);
 	struct drm_fakedrm_gem_mmap g = { 0 };
-	int r = copy(&g.args, arg, sizeof(g.args), 0);
+	int r = fdrm_copy(&g.args, arg, sizeof(g.args), 0);
 	if (r == 0)
 		r = fdrm_sys_ioctl(fd, DRM_IOCTL_FAKEDRM_GEM_MMAP, &g);
 	if (r != 0) {
@@ -37,7 +37,18 @@ static int gem_mmap(int fd, void *arg)
 		return -1;
 	}
 	fdrm_note_mount(fd, st.st_dev);
-	void *p = fdrm_real_mmap(NULL, g.args.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)g.map_offset);
+	/* The object's shared CPU file (as i915 maps its shmem file), else the
+	 * CPU node through this open. */
+	void *p = MAP_FAILED;
+	if (g.token) {
+		int efd = fdrm_open_export(st.st_dev, g.token, O_RDWR | O_CLOEXEC);
+		if (efd >= 0) {
+			p = fdrm_real_mmap(NULL, g.args.size, PROT_READ | PROT_WRITE, MAP_SHARED, efd, (off_t)g.args.offset);
+			close(efd);
+		}
+	}
+	if (p == MAP_FAILED)
+		p = fdrm_real_mmap(NULL, g.args.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)g.map_offset);
 	fdrm_map_lock();
 	if (p == MAP_FAILED) {
 		int e = errno;
@@ -51,7 +62,7 @@ static int gem_mmap(int fd, void *arg)
 	fdrm_map_unlock();
 	/* As the kernel: a failed copy-out leaves the mapping in place. */
 	uint64_t addr = (uintptr_t)p;
-	if (copy((char *)arg + offsetof(struct drm_i915_gem_mmap, addr_ptr), &addr, sizeof(addr), 1) != 0) {
+	if (fdrm_copy((char *)arg + offsetof(struct drm_i915_gem_mmap, addr_ptr), &addr, sizeof(addr), 1) != 0) {
 		errno = EFAULT;
 		return -1;
 	}
@@ -67,5 +78,9 @@ int ioctl(int fd, unsigned long req, ...)
 	va_end(ap);
 	if (req == DRM_IOCTL_I915_GEM_MMAP)
 		return gem_mmap(fd, arg);
+	int handled = 0;
+	int r = fdrm_export_ioctl(fd, req, arg, &handled);
+	if (handled)
+		return r;
 	return fdrm_real_ioctl(fd, req, arg);
 }

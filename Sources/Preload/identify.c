@@ -38,6 +38,7 @@ struct file {
 	dev_t dev;
 	ino_t ino;
 	int minor;         /* valid when dev != 0 */
+	int fd_probed;     /* probed on an open fd: the daemon knows that open is strict */
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -55,21 +56,21 @@ static struct file *slot(dev_t dev, ino_t ino)
 	return &files[(ino * 0x9E3779B1u ^ dev) % NFILES];
 }
 
-static int cached(dev_t dev, ino_t ino)
+static int cached(dev_t dev, ino_t ino, int need_fd_probe)
 {
 	int minor = -2;
 	pthread_mutex_lock(&lock);
 	struct file *f = slot(dev, ino);
-	if (f->dev == dev && f->ino == ino && dev != 0)
+	if (f->dev == dev && f->ino == ino && dev != 0 && (!need_fd_probe || f->fd_probed || f->minor < 0))
 		minor = f->minor;
 	pthread_mutex_unlock(&lock);
 	return minor;
 }
 
-static int remember(dev_t dev, ino_t ino, int minor)
+static int remember(dev_t dev, ino_t ino, int minor, int fd_probed)
 {
 	pthread_mutex_lock(&lock);
-	*slot(dev, ino) = (struct file){ dev, ino, minor };
+	*slot(dev, ino) = (struct file){ dev, ino, minor, fd_probed };
 	pthread_mutex_unlock(&lock);
 	return minor;
 }
@@ -83,7 +84,7 @@ int fdrm_fd_minor(int fd, const struct stat *st)
 {
 	if (!fdrm_candidate(st->st_mode, st->st_size))
 		return -1;
-	int minor = cached(st->st_dev, st->st_ino);
+	int minor = cached(st->st_dev, st->st_ino, 1);
 	if (minor != -2)
 		return minor;
 	/* Only a FUSE daemon is asked (a sparse 64 TiB file elsewhere is not). */
@@ -94,7 +95,7 @@ int fdrm_fd_minor(int fd, const struct stat *st)
 	struct drm_fakedrm_probe p = { 0 };
 	if (!fuse || fdrm_sys_ioctl(fd, DRM_IOCTL_FAKEDRM_PROBE, &p) != 0 || !probe_ok(&p))
 		return -1; /* not cached: a later mount may reuse st_dev */
-	return remember(st->st_dev, st->st_ino, p.minor);
+	return remember(st->st_dev, st->st_ino, p.minor, 1);
 }
 
 /* The mount entry for dev, with lock held; NULL if unknown. */
@@ -197,7 +198,7 @@ static int probe_ino(struct mount *m, ino_t ino)
 
 int fdrm_path_minor(int dirfd, const char *path, dev_t dev, ino_t ino)
 {
-	int minor = cached(dev, ino);
+	int minor = cached(dev, ino, 0);
 	if (minor != -2)
 		return minor;
 	if (busy)
@@ -224,7 +225,7 @@ int fdrm_path_minor(int dirfd, const char *path, dev_t dev, ino_t ino)
 	pthread_mutex_unlock(&lock);
 	errno = saved;
 	busy = 0;
-	return minor >= 0 ? remember(dev, ino, minor) : -1;
+	return minor >= 0 ? remember(dev, ino, minor, 0) : -1;
 }
 
 int fdrm_ctl_ioctl(dev_t dev, unsigned long req, void *arg)
@@ -235,4 +236,19 @@ int fdrm_ctl_ioctl(dev_t dev, unsigned long req, void *arg)
 	int r = ctl >= 0 ? fdrm_sys_ioctl(ctl, req, arg) : -ENODEV;
 	pthread_mutex_unlock(&lock);
 	return r;
+}
+
+int fdrm_open_export(dev_t dev, uint32_t token, int flags)
+{
+	char name[64];
+	snprintf(name, sizeof(name), FAKEDRM_EXPORT_PREFIX "%u", token);
+	pthread_mutex_lock(&lock);
+	struct mount *m = find(dev);
+	int ctl = m ? ctl_fd(m) : -1;
+	int fd = ctl >= 0 ? openat(ctl, name, flags) : -1;
+	int e = ctl >= 0 ? errno : ENODEV;
+	pthread_mutex_unlock(&lock);
+	if (fd < 0)
+		return -e;
+	return fd;
 }

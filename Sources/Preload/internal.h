@@ -40,6 +40,9 @@ static inline int fdrm_candidate(mode_t mode, long long size)
 	return S_ISREG(mode) && size == FDRM_DEVICE_SIZE;
 }
 
+/* memcpy to (to_user) or from the caller's memory: 0 or -EFAULT. */
+FDRM_HIDDEN int fdrm_copy(void *dst, const void *src, size_t len, int to_user);
+
 /* Which node an open fd is: 0 (card0), 128 (renderD128) or -1 (not a
  * FakeDRM device). `st` is its fstat. Cached per (st_dev, st_ino). */
 FDRM_HIDDEN int fdrm_fd_minor(int fd, const struct stat *st);
@@ -51,6 +54,15 @@ FDRM_HIDDEN int fdrm_path_minor(int dirfd, const char *path, dev_t dev, ino_t in
 FDRM_HIDDEN int fdrm_note_mount(int fd, dev_t dev);
 /* An ioctl on the root directory of the mount `dev`. 0 or -errno. */
 FDRM_HIDDEN int fdrm_ctl_ioctl(dev_t dev, unsigned long req, void *arg);
+
+/* Opens the export `token` of mount `dev` (its hidden file on the root,
+ * include/fakedrm.h): the fd the kernel's ioctl would have made. fd or -errno. */
+FDRM_HIDDEN int fdrm_open_export(dev_t dev, uint32_t token, int flags);
+/* ioctls that make or take fds (exports.c); *handled = 0 passes it on. */
+/* The errno mmap of an export file gets from the kernel's dma-buf or
+ * sync_file (past the dma-buf's end EINVAL, a sync_file ENODEV), or 0. */
+FDRM_HIDDEN int fdrm_export_mmap_refused(int fd, const struct stat *st, size_t len, off_t off);
+FDRM_HIDDEN int fdrm_export_ioctl(int fd, unsigned long req, void *arg, int *handled);
 
 FDRM_HIDDEN void fdrm_id_lock(void);
 FDRM_HIDDEN void fdrm_id_unlock(void);

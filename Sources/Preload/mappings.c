@@ -149,8 +149,15 @@ static void *map(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 	if (p == MAP_FAILED)
 		return p;
 	struct stat st;
-	int device = !(flags & MAP_ANONYMOUS) && fd >= 0 && fdrm_sys_fstatat(fd, "", &st, AT_EMPTY_PATH) == 0 &&
-		     fdrm_fd_minor(fd, &st) >= 0;
+	int statted = !(flags & MAP_ANONYMOUS) && fd >= 0 && fdrm_sys_fstatat(fd, "", &st, AT_EMPTY_PATH) == 0;
+	int device = statted && fdrm_fd_minor(fd, &st) >= 0;
+	int refused = statted && !device ? fdrm_export_mmap_refused(fd, &st, len, off) : 0;
+	if (refused) {
+		/* dma_buf_mmap_internal's range check, or a sync_file (no mmap). */
+		fdrm_real_munmap(p, len);
+		errno = refused;
+		return MAP_FAILED;
+	}
 	if (!device) {
 		/* It may have replaced (MAP_FIXED) or reused a device range. */
 		if (fdrm_map_any()) {

@@ -21,6 +21,7 @@ extension FuseServer {
         }
         ops.lookup = { req, parent, name in
             let srv = FuseServer.server(req)
+            if parent == InodeTable.root, let name, srv.lookupExport(req, String(cString: name)) { return }
             guard let name, let (ino, _) = srv.inodes.lookup(String(cString: name), in: UInt64(parent)),
                   let st = srv.attributes(ino) else {
                 fuse_reply_err(req, ENOENT)
@@ -43,6 +44,7 @@ extension FuseServer {
             fuse_reply_none(req)
         }
         ops.getattr = { req, ino, _ in
+            if FuseServer.server(req).getattrExport(req, UInt64(ino)) { return }
             guard var st = FuseServer.server(req).attributes(UInt64(ino)) else {
                 fuse_reply_err(req, ENOENT)
                 return
@@ -82,6 +84,7 @@ extension FuseServer {
         }
         ops.open = { req, ino, fi in
             let srv = FuseServer.server(req)
+            if let fi, srv.openExport(req, UInt64(ino), fi) { return }
             let node = srv.inodes.node(UInt64(ino))
             switch node {
             case .param, .debug:
@@ -126,6 +129,7 @@ extension FuseServer {
         }
         ops.release = { req, _, fi in
             let srv = FuseServer.server(req), fh = fi!.pointee.fh
+            if srv.releaseExport(req, fh) { return }
             if DebugFiles.isDebug(fh) { srv.debugFiles.release(fh) } else { srv.device.release(fh) }
             fuse_reply_err(req, 0)
         }
@@ -136,6 +140,7 @@ extension FuseServer {
         }
         ops.read = { req, ino, size, off, fi in
             let srv = FuseServer.server(req)
+            if srv.readExport(req, fi!.pointee.fh, size: size, offset: off) { return }
             if DebugFiles.isDebug(fi!.pointee.fh) {
                 let bytes = srv.debugFiles.read(fi!.pointee.fh, offset: Int(off), size: size, on: srv.device)
                 fuse_reply_buf(req, bytes, bytes.count)
@@ -171,6 +176,7 @@ extension FuseServer {
         }
         ops.write = { req, ino, data, size, off, fi in
             let srv = FuseServer.server(req)
+            if srv.writeExport(req, UInt64(ino), fi, data: data, size: size, offset: off) { return }
             if let fi, DebugFiles.isDebug(fi.pointee.fh), case .param(let name) = srv.inodes.node(UInt64(ino)) {
                 let bytes = Array(UnsafeRawBufferPointer(start: data, count: size))
                 var failure: Int32 = 0
@@ -231,6 +237,7 @@ extension FuseServer {
                 srv.rootIoctl(req, ino: UInt64(ino), cmd: cmd, inBuf: inBuf, inSize: inSize, outSize: outSize)
                 return
             }
+            if srv.ioctlExport(req, fi!.pointee.fh, cmd: cmd, inBuf: inBuf, inSize: inSize, outSize: outSize) { return }
             let ctx = fuse_req_ctx(req)!.pointee
             // Before the call: a caller from outside our pid namespace
             // disables zombie reclaim before a close could start a scan.
@@ -248,6 +255,7 @@ extension FuseServer {
                 fuse_reply_ioctl(req, -r.errno, r.outBytes > 0 ? out.baseAddress : nil, r.outBytes)
             }
         }
+        ops.poll = { req, _, fi, ph in FuseServer.server(req).poll(req, fi!.pointee.fh, ph) }
         return ops
     }
 }

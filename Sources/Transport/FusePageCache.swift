@@ -22,9 +22,21 @@ final class FusePageCache: PageCacheControl, @unchecked Sendable {
     /// be a launder, whose folio stays locked until we reply.
     private let inFlight = Mutex<[Invalidation]>([])
 
+    /// Export inodes (dma-bufs) whose file offset 0 is this device offset.
+    private let shifts = Mutex<[UInt64: UInt64]>([:])
+
+    func shift(inode: UInt64, by offset: UInt64?) { shifts.withLock { $0[inode] = offset } }
+
+    /// A device-offset range of a dma-buf's inode in its file's offsets; nil off its file.
+    private func translated(_ r: Invalidation) -> Invalidation? {
+        guard DrmDevice.exportToken(inode: r.inode) != nil else { return r }
+        guard let base = shifts.withLock({ $0[r.inode] }), r.offset >= base else { return nil }
+        return Invalidation(inode: r.inode, offset: r.offset - base, length: r.length)
+    }
+
     func invalidate(_ ranges: [Invalidation]) {
         guard !ranges.isEmpty, let se = self.se else { return }
-        for r in ranges {
+        for r in ranges.compactMap(translated) {
             inFlight.withLock { $0.append(r) }
             // ENOENT: the kernel already forgot the inode, nothing is cached.
             _ = fuse_lowlevel_notify_inval_inode(se, fuse_ino_t(r.inode), off_t(r.offset), off_t(r.length))
@@ -66,7 +78,7 @@ final class FusePageCache: PageCacheControl, @unchecked Sendable {
     /// invalidation drops that page instead, and one more is queued in case
     /// it had already passed it.
     func refuse(_ range: Invalidation, contents: [UInt8]) {
-        guard se != nil else { return }
+        guard se != nil, let range = translated(range) else { return }
         let pages = Invalidation(inode: range.inode, offset: range.offset & ~4095,
                                  length: ((range.offset & 4095) + range.length + 4095) & ~4095)
         let overlaps = inFlight.withLock { list in

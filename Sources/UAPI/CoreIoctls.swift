@@ -110,8 +110,15 @@ enum Core {
     static func noSyncobj(_ dev: DrmDevice, _ c: IoctlCaller) throws(DrmError) { try dev.checkFeature(.syncobj) }
 
     /// PRIME: a dma-buf fd cannot be installed in the caller from here.
-    static func prime(_ dev: DrmDevice, _ p: inout drm_prime_handle, _ c: IoctlCaller) throws(DrmError) {
-        try dev.checkFeature(.prime)
+    /// PRIME: in strict mode the daemon makes a dma-buf export whose token
+    /// the library swaps for an fd (include/fakedrm.h); the model answers
+    /// plain opens as a kernel without PRIME (EOPNOTSUPP).
+    static func primeHandleToFd(_ dev: DrmDevice, _ p: inout drm_prime_handle, _ c: IoctlCaller) throws(DrmError) {
+        p.fd = Int32(bitPattern: try dev.primeHandleToFd(c.file, handle: p.handle, flags: p.flags, pid: c.pid))
+    }
+
+    static func primeFdToHandle(_ dev: DrmDevice, _ p: inout drm_prime_handle, _ c: IoctlCaller) throws(DrmError) {
+        p.handle = try dev.primeFdToHandle(c.file, token: UInt32(bitPattern: p.fd))
     }
 
     static func primeFields(_ p: drm_prime_handle, out: Bool) -> Fields {

@@ -22,7 +22,7 @@ extension Gpu {
         let args = e
         var result: DrmError?
         do throws(DrmError) {
-            try dev.execbuffer(c.file, args, objects: &objects, output: &output,
+            try dev.execbuffer(c.file, args, objects: &objects, output: &output, pid: c.pid,
                                   fences: { () throws(DrmError) in try execFences(dev, args, c) },
                                   readRelocations: { (entry) throws(DrmError) in try relocations(entry, c) })
         } catch {
@@ -34,6 +34,9 @@ extension Gpu {
             for (i, o) in objects.enumerated() { try? c.memory.store(o.offset, at: e.buffers_ptr + UInt64(i * stride) + field) }
         }
         if let result { throw result }
+        // FENCE_OUT: the sync_file's token in rsvd2's upper half (the
+        // library puts the fd there).
+        if let t = output.outFence { e.rsvd2 = (e.rsvd2 & 0xFFFF_FFFF) | UInt64(t) << 32 }
     }
 
     /// check_relocations and the copy of one entry's relocation array.

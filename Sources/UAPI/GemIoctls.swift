@@ -6,7 +6,7 @@ import FakeDRMDevice
 /// device. User pointers are followed here, outside the device lock.
 enum Gem {
     static func getParam(_ dev: DrmDevice, _ g: inout drm_i915_getparam, _ c: IoctlCaller) throws(DrmError) {
-        let value = try dev.getParam(g.param)
+        let value = try dev.getParam(g.param, file: c.file)
         try c.memory.store(value, at: address(g.value))
     }
 

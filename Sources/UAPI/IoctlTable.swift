@@ -36,8 +36,8 @@ extension IoctlDispatcher {
         IoctlDesc(FDRM_IOCTL_GEM_FLINK, .auth, Gem.flink, trace: Gem.flinkFields, fuzz: Gem.handleFuzz),
         IoctlDesc(FDRM_IOCTL_GEM_OPEN, .auth, Gem.open, trace: Gem.openFields, fuzz: Gem.openFuzz),
         // A dma-buf fd cannot be installed in the caller from here.
-        IoctlDesc(FDRM_IOCTL_PRIME_HANDLE_TO_FD, .renderAllow, Core.prime, trace: Core.primeFields),
-        IoctlDesc(FDRM_IOCTL_PRIME_FD_TO_HANDLE, .renderAllow, Core.prime, trace: Core.primeFields),
+        IoctlDesc(FDRM_IOCTL_PRIME_HANDLE_TO_FD, .renderAllow, Core.primeHandleToFd, trace: Core.primeFields),
+        IoctlDesc(FDRM_IOCTL_PRIME_FD_TO_HANDLE, .renderAllow, Core.primeFdToHandle, trace: Core.primeFields),
 
         // KMS: i915 clears DRIVER_MODESET on a display-less part, and every
         // mode ioctl starts with drm_core_check_feature(DRIVER_MODESET).

@@ -12,6 +12,8 @@ enum Strict {
 
     static func probe(_ dev: DrmDevice, _ p: inout drm_fakedrm_probe, _ c: IoctlCaller) throws(DrmError) {
         guard p.ino == 0 else { throw DrmError.EINVAL }
+        // The library asks: this open is in strict mode (Exports/).
+        dev.markStrict(c.file)
         p.version = UInt32(FAKEDRM_PROBE_VERSION)
         p.minor = Int32(try dev.minor(of: c.file).number)
         p.instance = instance
@@ -49,7 +51,8 @@ enum Strict {
     }
 
     static func gemMmap(_ dev: DrmDevice, _ g: inout drm_fakedrm_gem_mmap, _ c: IoctlCaller) throws(DrmError) {
-        let r = try dev.legacyMmap(c.file, handle: g.args.handle, offset: g.args.offset, size: g.args.size, flags: g.args.flags)
-        (g.map_offset, g.cookie) = (r.mapOffset, r.cookie)
+        let r = try dev.legacyMmap(c.file, handle: g.args.handle, offset: g.args.offset, size: g.args.size, flags: g.args.flags,
+                                   pid: c.pid)
+        (g.map_offset, g.cookie, g.token) = (r.mapOffset, r.cookie, r.token)
     }
 }

@@ -152,11 +152,17 @@ import Testing
         #expect(fx.dev.node(at: w.mapOffset)?.allowed == [])
         #expect(throws: DrmError.EACCES) { try fx.dev.strictMmap(a, offset: w.mapOffset, size: 4096, prot: PROT_READ) }
 
-        // The mapping holds the object like any other.
+        // The mapping holds the object like any other; so does the object's
+        // one shared CPU file both map (the library maps it), until FUSE
+        // releases it after the last munmap.
+        #expect(r.token != 0 && r.token == w.token)
+        #expect(fx.dev.openExport(r.token, pid: 0))
         try fx.dev.gemClose(a, handle: h)
         try fx.dev.vmaClose(cookie: r.cookie)
         #expect(fx.dev.liveObjects == 1)
         try fx.dev.vmaClose(cookie: w.cookie)
+        #expect(fx.dev.liveObjects == 1)
+        fx.dev.releaseExport(r.token)
         #expect(fx.dev.liveObjects == 0)
     }
 

@@ -7,6 +7,8 @@
 #include <libdrm/drm.h>
 #include <libdrm/i915_drm.h>
 #include "../../../include/fakedrm.h"
+#include <linux/sync_file.h>
+#include <linux/dma-buf.h>
 
 /* Every ioctl number libdrm (and fakedrm.h) defines, as a constant Swift
  * can read: FDRM_IOCTL_I915_GEM_CREATE is DRM_IOCTL_I915_GEM_CREATE. The
@@ -21,6 +23,11 @@ static const uint32_t FDRM_IOCTL_MODE_CLOSEFB = 0;
 #ifndef DRM_IOCTL_SYNCOBJ_EVENTFD
 static const uint32_t FDRM_IOCTL_SYNCOBJ_EVENTFD = 0;
 #endif
+
+/* The sync_file and dma-buf ioctls the daemon's export files answer. */
+static const uint32_t FDRM_SYNC_IOC_FILE_INFO = SYNC_IOC_FILE_INFO;
+static const uint32_t FDRM_SYNC_IOC_MERGE = SYNC_IOC_MERGE;
+static const uint32_t FDRM_DMA_BUF_IOCTL_SYNC = DMA_BUF_IOCTL_SYNC;
 
 /* The libdrm name of an ioctl value ("DRM_IOCTL_MODE_GETRESOURCES"), for
  * every ioctl of ioctl_list.def, implemented or not: the exact value

@@ -14,6 +14,8 @@ extension DrmDevice {
         // this thread reads the request (for ThreadSanitizer too).
         let deps = state.withLock { _ in rq.dependencies }
         for dep in deps { _ = dep.wait(deadline: nil) }
+        // FENCE_SUBMIT: begin once the in-fence's request has begun.
+        for dep in rq.submitDependencies { while !dep.isStarted && !dep.isDone { usleep(50) } }
         let saved = state.withLock { s -> [UInt32: UInt32] in
             if rq.context.banned { rq.cancel(.banned) }
             rq.markStarted()

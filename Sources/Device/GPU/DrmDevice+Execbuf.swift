@@ -33,6 +33,8 @@ extension DrmDevice {
     public struct ExecbufOutput {
         public var writeBackOffsets = false
         public var presumed: [(address: UInt64, value: UInt64)] = []
+        /// FENCE_OUT: the token of the new sync_file (rsvd2's upper half).
+        public var outFence: UInt32?
         public init() {}
     }
 
@@ -52,17 +54,13 @@ extension DrmDevice {
     /// extension and fence-array parsing at its place in the order;
     /// `readRelocations(index)` reads an entry's relocations (EFAULT).
     public func execbuffer(_ file: FileID, _ args: drm_i915_gem_execbuffer2, objects entries: inout [drm_i915_gem_exec_object2],
-                           output: inout ExecbufOutput, fences: () throws(DrmError) -> Void,
+                           output: inout ExecbufOutput, pid: Int32 = 0, fences: () throws(DrmError) -> Void,
                            readRelocations: (drm_i915_gem_exec_object2) throws(DrmError) -> [drm_i915_gem_relocation_entry]) throws(DrmError) {
         // I915_EXEC_SECURE is gone on gen11+.
         if args.flags & UInt64(I915_EXEC_SECURE) != 0 { throw DrmError.ENODEV }
         try fences()
-        let inFences = UInt64(I915_EXEC_FENCE_IN | I915_EXEC_FENCE_SUBMIT)
-        if args.flags & inFences == inFences { throw DrmError.EINVAL }
-        // sync_file_get_fence: no fd of the caller's can be resolved here.
-        if args.flags & inFences != 0 { throw DrmError.EINVAL }
-        // Deviation: a sync_file cannot be installed in the caller.
-        if args.flags & UInt64(I915_EXEC_FENCE_OUT) != 0 { throw DrmError.ENODEV }
+        let inFence = try execInFence(file, args)
+        let outFence = try execOutFence(file, args)
 
         var hasReloc = args.flags & UInt64(I915_EXEC_NO_RELOC) == 0
         var plan = try withFile(file) { (s, f) throws(DrmError) -> Placement in
@@ -102,7 +100,8 @@ extension DrmDevice {
             if plan.context.closed { throw DrmError.ENOENT }
             // i915_reset_gen7_sol_offsets: gen7 only.
             if args.flags & UInt64(I915_EXEC_GEN7_SOL_RESET) != 0 { throw DrmError.EINVAL }
-            submit(&s, plan, args)
+            let rq = submit(&s, plan, args, inFence: inFence)
+            if outFence { output.outFence = makeOutFence(&s, rq, file: file, pid: pid) }
             return touched.reduce(Flush()) { $0 + s.takeCached(of: $1) }
         }
         flush(stale)
@@ -290,7 +289,9 @@ extension DrmDevice {
 
     /// eb_submit: builds the request, orders it after conflicting ones
     /// (implicit sync unless EXEC_OBJECT_ASYNC), and queues it.
-    private func submit(_ s: inout DeviceState, _ plan: Placement, _ args: drm_i915_gem_execbuffer2) {
+    @discardableResult
+    private func submit(_ s: inout DeviceState, _ plan: Placement, _ args: drm_i915_gem_execbuffer2,
+                        inFence: SyncFile? = nil) -> Request {
         var seen = Set<ObjectIdentifier>()
         var targets: [Request.Target] = []
         var deps: [Request] = []
@@ -312,12 +313,18 @@ extension DrmDevice {
         let batchObj = plan.objects[plan.batch]
         let batchIndex = targets.firstIndex { $0.object === batchObj } ?? 0
         s.gpu.nextSeqno += 1
+        // I915_EXEC_FENCE_IN waits for the fence; FENCE_SUBMIT for its start.
+        let submitFence = args.flags & UInt64(I915_EXEC_FENCE_SUBMIT) != 0
+        if let inFence, !submitFence {
+            for f in inFence.fences where !deps.contains(where: { $0 === f }) { deps.append(f) }
+        }
         let rq = Request(seqno: s.gpu.nextSeqno, context: plan.context, engine: plan.engine,
                          batchStart: plan.addresses[plan.batch] + UInt64(args.batch_start_offset), batchIndex: batchIndex,
-                         targets: targets, dependencies: deps)
+                         targets: targets, dependencies: deps, submitDependencies: submitFence ? inFence?.fences ?? [] : [])
         for t in targets { s.gpu.active[ObjectIdentifier(t.object), default: []].append(rq) }
         plan.context.requests.append(rq)
         s.gpu.stats.submitted += 1
         engines[plan.engine.index].submit { [self] in execute(rq) }
+        return rq
     }
 }

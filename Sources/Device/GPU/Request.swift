@@ -31,6 +31,9 @@ final class Request: @unchecked Sendable {
     let dependencies: [Request]
     /// Index into `targets` of the batch object.
     let batchIndex: Int
+    /// Requests this one may start only once they have started (a FENCE_SUBMIT
+    /// in-fence: i915_request_await_execution).
+    let submitDependencies: [Request]
 
     private let completed = DispatchGroup()
     private let doneFlag = Atomic<Bool>(false)
@@ -38,9 +41,14 @@ final class Request: @unchecked Sendable {
     private let startedFlag = Atomic<Bool>(false)
     /// The fence error: 0, or EIO for a hung or cancelled request.
     let fenceError = Atomic<Int32>(0)
+    /// CLOCK_MONOTONIC ns when the fence signalled (sync_fence_info.timestamp_ns).
+    let signaledAt = Atomic<UInt64>(0)
+    /// Run once when the fence signals (sync_file poll wake-ups).
+    private let waiters = Mutex<[@Sendable () -> Void]>([])
 
     init(seqno: UInt64, context: GpuContext, engine: EngineID, batchStart: UInt64, batchIndex: Int,
-         targets: [Target], dependencies: [Request]) {
+         targets: [Target], dependencies: [Request], submitDependencies: [Request] = []) {
+        self.submitDependencies = submitDependencies
         self.seqno = seqno
         self.context = context
         self.engine = engine
@@ -64,8 +72,26 @@ final class Request: @unchecked Sendable {
 
     /// Signals the fence (once).
     func signal() {
-        guard !doneFlag.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let run = waiters.withLock { w -> [@Sendable () -> Void]? in
+            guard !doneFlag.load(ordering: .acquiring) else { return nil }
+            signaledAt.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
+            doneFlag.store(true, ordering: .releasing)
+            defer { w = [] }
+            return w
+        }
+        guard let run else { return }
         completed.leave()
+        for fn in run { fn() }
+    }
+
+    /// Calls `fn` once the fence has signalled: now if it has.
+    func whenDone(_ fn: @escaping @Sendable () -> Void) {
+        let now = waiters.withLock { w -> Bool in
+            if doneFlag.load(ordering: .acquiring) { return true }
+            w.append(fn)
+            return false
+        }
+        if now { fn() }
     }
 
     /// Waits for the fence; false on timeout. `nil` waits for ever.

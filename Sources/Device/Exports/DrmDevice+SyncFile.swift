@@ -1,0 +1,94 @@
+import CDrm
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// sync_file fences: EXECBUFFER2's I915_EXEC_FENCE_IN / FENCE_SUBMIT /
+/// FENCE_OUT (i915_gem_do_execbuffer) and the sync_file ioctls
+/// (drivers/dma-buf/sync_file.c). A plain open (no preload library) has no
+/// way to hold a sync_file: it keeps the answers of a kernel without them.
+extension DrmDevice {
+    /// The in-fence named by rsvd2's lower half, or nil without FENCE_IN /
+    /// FENCE_SUBMIT. Both flags: EINVAL; an fd that is no sync_file
+    /// (sync_file_get_fence fails): EINVAL. A plain open can name none.
+    func execInFence(_ file: FileID, _ args: drm_i915_gem_execbuffer2) throws(DrmError) -> SyncFile? {
+        let inFences = UInt64(I915_EXEC_FENCE_IN | I915_EXEC_FENCE_SUBMIT)
+        guard args.flags & inFences != 0 else { return nil }
+        if args.flags & inFences == inFences { throw DrmError.EINVAL }
+        let token = UInt32(truncatingIfNeeded: args.rsvd2)
+        return try state.withLock { (s: inout DeviceState) throws(DrmError) -> SyncFile in
+            guard isStrict(s, file), let f = s.exports.syncFile(token) else { throw DrmError.EINVAL }
+            return f
+        }
+    }
+
+    /// Whether a sync_file is to be made. Deviation in plain mode: ENODEV
+    /// (no fd can be installed in the caller; HAS_EXEC_FENCE says 0 there).
+    func execOutFence(_ file: FileID, _ args: drm_i915_gem_execbuffer2) throws(DrmError) -> Bool {
+        guard args.flags & UInt64(I915_EXEC_FENCE_OUT) != 0 else { return false }
+        guard state.withLock({ s in isStrict(s, file) }) else { throw DrmError.ENODEV }
+        return true
+    }
+
+    /// sync_file_create on the request's fence: an export the caller's
+    /// library opens as the fd (its token goes into rsvd2's upper half).
+    func makeOutFence(_ s: inout DeviceState, _ rq: Request, file: FileID, pid: Int32) -> UInt32 {
+        s.exports.add(Export(kind: .syncFile(SyncFile(fences: [rq])), creator: file, creatorPid: pid))
+    }
+
+    /// Whether `file` may hold sync_files and dma-bufs (strict mode): the
+    /// HAS_EXEC_FENCE / HAS_EXEC_SUBMIT_FENCE params and DRM_CAP_PRIME.
+    public func canExport(_ file: FileID) -> Bool { state.withLock { s in isStrict(s, file) } }
+
+    /// GETPARAM as `file` sees it: the exec fence params say 1 in strict mode.
+    public func getParam(_ param: Int32, file: FileID) throws(DrmError) -> Int32 {
+        switch param {
+        case I915_PARAM_HAS_EXEC_FENCE, I915_PARAM_HAS_EXEC_SUBMIT_FENCE:
+            return canExport(file) ? 1 : 0
+        default:
+            return try getParam(param)
+        }
+    }
+
+    /// One fence of SYNC_IOC_FILE_INFO (sync_fill_fence_info).
+    public struct FenceInfo: Sendable {
+        public let objName: String
+        public let driverName: String
+        public let status: Int32
+        public let timestampNs: UInt64
+    }
+
+    /// SYNC_IOC_FILE_INFO's contents: the file's name, status and fences.
+    /// EINVAL when `token` is no sync_file (not reachable through an export fd).
+    public func syncFileInfo(_ token: UInt32) throws(DrmError) -> (name: String, status: Int32, fences: [FenceInfo]) {
+        guard let sf = state.withLock({ s in s.exports.syncFile(token) }) else { throw DrmError.EINVAL }
+        let fences = sf.fences.map { rq in
+            let st = SyncFile.status(rq)
+            return FenceInfo(objName: SyncFile.timelineName(rq), driverName: "i915", status: st,
+                             timestampNs: st != 0 ? rq.signaledAt.load(ordering: .relaxed) : 0)
+        }
+        return (sf.name, sf.status, fences)
+    }
+
+    /// SYNC_IOC_MERGE (sync_file_ioctl_merge) of the sync_file `token` with
+    /// `other` (the token the library found for fd2): flags or pad set
+    /// EINVAL; fd2 no sync_file ENOENT. A new export, opened by the caller.
+    public func syncMerge(_ token: UInt32, with other: UInt32, name: String, flags: UInt32, pad: UInt32,
+                          pid: Int32) throws(DrmError) -> UInt32 {
+        guard flags == 0, pad == 0 else { throw DrmError.EINVAL }
+        return try state.withLock { (s: inout DeviceState) throws(DrmError) -> UInt32 in
+            guard let a = s.exports.syncFile(token) else { throw DrmError.EINVAL }
+            guard let b = s.exports.syncFile(other) else { throw DrmError.ENOENT }
+            return s.exports.add(Export(kind: .syncFile(a.merged(with: b, name: name)), creator: 0, creatorPid: pid))
+        }
+    }
+
+    /// sync_file_poll: whether the fence has signalled; when not, `wake`
+    /// runs once it has (the transport's poll notification).
+    public func pollSyncFile(_ token: UInt32, wake: (@Sendable () -> Void)?) -> Bool {
+        guard let sf = state.withLock({ s in s.exports.syncFile(token) }) else { return true }
+        if sf.isSignaled { return true }
+        if let wake { sf.whenSignaled(wake) }
+        return false
+    }
+}

@@ -1,0 +1,199 @@
+import CDrm
+import CFuse
+import FakeDRMDevice
+import FakeDRMUAPI
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The hidden files behind daemon-made fds (include/fakedrm.h, "Daemon-made
+/// file descriptors"): FAKEDRM_EXPORT_PREFIX<token> on the root, inode
+/// FAKEDRM_EXPORT_INO_BASE + token, never listed. A sync_file polls POLLIN
+/// once signalled and answers the SYNC_IOC_* ioctls; a dma-buf's pages are
+/// its object's WB view (file offset 0 is the object's first byte).
+extension FuseServer {
+    /// File handles of export opens: between drm_file ids and DebugFiles'.
+    static let exportHandleBit: UInt64 = 1 << 62
+    static func exportToken(fh: UInt64) -> UInt32? {
+        fh & exportHandleBit != 0 && !DebugFiles.isDebug(fh) ? UInt32(truncatingIfNeeded: fh) : nil
+    }
+
+    static let exportPrefix = FAKEDRM_EXPORT_PREFIX
+
+    /// LOOKUP in the root of an export's name; false when `name` is none.
+    func lookupExport(_ req: fuse_req_t?, _ name: String) -> Bool {
+        guard name.hasPrefix(Self.exportPrefix) else { return false }
+        let ctx = fuse_req_ctx(req)!.pointee
+        guard let token = UInt32(name.dropFirst(Self.exportPrefix.utf8.count)),
+              let file = device.lookupExport(token, pid: ctx.pid, uid: ctx.uid) else {
+            fuse_reply_err(req, ENOENT)
+            return true
+        }
+        var e = fuse_entry_param()
+        e.ino = fuse_ino_t(DrmDevice.exportInode(token))
+        e.attr = exportAttributes(e.ino, file)
+        fuse_reply_entry(req, &e)
+        return true
+    }
+
+    /// A sync_file is an anon inode of size 0; a dma-buf's size is its object's.
+    func exportAttributes(_ ino: UInt64, _ file: DrmDevice.ExportFile) -> stat {
+        var st = stat()
+        st.st_ino = UInt(ino)
+        st.st_uid = getuid()
+        st.st_gid = getgid()
+        st.st_mode = S_IFREG | 0o600
+        st.st_nlink = 1
+        st.st_blksize = 4096
+        if case .dmaBuf(let size, _, _) = file { st.st_size = off_t(size) }
+        return st
+    }
+
+    /// GETATTR; false when `ino` is no export inode.
+    func getattrExport(_ req: fuse_req_t?, _ ino: UInt64) -> Bool {
+        guard let token = DrmDevice.exportToken(inode: ino) else { return false }
+        guard let file = device.exportAttributes(token) else {
+            fuse_reply_err(req, ENOENT)
+            return true
+        }
+        var st = exportAttributes(ino, file)
+        fuse_reply_attr(req, &st, 0)
+        return true
+    }
+
+    /// OPEN; false when `ino` is no export inode.
+    func openExport(_ req: fuse_req_t?, _ ino: UInt64, _ fi: UnsafeMutablePointer<fuse_file_info>) -> Bool {
+        guard let token = DrmDevice.exportToken(inode: ino) else { return false }
+        let pid = fuse_req_ctx(req)!.pointee.pid
+        guard let file = device.exportAttributes(token), device.openExport(token, pid: pid) else {
+            fuse_reply_err(req, ENOENT)
+            return true
+        }
+        fi.pointee.fh = Self.exportHandleBit | UInt64(token)
+        if case .dmaBuf(_, let at, _) = file {
+            pageCache.shift(inode: ino, by: at)
+            fi.pointee.keep_cache = 1
+            fi.pointee.direct_io = 0
+        } else {
+            fi.pointee.direct_io = 1
+        }
+        fuse_reply_open(req, fi)
+        return true
+    }
+
+    /// RELEASE; false when `fh` is no export open.
+    func releaseExport(_ req: fuse_req_t?, _ fh: UInt64) -> Bool {
+        guard let token = Self.exportToken(fh: fh) else { return false }
+        device.releaseExport(token)
+        if device.exportAttributes(token) == nil { pageCache.shift(inode: DrmDevice.exportInode(token), by: nil) }
+        fuse_reply_err(req, 0)
+        return true
+    }
+
+    /// READ of a dma-buf's pages (a fault of its mapping); a sync_file has none.
+    func readExport(_ req: fuse_req_t?, _ fh: UInt64, size: Int, offset: off_t) -> Bool {
+        guard let token = Self.exportToken(fh: fh) else { return false }
+        guard case .dmaBuf(let objSize, let at, let holder)? = device.exportAttributes(token) else {
+            fuse_reply_err(req, EINVAL)
+            return true
+        }
+        let n = offset >= off_t(objSize) ? 0 : min(size, Int(objSize) - Int(offset))
+        guard let mem = cfuse_thread_buffer(max(n, 1)) else {
+            fuse_reply_err(req, ENOMEM)
+            return true
+        }
+        var revocations: [Invalidation] = []
+        do throws(DrmError) {
+            if n > 0 {
+                try device.faultDmaBuf(holder: holder, token: token, mapOffset: at, offset: UInt64(offset),
+                                       into: UnsafeMutableRawBufferPointer(start: mem, count: n),
+                                       pid: fuse_req_ctx(req)!.pointee.pid, deferring: &revocations)
+            }
+            fuse_reply_buf(req, mem, n)
+        } catch {
+            fuse_reply_err(req, error.errno)
+        }
+        pageCache.invalidateSoon(revocations)
+        return true
+    }
+
+    /// WRITE: a dma-buf mapping's dirty pages coming back; write(2) on
+    /// either kind is EINVAL (neither file has a write method).
+    func writeExport(_ req: fuse_req_t?, _ ino: UInt64, _ fi: UnsafeMutablePointer<fuse_file_info>?,
+                     data: UnsafeRawPointer?, size: Int, offset: off_t) -> Bool {
+        guard let token = DrmDevice.exportToken(inode: ino) else { return false }
+        guard fi == nil || fi!.pointee.writepage != 0,
+              case .dmaBuf(let objSize, let at, _)? = device.exportAttributes(token), UInt64(offset) < objSize else {
+            fuse_reply_err(req, EINVAL)
+            return true
+        }
+        let n = min(size, Int(objSize) - Int(offset))
+        do throws(DrmError) {
+            try device.writeback(inode: ino, offset: at + UInt64(offset), data: UnsafeRawBufferPointer(start: data, count: n))
+            fuse_reply_write(req, size)
+        } catch {
+            fuse_reply_err(req, error.errno)
+        }
+        return true
+    }
+
+    /// IOCTL on an export file; false when `fh` is no export open.
+    func ioctlExport(_ req: fuse_req_t?, _ fh: UInt64, cmd: UInt32, inBuf: UnsafeRawPointer?, inSize: Int, outSize: Int) -> Bool {
+        guard let token = Self.exportToken(fh: fh) else { return false }
+        let ctx = fuse_req_ctx(req)!.pointee
+        let caller = IoctlCaller(file: 0, pid: ctx.pid, privileged: ctx.uid == 0, memory: ProcessMemory(pid: ctx.pid))
+        withUnsafeTemporaryAllocation(byteCount: max(outSize, 1), alignment: 16) { out in
+            let r = dispatcher.dispatchExport(token: token, cmd: cmd, input: UnsafeRawBufferPointer(start: inBuf, count: inSize),
+                                              output: UnsafeMutableRawBufferPointer(rebasing: out[0..<outSize]), caller: caller)
+            fuse_reply_ioctl(req, -r.errno, r.outBytes > 0 ? out.baseAddress : nil, r.outBytes)
+        }
+        return true
+    }
+
+    /// POLL: a sync_file is readable once signalled (sync_file_poll); the
+    /// kernel is told when that happens. A dma-buf and every other file
+    /// answer as before this op existed (FUSE's DEFAULT_POLLMASK).
+    func poll(_ req: fuse_req_t?, _ fh: UInt64, _ ph: OpaquePointer?) {
+        let ready = UInt32(POLLIN | POLLRDNORM), writable = UInt32(POLLOUT | POLLWRNORM)
+        guard let token = Self.exportToken(fh: fh), let file = device.exportAttributes(token) else {
+            if let ph { fuse_pollhandle_destroy(ph) }
+            fuse_reply_poll(req, ready | writable)
+            return
+        }
+        let handle = PollHandle(ph)
+        var wake: (@Sendable () -> Void)?
+        if ph != nil { wake = { @Sendable in handle.wake() } }
+        var revents: UInt32
+        if case .syncFile = file {
+            revents = device.pollSyncFile(token, wake: wake) ? ready : 0
+        } else {
+            let (r, w) = device.pollDmaBuf(token, wake: wake)
+            revents = (r ? ready : 0) | (w ? writable : 0)
+        }
+        // Nothing left to wait for: no wake-up will come.
+        if revents & ready != 0, revents & writable != 0 || file.isSyncFile { handle.wake() }
+        fuse_reply_poll(req, revents)
+    }
+}
+
+extension DrmDevice.ExportFile {
+    var isSyncFile: Bool { if case .syncFile = self { true } else { false } }
+}
+
+/// A fuse_pollhandle, notified and destroyed once.
+private final class PollHandle: @unchecked Sendable {
+    private var ph: OpaquePointer?
+    private let lock = Mutex<Bool>(false)
+    init(_ ph: OpaquePointer?) { self.ph = ph }
+    func wake() {
+        let first = lock.withLock { done -> Bool in
+            defer { done = true }
+            return !done
+        }
+        guard first, let ph else { return }
+        fuse_lowlevel_notify_poll(ph)
+        fuse_pollhandle_destroy(ph)
+    }
+}
+
