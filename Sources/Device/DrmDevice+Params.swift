@@ -52,10 +52,12 @@ extension DrmDevice {
              I915_PARAM_HAS_EXEC_SOFTPIN, I915_PARAM_HAS_EXEC_ASYNC,
              I915_PARAM_HAS_EXEC_CAPTURE, I915_PARAM_HAS_EXEC_BATCH_FIRST, I915_PARAM_HAS_USERPTR_PROBE:
             return 1
-        // Deviation: no sync_file or syncobj can be had here (GPU/), so the
-        // fence features execbuf would need them for are reported absent.
-        case I915_PARAM_HAS_EXEC_FENCE, I915_PARAM_HAS_EXEC_FENCE_ARRAY, I915_PARAM_HAS_EXEC_SUBMIT_FENCE,
-             I915_PARAM_HAS_EXEC_TIMELINE_FENCES:
+        // Syncobjs in execbuf: the fence array and the timeline-fences extension.
+        case I915_PARAM_HAS_EXEC_FENCE_ARRAY, I915_PARAM_HAS_EXEC_TIMELINE_FENCES:
+            return 1
+        // Deviation: no sync_file can be had here (GPU/), so the fd-based
+        // fence features are reported absent.
+        case I915_PARAM_HAS_EXEC_FENCE, I915_PARAM_HAS_EXEC_SUBMIT_FENCE:
             return 0
         default:
             throw DrmError.EINVAL
@@ -67,9 +69,11 @@ extension DrmDevice {
     public func getCap(_ file: FileID, cap: UInt64) throws(DrmError) -> UInt64 {
         switch cap {
         case UInt64(DRM_CAP_TIMESTAMP_MONOTONIC): return 1
-        // Deviation: i915 reports PRIME import|export and syncobjs; a daemon
-        // cannot install a dma-buf or sync fd in the caller, so we say no.
-        case UInt64(DRM_CAP_PRIME), UInt64(DRM_CAP_SYNCOBJ), UInt64(DRM_CAP_SYNCOBJ_TIMELINE): return 0
+        // DRIVER_SYNCOBJ | DRIVER_SYNCOBJ_TIMELINE (GPU/Syncobj.swift).
+        case UInt64(DRM_CAP_SYNCOBJ), UInt64(DRM_CAP_SYNCOBJ_TIMELINE): return 1
+        // Deviation: i915 reports PRIME import|export; a daemon cannot
+        // install a dma-buf fd in the caller, so we say no.
+        case UInt64(DRM_CAP_PRIME): return 0
         default: throw DrmError.EOPNOTSUPP
         }
     }

@@ -52,7 +52,7 @@ extension IoctlDispatcher {
         case FDRM_OP_I915_REG_READ:
             try with(k, drm_i915_reg_read.self) { (r: inout drm_i915_reg_read) throws(DrmError) in r.val = try dev.regRead(offset: r.offset) }
         default:
-            throw DrmError.EINVAL
+            try syncobj(op: op, k, c)
         }
     }
 

@@ -12,8 +12,17 @@ extension DrmDevice {
     func execute(_ rq: Request) {
         // Taking the lock first orders everything the submitter wrote before
         // this thread reads the request (for ThreadSanitizer too).
-        let deps = state.withLock { _ in rq.dependencies }
+        let (deps, awaited) = state.withLock { _ in (rq.dependencies, rq.awaits) }
         for dep in deps { _ = dep.wait(deadline: nil) }
+        // i915_request_await_dma_fence: a fatal error of an awaited fence
+        // skips the request, whose fence carries it (fatal_error()).
+        _ = awaited.wait(deadline: nil)
+        let awaitError = awaited.error
+        state.withLock { _ in rq.awaits = .stub }
+        if awaitError != 0, awaitError != EAGAIN, awaitError != ETIMEDOUT {
+            rq.fenceError.store(awaitError, ordering: .relaxed)
+            rq.cancel(.skipped)
+        }
         let saved = state.withLock { s -> [UInt32: UInt32] in
             if rq.context.banned { rq.cancel(.banned) }
             rq.markStarted()
@@ -55,7 +64,7 @@ extension DrmDevice {
         flush(stale)
         // intel_gt_handle_error for the hung engine, as `reset` allows.
         if hung { handleHang() }
-        if outcome != .completed { rq.fenceError.store(EIO, ordering: .relaxed) }
+        if outcome != .completed, rq.fenceError.load(ordering: .relaxed) == 0 { rq.fenceError.store(EIO, ordering: .relaxed) }
         state.withLock { s in s.gpu.retire(rq) }
         rq.signal()
     }

@@ -52,11 +52,11 @@ extension DrmDevice {
     /// extension and fence-array parsing at its place in the order;
     /// `readRelocations(index)` reads an entry's relocations (EFAULT).
     public func execbuffer(_ file: FileID, _ args: drm_i915_gem_execbuffer2, objects entries: inout [drm_i915_gem_exec_object2],
-                           output: inout ExecbufOutput, fences: () throws(DrmError) -> Void,
+                           output: inout ExecbufOutput, fences: () throws(DrmError) -> [ExecFence],
                            readRelocations: (drm_i915_gem_exec_object2) throws(DrmError) -> [drm_i915_gem_relocation_entry]) throws(DrmError) {
         // I915_EXEC_SECURE is gone on gen11+.
         if args.flags & UInt64(I915_EXEC_SECURE) != 0 { throw DrmError.ENODEV }
-        try fences()
+        let execFences = try fences()
         let inFences = UInt64(I915_EXEC_FENCE_IN | I915_EXEC_FENCE_SUBMIT)
         if args.flags & inFences == inFences { throw DrmError.EINVAL }
         // sync_file_get_fence: no fd of the caller's can be resolved here.
@@ -102,7 +102,8 @@ extension DrmDevice {
             if plan.context.closed { throw DrmError.ENOENT }
             // i915_reset_gen7_sol_offsets: gen7 only.
             if args.flags & UInt64(I915_EXEC_GEN7_SOL_RESET) != 0 { throw DrmError.EINVAL }
-            submit(&s, plan, args)
+            let rq = submit(&s, plan, args, awaits: DmaFence.merge(execFences.compactMap(\.awaited)))
+            signalExecFences(&s, execFences, rq)
             return touched.reduce(Flush()) { $0 + s.takeCached(of: $1) }
         }
         flush(stale)
@@ -290,7 +291,7 @@ extension DrmDevice {
 
     /// eb_submit: builds the request, orders it after conflicting ones
     /// (implicit sync unless EXEC_OBJECT_ASYNC), and queues it.
-    private func submit(_ s: inout DeviceState, _ plan: Placement, _ args: drm_i915_gem_execbuffer2) {
+    private func submit(_ s: inout DeviceState, _ plan: Placement, _ args: drm_i915_gem_execbuffer2, awaits: DmaFence) -> Request {
         var seen = Set<ObjectIdentifier>()
         var targets: [Request.Target] = []
         var deps: [Request] = []
@@ -314,10 +315,11 @@ extension DrmDevice {
         s.gpu.nextSeqno += 1
         let rq = Request(seqno: s.gpu.nextSeqno, context: plan.context, engine: plan.engine,
                          batchStart: plan.addresses[plan.batch] + UInt64(args.batch_start_offset), batchIndex: batchIndex,
-                         targets: targets, dependencies: deps)
+                         targets: targets, dependencies: deps, awaits: awaits)
         for t in targets { s.gpu.active[ObjectIdentifier(t.object), default: []].append(rq) }
         plan.context.requests.append(rq)
         s.gpu.stats.submitted += 1
         engines[plan.engine.index].submit { [self] in execute(rq) }
+        return rq
     }
 }
