@@ -165,7 +165,8 @@ extension DrmDevice {
         var deadline: DispatchTime? = .now()
         if timeoutNsec != 0 {
             let left = timeoutNsec &- Self.monotonicNow()
-            if left > 0 { deadline = left > Int64(Int32.max) * 1_000_000_000 ? nil : .now() + .nanoseconds(Int(left)) }
+            // dispatch_time keeps clock flags in bits 62-63: beyond 2^60 ns is for ever.
+            if left > 0 { deadline = left >= 1 << 60 ? nil : .now() + .nanoseconds(Int(left)) }
         }
         let pts = try points() ?? [UInt64](repeating: 0, count: objs.count)
         let submit = flags & UInt32(DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT | DRM_SYNCOBJ_WAIT_FLAGS_WAIT_AVAILABLE) != 0
