@@ -82,8 +82,9 @@ int main(int argc, char **argv)
 	int64_t t0 = now_ns();
 	CHECK_ERRNO(__syncobj_transfer(fd, b, 0, a, 0, DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT), ETIME);
 	CHECK_MSG(now_ns() - t0 > 4000000000ll, "WAIT_FOR_SUBMIT transfer gave up after %lld ns, not 5 s", (long long)(now_ns() - t0));
-	/* HANDLE_TO_FD / FD_TO_HANDLE: the kernel's argument checks, then refused
-	 * (a FUSE ioctl cannot install or resolve a caller's fd). */
+	/* HANDLE_TO_FD / FD_TO_HANDLE: the kernel's argument checks; exporting is
+	 * refused (a FUSE ioctl cannot install an fd in the caller), importing
+	 * finds no syncobj file or sync_file (none can exist here): EINVAL. */
 	struct drm_syncobj_handle sh = { .handle = b, .flags = 4 };
 	CHECK_ERRNO(drm_ioctl(fd, DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD, &sh), EINVAL);
 	sh = (struct drm_syncobj_handle){ .handle = b, .pad = 1 };
@@ -94,8 +95,10 @@ int main(int argc, char **argv)
 	CHECK_ERRNO(drm_ioctl(fd, DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD, &sh), EOPNOTSUPP);
 	sh = (struct drm_syncobj_handle){ .fd = 0, .flags = 2 | 4 };
 	CHECK_ERRNO(drm_ioctl(fd, DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE, &sh), EINVAL);
-	sh = (struct drm_syncobj_handle){ .fd = 0 };
-	CHECK_ERRNO(drm_ioctl(fd, DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE, &sh), EOPNOTSUPP);
+	sh = (struct drm_syncobj_handle){ .fd = 0 };   /* stdin is no syncobj file */
+	CHECK_ERRNO(drm_ioctl(fd, DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE, &sh), EINVAL);
+	sh = (struct drm_syncobj_handle){ .fd = -1, .flags = DRM_SYNCOBJ_FD_TO_HANDLE_FLAGS_IMPORT_SYNC_FILE };
+	CHECK_ERRNO(drm_ioctl(fd, DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE, &sh), EINVAL);
 	info("errno table: create/destroy/reset/signal/wait/timeline signal+wait/query/transfer/fd ioctls");
 
 	/* Binary: signalled, reset, polls and timeouts, first_signaled. */

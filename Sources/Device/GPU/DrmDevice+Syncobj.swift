@@ -53,9 +53,11 @@ extension DrmDevice {
         }
     }
 
-    /// SYNCOBJ_HANDLE_TO_FD / FD_TO_HANDLE: the kernel's argument checks,
-    /// then — a FUSE ioctl cannot install an fd in the caller nor resolve
-    /// one of its fds — EOPNOTSUPP (deviation; see docs/gpu.md).
+    /// SYNCOBJ_HANDLE_TO_FD / FD_TO_HANDLE: the kernel's argument checks.
+    /// FD_TO_HANDLE then answers EINVAL, as the kernel does for an fd that
+    /// is no syncobj file (or no sync_file): no such fd can exist here.
+    /// HANDLE_TO_FD is EOPNOTSUPP (deviation: a FUSE ioctl cannot install an
+    /// fd in the caller; see docs/gpu.md).
     public func syncobjFdIoctl(_ file: FileID, toFd: Bool, handle: UInt32, flags: UInt32, pad: UInt32, point: UInt64) throws(DrmError) {
         guard pad == 0 else { throw DrmError.EINVAL }
         let valid = Self.syncobjFdTimeline | (toFd ? UInt32(DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE)
@@ -66,7 +68,8 @@ extension DrmDevice {
         let p = flags & timeline != 0 ? point : 0
         if flags & syncFile == 0, p != 0 { throw DrmError.EINVAL }
         // drm_syncobj_handle_to_fd: an unknown handle is EINVAL.
-        if toFd, flags & syncFile == 0, (try? lookupSyncobj(file, handle)) == nil { throw DrmError.EINVAL }
+        guard toFd else { throw DrmError.EINVAL }
+        if flags & syncFile == 0, (try? lookupSyncobj(file, handle)) == nil { throw DrmError.EINVAL }
         throw DrmError.EOPNOTSUPP
     }
 
