@@ -196,6 +196,12 @@ extension DrmDevice {
         guard let initial else { throw DrmError.EINVAL }
         if initial == objs.count || (initial > 0 && !all) { return first }
 
+        // Every fence known and all of them wanted: wait on each in turn,
+        // without the waker's extra hop (GEM_WAIT's path).
+        if !available, all || objs.count == 1, entries.allSatisfy({ $0 != nil }) {
+            for case let f? in entries where !f.wait(deadline: deadline) { throw DrmError.ETIME }
+            return objs.count == 1 ? 0 : first
+        }
         let waker = FenceWaker()
         if submit { state.withLock { _ in for o in objs { o.addWaiter(waker) } } }
         defer { if submit { state.withLock { _ in for o in objs { o.removeWaiter(waker) } } } }
