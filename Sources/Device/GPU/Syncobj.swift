@@ -61,6 +61,9 @@ final class Syncobj: @unchecked Sendable {
     /// signalled and collected), or nil (EINVAL) for no fence, a point on a
     /// binary fence, or a point not yet submitted.
     func find(_ point: UInt64) -> DmaFence? {
+        // As dma_fence_chain_walk: collected on the way (and a finished
+        // request no longer held, with its objects).
+        collectGarbage()
         guard let head = links.last else { return nil }
         if point == 0 { return DmaFence.merge(links.map(\.fence)) }
         guard head.isChain, head.seqno >= point else { return nil }
