@@ -136,4 +136,40 @@ import Testing
         #expect(throws: DrmError.EINVAL) { try fx.dev.execFence(f, handle: s, flags: wait | signal, point: 1, timeline: true) }
         #expect(try fx.dev.execFence(f, handle: s, flags: wait, point: 0, timeline: false)?.awaited?.isSignaled == true)
     }
+    /// A request SIGNALs a syncobj; a second one WAITs on it and SIGNALs a
+    /// timeline point; SYNCOBJ_WAIT and TIMELINE_WAIT see both complete.
+    @Test func execbufSignalsAndAwaits() throws {
+        let f = fx.open(inode: 1)
+        let batch = try fx.dev.gemCreate(f, size: 4096).handle
+        let bbe: UInt32 = 0x0A << 23
+        try fx.dev.pwrite(f, handle: batch, offset: 0, size: 4, dataPtr: userPtr) { dst in dst.storeBytes(of: bbe, as: UInt32.self) }
+        let s = try fx.dev.syncobjCreate(f, flags: 0), tl = try fx.dev.syncobjCreate(f, flags: 0)
+        let wait = UInt32(I915_EXEC_FENCE_WAIT), signal = UInt32(I915_EXEC_FENCE_SIGNAL)
+        func exec(_ ring: UInt64, _ fences: () throws(DrmError) -> [ExecFence]) throws {
+            var e = drm_i915_gem_exec_object2()
+            e.handle = batch
+            e.offset = 0x100000
+            e.flags = UInt64(EXEC_OBJECT_PINNED | EXEC_OBJECT_SUPPORTS_48B_ADDRESS)
+            var entries = [e]
+            var args = drm_i915_gem_execbuffer2()
+            args.buffer_count = 1
+            args.flags = ring | UInt64(I915_EXEC_NO_RELOC)
+            try DrmDevice.checkExecbuffer(&args)
+            var out = DrmDevice.ExecbufOutput()
+            try fx.dev.execbuffer(f, args, objects: &entries, output: &out, fences: fences, readRelocations: { _ in [] })
+        }
+        try exec(UInt64(I915_EXEC_BLT)) { () throws(DrmError) in
+            [try fx.dev.execFence(f, handle: s, flags: signal, point: 0, timeline: false)!]
+        }
+        try exec(UInt64(I915_EXEC_RENDER)) { () throws(DrmError) in
+            [try fx.dev.execFence(f, handle: s, flags: wait, point: 0, timeline: false)!,
+             try fx.dev.execFence(f, handle: tl, flags: signal, point: 1, timeline: true)!]
+        }
+        let deadline = DrmDevice.monotonicNow() + 5_000_000_000
+        _ = try fx.dev.syncobjWait(f, count: 1, flags: 0, timeline: true, timeoutNsec: deadline,
+                                   handles: { [tl] }, points: { [1] })
+        #expect(try fx.dev.syncobjQuery(f, count: 1, flags: 0, handles: { [tl] }) == [1])
+        #expect(try fx.dev.syncobjWait(f, count: 2, flags: UInt32(DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL), timeline: false,
+                                       timeoutNsec: deadline, handles: { [s, tl] }, points: { nil }) == 0)
+    }
 }
