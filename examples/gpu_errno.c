@@ -184,7 +184,7 @@ int main(int argc, char **argv)
 	CHECK(getparam(fd, I915_PARAM_HAS_EXEC_SOFTPIN) == 1);
 	CHECK(getparam(fd, I915_PARAM_HAS_CONTEXT_ISOLATION) == 1);
 	CHECK(getparam(fd, I915_PARAM_HAS_EXEC_FENCE) == 0);
-	CHECK(getparam(fd, I915_PARAM_HAS_EXEC_FENCE_ARRAY) == 0);
+	CHECK(getparam(fd, I915_PARAM_HAS_EXEC_FENCE_ARRAY) == 1);
 	struct drm_i915_reg_read rr = { .offset = 0x2358 | I915_REG_READ_8B_WA };
 	CHECK_OK(drm_ioctl(fd, DRM_IOCTL_I915_REG_READ, &rr));
 	CHECK(rr.val != 0);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what FakeDRM needs to build and run: libfuse3, fuse3 (fusermount3),
 # libdrm (uapi headers; sysfs_device links it) and libpciaccess-dev, pkg-config, a C compiler and make; xxd and python3 for
-# the shell and fault-injection tests. Idempotent.
+# the shell and fault-injection tests; Mesa (libegl-dev, libgles-dev, libegl-mesa0, libgl1-mesa-dri,
+# mesa-vulkan-drivers, vulkan-tools) for MesaTests, through --optional from scripts/test.sh. Idempotent.
 set -euo pipefail
 export PATH="/opt/swift/usr/bin:$PATH"
 

@@ -111,6 +111,14 @@ extension DrmDevice {
                 obj.madv = .dontNeed
                 return true
             }
+            // An object a request still uses has its pages pinned: the
+            // kernel truncates only an object without pages, the shrinker
+            // the rest later. Recorded, retained (Mesa's bo cache marks a
+            // batch DONTNEED right after submitting it).
+            if !activeRequests(s, obj, writers: false).isEmpty {
+                obj.madv = .dontNeed
+                return true
+            }
             obj.madv = .purged
             obj.backing.purge()
             revoke += s.unbindAll(obj)

@@ -7,9 +7,9 @@ import CDrm
 public enum DriverFeature: Sendable {
     /// KMS (DRIVER_MODESET): i915 clears it on a display-less part.
     case modeset
-    /// Syncobjs (DRIVER_SYNCOBJ). Deviation: i915 has them; GET_CAP says 0
-    /// here (no sync_file fds).
-    case syncobj
+    /// SYNCOBJ_EVENTFD: it takes an eventfd of the caller's, which a FUSE
+    /// ioctl cannot resolve. Deviation: the kernel has it.
+    case syncobjEventfd
     /// The legacy CPU mmap ioctl maps memory inside the caller: a daemon cannot.
     case gemMmap
 }
@@ -18,7 +18,7 @@ extension DrmDevice {
     /// drm_core_check_feature at an ioctl's entry: EOPNOTSUPP without it.
     public func checkFeature(_ feature: DriverFeature) throws(DrmError) {
         switch feature {
-        case .modeset, .syncobj, .gemMmap: throw DrmError.EOPNOTSUPP
+        case .modeset, .syncobjEventfd, .gemMmap: throw DrmError.EOPNOTSUPP
         }
     }
 
@@ -42,9 +42,6 @@ extension DrmDevice {
         if id == UInt64(DRM_I915_QUERY_HWCONFIG_BLOB) || id == UInt64(DRM_I915_QUERY_GEOMETRY_SUBSLICES) { throw DrmError.ENODEV }
     }
 
-    /// drm_syncobj_find: this device has no syncobj (DRM_CAP_SYNCOBJ is 0),
-    /// so any handle is ENOENT.
-    public func lookupSyncobj(_ file: FileID, handle: UInt32) throws(DrmError) { throw DrmError.ENOENT }
 
     /// An engine map's extension chain (load balancing, bonds, parallel
     /// submission): not emulated, ENODEV.

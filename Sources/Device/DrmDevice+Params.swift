@@ -52,10 +52,12 @@ extension DrmDevice {
              I915_PARAM_HAS_EXEC_SOFTPIN, I915_PARAM_HAS_EXEC_ASYNC,
              I915_PARAM_HAS_EXEC_CAPTURE, I915_PARAM_HAS_EXEC_BATCH_FIRST, I915_PARAM_HAS_USERPTR_PROBE:
             return 1
-        // Deviation: no sync_file or syncobj can be had here (GPU/), so the
-        // fence features execbuf would need them for are reported absent.
-        case I915_PARAM_HAS_EXEC_FENCE, I915_PARAM_HAS_EXEC_FENCE_ARRAY, I915_PARAM_HAS_EXEC_SUBMIT_FENCE,
-             I915_PARAM_HAS_EXEC_TIMELINE_FENCES:
+        // Syncobjs in execbuf: the fence array and the timeline-fences extension.
+        case I915_PARAM_HAS_EXEC_FENCE_ARRAY, I915_PARAM_HAS_EXEC_TIMELINE_FENCES:
+            return 1
+        // Deviation: no sync_file can be had here (GPU/), so the fd-based
+        // fence features are reported absent.
+        case I915_PARAM_HAS_EXEC_FENCE, I915_PARAM_HAS_EXEC_SUBMIT_FENCE:
             return 0
         default:
             throw DrmError.EINVAL
@@ -70,8 +72,8 @@ extension DrmDevice {
         // PRIME import|export where the preload library can make the fd
         // (strict mode, Exports/); a plain open cannot hold one: 0.
         case UInt64(DRM_CAP_PRIME): return canExport(file) ? UInt64(DRM_PRIME_CAP_IMPORT | DRM_PRIME_CAP_EXPORT) : 0
-        // Deviation: i915 reports syncobjs; there are none yet.
-        case UInt64(DRM_CAP_SYNCOBJ), UInt64(DRM_CAP_SYNCOBJ_TIMELINE): return 0
+        // DRIVER_SYNCOBJ | DRIVER_SYNCOBJ_TIMELINE (GPU/Syncobj.swift).
+        case UInt64(DRM_CAP_SYNCOBJ), UInt64(DRM_CAP_SYNCOBJ_TIMELINE): return 1
         default: throw DrmError.EOPNOTSUPP
         }
     }

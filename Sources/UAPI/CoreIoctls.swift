@@ -106,8 +106,8 @@ enum Core {
     /// KMS without DRIVER_MODESET (the model says).
     static func noModeset(_ dev: DrmDevice, _ c: IoctlCaller) throws(DrmError) { try dev.checkFeature(.modeset) }
 
-    /// Syncobjs without DRIVER_SYNCOBJ (the model says).
-    static func noSyncobj(_ dev: DrmDevice, _ c: IoctlCaller) throws(DrmError) { try dev.checkFeature(.syncobj) }
+    /// SYNCOBJ_EVENTFD: refused (the model says).
+    static func noSyncobjEventfd(_ dev: DrmDevice, _ c: IoctlCaller) throws(DrmError) { try dev.checkFeature(.syncobjEventfd) }
 
     /// PRIME: a dma-buf fd cannot be installed in the caller from here.
     /// PRIME: in strict mode the daemon makes a dma-buf export whose token

@@ -55,29 +55,43 @@ extension Gpu {
         return relocs
     }
 
-    /// parse_execbuf2_extensions and add_fence_array: the layout here, the
-    /// syncobj each fence names the model's (none exists: ENOENT).
-    private static func execFences(_ dev: DrmDevice, _ e: drm_i915_gem_execbuffer2, _ c: IoctlCaller) throws(DrmError) {
+    /// parse_execbuf2_extensions, add_timeline_fence_array and
+    /// add_fence_array: each entry copied in order (EFAULT), its flags
+    /// checked, then resolved by the model.
+    private static func execFences(_ dev: DrmDevice, _ e: drm_i915_gem_execbuffer2, _ c: IoctlCaller) throws(DrmError) -> [ExecFence] {
         let fenceSize = UInt64(MemoryLayout<drm_i915_gem_exec_fence>.stride)
-        func firstFence(_ ptr: UInt64, count: UInt64) throws(DrmError) {
-            guard count > 0 else { return }
-            guard count <= UInt64(Int.max) / fenceSize else { throw DrmError.EINVAL }
-            let (end, overflow) = ptr.addingReportingOverflow(count * fenceSize)
+        var out: [ExecFence] = []
+        /// access_ok: the whole array inside the user address space.
+        func accessOK(_ ptr: UInt64, _ count: UInt64, _ size: UInt64) throws(DrmError) {
+            let (end, overflow) = ptr.addingReportingOverflow(count * size)
             guard !overflow, end <= 0x7FFF_FFFF_F000 else { throw DrmError.EFAULT }
-            let f = try c.memory.load(drm_i915_gem_exec_fence.self, at: ptr)
-            guard f.flags & ~UInt32(I915_EXEC_FENCE_WAIT | I915_EXEC_FENCE_SIGNAL) == 0 else { throw DrmError.EINVAL }
-            try dev.lookupSyncobj(c.file, handle: f.handle)
+        }
+        func add(_ ptr: UInt64, count: UInt64, values: UInt64?) throws(DrmError) {
+            guard count > 0 else { return }
+            guard count <= UInt64(Int.max) / 32 - UInt64(out.count) else { throw DrmError.EINVAL }
+            try accessOK(ptr, count, fenceSize)
+            if let values { try accessOK(values, count, 8) }
+            try DrmDevice.checkExecFenceCount(UInt64(out.count) + count)
+            for i in 0..<count {
+                let f = try c.memory.load(drm_i915_gem_exec_fence.self, at: ptr + i * fenceSize)
+                try DrmDevice.checkExecFenceFlags(f.flags)
+                let point = try values.map { (v) throws(DrmError) in try c.memory.load(UInt64.self, at: v + i * 8) } ?? 0
+                if let r = try dev.execFence(c.file, handle: f.handle, flags: f.flags, point: point, timeline: values != nil) {
+                    out.append(r)
+                }
+            }
         }
         if e.flags & UInt64(I915_EXEC_USE_EXTENSIONS) != 0 {
             guard e.flags & UInt64(I915_EXEC_FENCE_ARRAY) == 0, e.num_cliprects == 0 else { throw DrmError.EINVAL }
             try UserExtensions.walk(e.cliprects_ptr, c.memory) { (name, addr) throws(DrmError) in
                 guard name == UInt32(DRM_I915_GEM_EXECBUFFER_EXT_TIMELINE_FENCES) else { throw DrmError.EINVAL }
                 let t = try c.memory.load(drm_i915_gem_execbuffer_ext_timeline_fences.self, at: addr)
-                try firstFence(t.handles_ptr, count: t.fence_count)
+                try add(t.handles_ptr, count: t.fence_count, values: t.values_ptr)
             }
         }
         if e.flags & UInt64(I915_EXEC_FENCE_ARRAY) != 0 {
-            try firstFence(e.cliprects_ptr, count: UInt64(e.num_cliprects))
+            try add(e.cliprects_ptr, count: UInt64(e.num_cliprects), values: nil)
         }
+        return out
     }
 }

@@ -83,20 +83,20 @@ extension IoctlDispatcher {
         IoctlDesc(FDRM_IOCTL_MODE_GET_LEASE, .master, Core.noModeset),
         IoctlDesc(FDRM_IOCTL_MODE_REVOKE_LEASE, .master, Core.noModeset),
 
-        // Deviation: i915 has DRIVER_SYNCOBJ(_TIMELINE); GET_CAP says 0 here
-        // (no sync_file fds), so the ioctls answer as without the feature.
-        IoctlDesc(FDRM_IOCTL_SYNCOBJ_CREATE, .renderAllow, Core.noSyncobj),
-        IoctlDesc(FDRM_IOCTL_SYNCOBJ_DESTROY, .renderAllow, Core.noSyncobj),
-        IoctlDesc(FDRM_IOCTL_SYNCOBJ_HANDLE_TO_FD, .renderAllow, Core.noSyncobj),
-        IoctlDesc(FDRM_IOCTL_SYNCOBJ_FD_TO_HANDLE, .renderAllow, Core.noSyncobj),
-        IoctlDesc(FDRM_IOCTL_SYNCOBJ_TRANSFER, .renderAllow, Core.noSyncobj),
-        IoctlDesc(FDRM_IOCTL_SYNCOBJ_WAIT, .renderAllow, Core.noSyncobj),
-        IoctlDesc(FDRM_IOCTL_SYNCOBJ_TIMELINE_WAIT, .renderAllow, Core.noSyncobj),
-        IoctlDesc(FDRM_IOCTL_SYNCOBJ_EVENTFD, .renderAllow, Core.noSyncobj),
-        IoctlDesc(FDRM_IOCTL_SYNCOBJ_RESET, .renderAllow, Core.noSyncobj),
-        IoctlDesc(FDRM_IOCTL_SYNCOBJ_SIGNAL, .renderAllow, Core.noSyncobj),
-        IoctlDesc(FDRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL, .renderAllow, Core.noSyncobj),
-        IoctlDesc(FDRM_IOCTL_SYNCOBJ_QUERY, .renderAllow, Core.noSyncobj),
+        // i915 has DRIVER_SYNCOBJ | DRIVER_SYNCOBJ_TIMELINE. EVENTFD needs an
+        // eventfd of the caller's: refused (DrmDevice+Syncobj.swift).
+        IoctlDesc(FDRM_IOCTL_SYNCOBJ_CREATE, .renderAllow, Syncobj.create, trace: Syncobj.createFields),
+        IoctlDesc(FDRM_IOCTL_SYNCOBJ_DESTROY, .renderAllow, Syncobj.destroy, trace: Syncobj.destroyFields),
+        IoctlDesc(FDRM_IOCTL_SYNCOBJ_HANDLE_TO_FD, .renderAllow, Syncobj.handleToFd, trace: Syncobj.handleFields),
+        IoctlDesc(FDRM_IOCTL_SYNCOBJ_FD_TO_HANDLE, .renderAllow, Syncobj.fdToHandle, trace: Syncobj.handleFields),
+        IoctlDesc(FDRM_IOCTL_SYNCOBJ_TRANSFER, .renderAllow, Syncobj.transfer, trace: Syncobj.transferFields),
+        IoctlDesc(FDRM_IOCTL_SYNCOBJ_WAIT, .renderAllow, Syncobj.wait, trace: Syncobj.waitFields),
+        IoctlDesc(FDRM_IOCTL_SYNCOBJ_TIMELINE_WAIT, .renderAllow, Syncobj.timelineWait, trace: Syncobj.timelineWaitFields),
+        IoctlDesc(FDRM_IOCTL_SYNCOBJ_EVENTFD, .renderAllow, Core.noSyncobjEventfd),
+        IoctlDesc(FDRM_IOCTL_SYNCOBJ_RESET, .renderAllow, Syncobj.reset, trace: Syncobj.arrayFields),
+        IoctlDesc(FDRM_IOCTL_SYNCOBJ_SIGNAL, .renderAllow, Syncobj.signal, trace: Syncobj.arrayFields),
+        IoctlDesc(FDRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL, .renderAllow, Syncobj.timelineSignal, trace: Syncobj.timelineArrayFields),
+        IoctlDesc(FDRM_IOCTL_SYNCOBJ_QUERY, .renderAllow, Syncobj.query, trace: Syncobj.timelineArrayFields),
 
         // i915_ioctls[] (i915_driver.c).
         IoctlDesc(FDRM_IOCTL_I915_GETPARAM, .renderAllow, Gem.getParam, trace: Gem.getParamFields,

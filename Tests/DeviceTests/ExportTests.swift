@@ -50,7 +50,7 @@ import Testing
         args.rsvd1 = UInt64(ctx)
         try DrmDevice.checkExecbuffer(&args)
         var out = DrmDevice.ExecbufOutput()
-        try fx.dev.execbuffer(f, args, objects: &entries, output: &out, pid: pid, fences: {}, readRelocations: { _ in [] })
+        try fx.dev.execbuffer(f, args, objects: &entries, output: &out, pid: pid, fences: { [] }, readRelocations: { _ in [] })
         return out.outFence
     }
 

@@ -41,7 +41,7 @@ import Testing
         args.rsvd1 = UInt64(ctx)
         try DrmDevice.checkExecbuffer(&args)
         var out = DrmDevice.ExecbufOutput()
-        try fx.dev.execbuffer(f, args, objects: &entries, output: &out, fences: {}, readRelocations: { _ in [] })
+        try fx.dev.execbuffer(f, args, objects: &entries, output: &out, fences: { [] }, readRelocations: { _ in [] })
     }
 
     func wait(_ f: FileID, _ h: UInt32, ms: Int64 = 5000) throws {

@@ -38,8 +38,10 @@ import Testing
     @Test func caps() throws {
         let f = dev.open(minor: .render, inode: 1, pid: 1, privileged: false)
         #expect(try dev.getCap(f, cap: UInt64(DRM_CAP_TIMESTAMP_MONOTONIC)) == 1)
-        // Deviation (documented): no PRIME or syncobj from a daemon.
+        // Deviation (documented): no PRIME from a daemon; syncobjs (timelines too).
         #expect(try dev.getCap(f, cap: UInt64(DRM_CAP_PRIME)) == 0)
+        #expect(try dev.getCap(f, cap: UInt64(DRM_CAP_SYNCOBJ)) == 1)
+        #expect(try dev.getCap(f, cap: UInt64(DRM_CAP_SYNCOBJ_TIMELINE)) == 1)
         // A driver without DRIVER_MODESET answers nothing else.
         #expect(throws: DrmError.EOPNOTSUPP) { try dev.getCap(f, cap: UInt64(DRM_CAP_DUMB_BUFFER)) }
         #expect(throws: DrmError.EOPNOTSUPP) { try dev.getCap(f, cap: 0xdead) }

@@ -110,8 +110,8 @@ import Testing
         // WAIT_VBLANK and the CRTC sequence ioctls need a vblank: none.
         #expect(call(master, 0x3a) == DrmError.EOPNOTSUPP.errno)
         #expect(call(master, 0x3b) == DrmError.EOPNOTSUPP.errno)
-        // Syncobjs: no DRIVER_SYNCOBJ here.
-        #expect(call(render, 0xbf) == DrmError.EOPNOTSUPP.errno)
+        // Syncobjs (DRIVER_SYNCOBJ): SYNCOBJ_CREATE works on a render node.
+        #expect(call(render, 0xbf) == 0)
     }
 
     /// DRM_ROOT_ONLY comes first: SET_UNIQUE is drm_invalid_op for root, EACCES for others.

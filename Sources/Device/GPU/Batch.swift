@@ -119,7 +119,7 @@ struct CommandStreamer {
                     ip = target
                 }
             } catch {
-                return .hung(error.reason)
+                return .hung(error.reason + " at 0x" + String(ip, radix: 16) + " (batch 0x" + String(request.batchStart, radix: 16) + ")")
             }
         }
     }

@@ -48,6 +48,9 @@ final class FileGpu {
     var banScore = 0
     /// The BSD engine a file's I915_EXEC_BSD submissions go to.
     var bsdEngine: Int?
+    /// The file's syncobj handles (syncobj_idr, from 1), released with it.
+    var syncobjs: [UInt32: Syncobj] = [:]
+    var syncobjIDs = IDAllocator()
 
     init() {
         contexts[0] = GpuContext(id: 0, vm: GpuVm(), file: nil)
@@ -59,6 +62,8 @@ final class FileGpu {
 struct GpuState {
     var files: [FileID: FileGpu] = [:]
     var nextSeqno: UInt64 = 0
+    /// dma_fence_context_alloc for timeline chains.
+    var fenceContexts: UInt64 = 0
     /// Engine resets (GET_RESET_STATS reset_count).
     var resets: UInt32 = 0
     var stats = Stats()

@@ -26,7 +26,10 @@ extension DrmDevice {
             if timeoutNs == 0 {
                 ok = pending.allSatisfy(\.isDone)
             } else {
-                let deadline: DispatchTime? = timeoutNs < 0 ? nil : DispatchTime(uptimeNanoseconds: start &+ UInt64(timeoutNs))
+                // dispatch_time keeps clock flags in bits 62-63: a timeout
+                // that far (INT64_MAX, as anv passes) is for ever.
+                let deadline: DispatchTime? = timeoutNs < 0 || timeoutNs >= 1 << 60 ? nil
+                    : DispatchTime(uptimeNanoseconds: start &+ UInt64(timeoutNs))
                 ok = pending.allSatisfy { $0.wait(deadline: deadline) }
             }
         }

@@ -12,10 +12,19 @@ extension DrmDevice {
     func execute(_ rq: Request) {
         // Taking the lock first orders everything the submitter wrote before
         // this thread reads the request (for ThreadSanitizer too).
-        let deps = state.withLock { _ in rq.dependencies }
+        let (deps, awaited) = state.withLock { _ in (rq.dependencies, rq.awaits) }
         for dep in deps { _ = dep.wait(deadline: nil) }
         // FENCE_SUBMIT: begin once the in-fence's request has begun.
         for dep in rq.submitDependencies { while !dep.isStarted && !dep.isDone { usleep(50) } }
+        // i915_request_await_dma_fence: a fatal error of an awaited fence
+        // skips the request, whose fence carries it (fatal_error()).
+        _ = awaited.wait(deadline: nil)
+        let awaitError = awaited.error
+        state.withLock { _ in rq.awaits = .stub }
+        if awaitError != 0, awaitError != EAGAIN, awaitError != ETIMEDOUT {
+            rq.fenceError.store(awaitError, ordering: .relaxed)
+            rq.cancel(.skipped)
+        }
         let saved = state.withLock { s -> [UInt32: UInt32] in
             if rq.context.banned { rq.cancel(.banned) }
             rq.markStarted()
@@ -58,7 +67,7 @@ extension DrmDevice {
         flush(stale)
         // intel_gt_handle_error for the hung engine, as `reset` allows.
         if hung { handleHang() }
-        if outcome != .completed { rq.fenceError.store(EIO, ordering: .relaxed) }
+        if outcome != .completed, rq.fenceError.load(ordering: .relaxed) == 0 { rq.fenceError.store(EIO, ordering: .relaxed) }
         state.withLock { s in s.gpu.retire(rq) }
         rq.signal()
     }

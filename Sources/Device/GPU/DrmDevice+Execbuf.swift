@@ -54,11 +54,11 @@ extension DrmDevice {
     /// extension and fence-array parsing at its place in the order;
     /// `readRelocations(index)` reads an entry's relocations (EFAULT).
     public func execbuffer(_ file: FileID, _ args: drm_i915_gem_execbuffer2, objects entries: inout [drm_i915_gem_exec_object2],
-                           output: inout ExecbufOutput, pid: Int32 = 0, fences: () throws(DrmError) -> Void,
+                           output: inout ExecbufOutput, pid: Int32 = 0, fences: () throws(DrmError) -> [ExecFence],
                            readRelocations: (drm_i915_gem_exec_object2) throws(DrmError) -> [drm_i915_gem_relocation_entry]) throws(DrmError) {
         // I915_EXEC_SECURE is gone on gen11+.
         if args.flags & UInt64(I915_EXEC_SECURE) != 0 { throw DrmError.ENODEV }
-        try fences()
+        let execFences = try fences()
         let inFence = try execInFence(file, args)
         let outFence = try execOutFence(file, args)
 
@@ -100,7 +100,8 @@ extension DrmDevice {
             if plan.context.closed { throw DrmError.ENOENT }
             // i915_reset_gen7_sol_offsets: gen7 only.
             if args.flags & UInt64(I915_EXEC_GEN7_SOL_RESET) != 0 { throw DrmError.EINVAL }
-            let rq = submit(&s, plan, args, inFence: inFence)
+            let rq = submit(&s, plan, args, inFence: inFence, awaits: DmaFence.merge(execFences.compactMap(\.awaited)))
+            signalExecFences(&s, execFences, rq)
             if outFence { output.outFence = makeOutFence(&s, rq, file: file, pid: pid) }
             return touched.reduce(Flush()) { $0 + s.takeCached(of: $1) }
         }
@@ -291,7 +292,7 @@ extension DrmDevice {
     /// (implicit sync unless EXEC_OBJECT_ASYNC), and queues it.
     @discardableResult
     private func submit(_ s: inout DeviceState, _ plan: Placement, _ args: drm_i915_gem_execbuffer2,
-                        inFence: SyncFile? = nil) -> Request {
+                        inFence: SyncFile? = nil, awaits: DmaFence) -> Request {
         var seen = Set<ObjectIdentifier>()
         var targets: [Request.Target] = []
         var deps: [Request] = []
@@ -320,7 +321,8 @@ extension DrmDevice {
         }
         let rq = Request(seqno: s.gpu.nextSeqno, context: plan.context, engine: plan.engine,
                          batchStart: plan.addresses[plan.batch] + UInt64(args.batch_start_offset), batchIndex: batchIndex,
-                         targets: targets, dependencies: deps, submitDependencies: submitFence ? inFence?.fences ?? [] : [])
+                         targets: targets, dependencies: deps, submitDependencies: submitFence ? inFence?.fences ?? [] : [],
+                         awaits: awaits)
         for t in targets { s.gpu.active[ObjectIdentifier(t.object), default: []].append(rq) }
         plan.context.requests.append(rq)
         s.gpu.stats.submitted += 1

@@ -17,7 +17,9 @@ final class Request: @unchecked Sendable {
         var end: UInt64 { start + size }
     }
 
-    enum Cancel: Int32, Sendable { case none = 0, closed, reset, banned }
+    /// `skipped`: an awaited fence signalled with an error (the kernel skips
+    /// the request and its fence carries that error).
+    enum Cancel: Int32, Sendable { case none = 0, closed, reset, banned, skipped }
 
     let seqno: UInt64
     /// Touched only under the device lock.
@@ -34,6 +36,10 @@ final class Request: @unchecked Sendable {
     /// Requests this one may start only once they have started (a FENCE_SUBMIT
     /// in-fence: i915_request_await_execution).
     let submitDependencies: [Request]
+    /// Explicit fences to wait for before running (syncobjs of the exec
+    /// fence array); the engine drops them once they signalled. Touched
+    /// under the device lock.
+    var awaits: DmaFence
 
     private let completed = DispatchGroup()
     private let doneFlag = Atomic<Bool>(false)
@@ -47,7 +53,7 @@ final class Request: @unchecked Sendable {
     private let waiters = Mutex<[@Sendable () -> Void]>([])
 
     init(seqno: UInt64, context: GpuContext, engine: EngineID, batchStart: UInt64, batchIndex: Int,
-         targets: [Target], dependencies: [Request], submitDependencies: [Request] = []) {
+         targets: [Target], dependencies: [Request], submitDependencies: [Request] = [], awaits: DmaFence = .stub) {
         self.submitDependencies = submitDependencies
         self.seqno = seqno
         self.context = context
@@ -56,6 +62,7 @@ final class Request: @unchecked Sendable {
         self.batchIndex = batchIndex
         self.targets = targets
         self.dependencies = dependencies
+        self.awaits = awaits
         completed.enter()
     }
 
@@ -104,6 +111,11 @@ final class Request: @unchecked Sendable {
         // The acquiring load pairs with signal(): what the engine wrote is
         // visible (and ordered for ThreadSanitizer, which does not see the group).
         return completed.wait(timeout: deadline) == .success && isDone
+    }
+
+    /// Runs `body` once the fence has signalled (at once if it has).
+    func notify(_ body: @escaping @Sendable () -> Void) {
+        completed.notify(queue: .global(), execute: body)
     }
 
     /// i915_request busy bits for GEM_BUSY: a reader sets the engine class's

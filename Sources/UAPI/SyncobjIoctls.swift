@@ -1,0 +1,120 @@
+import CDrm
+import FakeDRMDevice
+
+/// The syncobj ioctls (drm_syncobj.c): decode, read the caller's handle and
+/// point arrays when the model asks (the kernel's copy order), write results
+/// back. Every rule and errno is the model's (DrmDevice+Syncobj.swift).
+enum Syncobj {
+    static func create(_ dev: DrmDevice, _ a: inout drm_syncobj_create, _ c: IoctlCaller) throws(DrmError) {
+        a.handle = try dev.syncobjCreate(c.file, flags: a.flags)
+    }
+
+    static func createFields(_ a: drm_syncobj_create, out: Bool) -> Fields {
+        out ? [("handle", "\(a.handle)")] : [("flags", TraceFields.hex(a.flags))]
+    }
+
+    static func destroy(_ dev: DrmDevice, _ a: inout drm_syncobj_destroy, _ c: IoctlCaller) throws(DrmError) {
+        try dev.syncobjDestroy(c.file, handle: a.handle, pad: a.pad)
+    }
+
+    static func destroyFields(_ a: drm_syncobj_destroy, out: Bool) -> Fields { [("handle", "\(a.handle)")] }
+
+    /// 6.x appends a u64 point to drm_syncobj_handle that libdrm's header
+    /// predates; it only matters to an export or import, refused here, so
+    /// it is taken as 0.
+    static func handleToFd(_ dev: DrmDevice, _ a: inout drm_syncobj_handle, _ c: IoctlCaller) throws(DrmError) {
+        try dev.syncobjFdIoctl(c.file, toFd: true, handle: a.handle, flags: a.flags, pad: a.pad, point: 0)
+    }
+
+    static func fdToHandle(_ dev: DrmDevice, _ a: inout drm_syncobj_handle, _ c: IoctlCaller) throws(DrmError) {
+        try dev.syncobjFdIoctl(c.file, toFd: false, handle: a.handle, flags: a.flags, pad: a.pad, point: 0)
+    }
+
+    static func handleFields(_ a: drm_syncobj_handle, out: Bool) -> Fields {
+        [("handle", "\(a.handle)"), ("flags", TraceFields.hex(a.flags)), ("fd", "\(a.fd)")]
+    }
+
+    static func transfer(_ dev: DrmDevice, _ a: inout drm_syncobj_transfer, _ c: IoctlCaller) throws(DrmError) {
+        try dev.syncobjTransfer(c.file, src: a.src_handle, srcPoint: a.src_point, dst: a.dst_handle,
+                                dstPoint: a.dst_point, flags: a.flags, pad: a.pad)
+    }
+
+    static func transferFields(_ a: drm_syncobj_transfer, out: Bool) -> Fields {
+        [("src", "\(a.src_handle)@\(a.src_point)"), ("dst", "\(a.dst_handle)@\(a.dst_point)"), ("flags", TraceFields.hex(a.flags))]
+    }
+
+    static func wait(_ dev: DrmDevice, _ a: inout drm_syncobj_wait, _ c: IoctlCaller) throws(DrmError) {
+        let (ptr, n) = (a.handles, a.count_handles)
+        if let first = try dev.syncobjWait(c.file, count: n, flags: a.flags, timeline: false, timeoutNsec: a.timeout_nsec,
+                                           handles: { () throws(DrmError) in try array(UInt32.self, ptr, n, c) },
+                                           points: { () throws(DrmError) in nil }) {
+            a.first_signaled = first
+        }
+    }
+
+    static func waitFields(_ a: drm_syncobj_wait, out: Bool) -> Fields {
+        out ? [("first_signaled", "\(a.first_signaled)")]
+            : [("count_handles", "\(a.count_handles)"), ("flags", TraceFields.hex(a.flags)), ("timeout_nsec", "\(a.timeout_nsec)")]
+    }
+
+    static func timelineWait(_ dev: DrmDevice, _ a: inout drm_syncobj_timeline_wait, _ c: IoctlCaller) throws(DrmError) {
+        let (ptr, pts, n) = (a.handles, a.points, a.count_handles)
+        if let first = try dev.syncobjWait(c.file, count: n, flags: a.flags, timeline: true, timeoutNsec: a.timeout_nsec,
+                                           handles: { () throws(DrmError) in try array(UInt32.self, ptr, n, c) },
+                                           points: { () throws(DrmError) in pts == 0 ? nil : try array(UInt64.self, pts, n, c) }) {
+            a.first_signaled = first
+        }
+    }
+
+    static func timelineWaitFields(_ a: drm_syncobj_timeline_wait, out: Bool) -> Fields {
+        out ? [("first_signaled", "\(a.first_signaled)")]
+            : [("count_handles", "\(a.count_handles)"), ("flags", TraceFields.hex(a.flags)), ("timeout_nsec", "\(a.timeout_nsec)")]
+    }
+
+    static func reset(_ dev: DrmDevice, _ a: inout drm_syncobj_array, _ c: IoctlCaller) throws(DrmError) {
+        try resetOrSignal(dev, &a, c, signal: false)
+    }
+
+    static func signal(_ dev: DrmDevice, _ a: inout drm_syncobj_array, _ c: IoctlCaller) throws(DrmError) {
+        try resetOrSignal(dev, &a, c, signal: true)
+    }
+
+    private static func resetOrSignal(_ dev: DrmDevice, _ a: inout drm_syncobj_array, _ c: IoctlCaller, signal: Bool) throws(DrmError) {
+        let (ptr, n) = (a.handles, a.count_handles)
+        try dev.syncobjResetOrSignal(c.file, signal: signal, count: n, pad: a.pad,
+                                     handles: { () throws(DrmError) in try array(UInt32.self, ptr, n, c) })
+    }
+
+    static func arrayFields(_ a: drm_syncobj_array, out: Bool) -> Fields { [("count_handles", "\(a.count_handles)")] }
+
+    static func timelineSignal(_ dev: DrmDevice, _ a: inout drm_syncobj_timeline_array, _ c: IoctlCaller) throws(DrmError) {
+        let (ptr, pts, n) = (a.handles, a.points, a.count_handles)
+        try dev.syncobjTimelineSignal(c.file, count: n, flags: a.flags,
+                                      handles: { () throws(DrmError) in try array(UInt32.self, ptr, n, c) },
+                                      points: { () throws(DrmError) in pts == 0 ? nil : try array(UInt64.self, pts, n, c) })
+    }
+
+    static func query(_ dev: DrmDevice, _ a: inout drm_syncobj_timeline_array, _ c: IoctlCaller) throws(DrmError) {
+        let (ptr, n) = (a.handles, a.count_handles)
+        let points = try dev.syncobjQuery(c.file, count: n, flags: a.flags,
+                                          handles: { () throws(DrmError) in try array(UInt32.self, ptr, n, c) })
+        for (i, p) in points.enumerated() { try c.memory.store(p, at: a.points &+ UInt64(i * 8)) }
+    }
+
+    static func timelineArrayFields(_ a: drm_syncobj_timeline_array, out: Bool) -> Fields {
+        [("count_handles", "\(a.count_handles)"), ("flags", TraceFields.hex(a.flags))]
+    }
+}
+
+/// kmalloc_array then copy_from_user of `count` elements: ENOMEM past
+/// KMALLOC_MAX_SIZE (4 MiB), EFAULT.
+private func array<T>(_ type: T.Type, _ ptr: UInt64, _ count: UInt32, _ c: IoctlCaller) throws(DrmError) -> [T] where T: FixedWidthInteger {
+    guard UInt64(count) * UInt64(MemoryLayout<T>.size) <= 4 << 20 else { throw DrmError.ENOMEM }
+    var out = [T](repeating: 0, count: Int(count))
+    let failure: DrmError? = out.withUnsafeMutableBytes { buf in
+        do throws(DrmError) { try c.memory.read(ptr, into: buf) } catch { return error }
+        return nil
+    }
+    if let failure { throw failure }
+    return out
+}
