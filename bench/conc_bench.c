@@ -126,7 +126,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	double seconds = env_long("CONC_MS", 400) / 1000.0;
-	int rounds = env_long("CONC_ROUNDS", 3), max = env_long("CONC_MAX", 8);
+	int rounds = env_long("CONC_ROUNDS", 3), max = env_long("CONC_MAX", 8), min = env_long("CONC_MIN", 1);
 	sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	must(sh != MAP_FAILED, "mmap shared");
 	const char *wname[] = { "ioctl", "fault" }, *unit[] = { "ioctls/s", "MB/s" };
@@ -138,7 +138,7 @@ int main(int argc, char **argv)
 			continue;
 		for (int processes = 0; processes < 2; processes++) {
 			double one[2] = { 0, 0 };
-			for (int n = 1; n <= max && n <= MAX_CLIENTS; n *= 2) {
+			for (int n = min; n <= max && n <= MAX_CLIENTS; n *= 2) {
 				double v[2][rounds];
 				for (int r = 0; r < rounds; r++) {
 					for (int k = 0; k < 2; k++) {
@@ -153,7 +153,7 @@ int main(int argc, char **argv)
 				double ratio = median(paired, rounds);
 				double s = median(v[0], rounds), f = median(v[1], rounds);
 				double div = workload ? 1e6 : 1;
-				if (n == 1)
+				if (n == min)
 					one[0] = s, one[1] = f;
 				printf("%-6s %-9s %7d %9.0f %-4s %7.2fx %9.0f %-4s %7.2fx %6.2fx\n", wname[workload],
 				       processes ? "processes" : "threads", n, s / div, unit[workload], s / one[0],
