@@ -102,7 +102,8 @@ final class Mounted: Sendable {
     }
 
     init(_ extra: [String] = []) throws(MountFailure) {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("fakedrm-\(UUID().uuidString.prefix(8))").path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fakedrm-\(UUID().uuidString.prefix(8))").path
+        self.dir = dir
         Self.exitHook
         _ = Self.live.withLock { $0.insert(dir) }
         do {
@@ -129,8 +130,18 @@ final class Mounted: Sendable {
         return nil
     }
 
-    /// The daemon's watchdog (a child named fakedrm-watchdog), if any.
+    /// The daemon's watchdog, waiting up to 2 s for it: the daemon forks it
+    /// once the loop starts, just after `mount` returned.
     var watchdogPID: pid_t? {
+        for _ in 0..<200 {
+            if let pid = watchdogNow { return pid }
+            usleep(10_000)
+        }
+        return nil
+    }
+
+    /// The daemon's watchdog (a child named fakedrm-watchdog), if any.
+    private var watchdogNow: pid_t? {
         guard let daemon = daemonPID, let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
         for e in entries {
             guard let pid = pid_t(e), let cmd = try? String(contentsOfFile: "/proc/\(e)/cmdline", encoding: .utf8),
