@@ -3,7 +3,7 @@
 # processes. gnuplot -e "data='FILE'; out='PNG'; title='...'" bench/scaling.gp
 # DATA lines: work mode clients fakedrm floor (written by conc_bench).
 if (!exists("title")) title = "FakeDRM vs the floor daemon"
-set terminal pngcairo size 1200,520 font "sans,10"
+set terminal pngcairo size 1200,520 font "sans,10" noenhanced
 set output out
 set multiplot layout 1,2 title title
 set logscale x 2
