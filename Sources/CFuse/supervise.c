@@ -143,6 +143,7 @@ int cfuse_watchdog_start(int abort_fd, const char *mountpoint, unsigned major, u
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pid_t pid = fork();
 	if (pid == 0) {
+		rename_self(); /* first: scripts look for the daemon right after mount */
 		prctl(PR_SET_PDEATHSIG, SIGUSR1);
 		if (getppid() != self)
 			raise(SIGUSR1); /* died before the line above: still pending, blocked */
@@ -168,7 +169,6 @@ int cfuse_watchdog_start(int abort_fd, const char *mountpoint, unsigned major, u
 			close(null);
 		if (chdir("/"))
 			(void)0;
-		rename_self();
 		watch(3, 4, mnt, major, minor);
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
