@@ -1,4 +1,5 @@
-/* conc_bench DEVICE FLOOR - throughput with 1, 2, 4, 8 concurrent clients,
+/* conc_bench DEVICE FLOOR [DAEMON_PID FLOOR_PID [DATA]] - throughput with
+ * 1, 2, 4 ... 64 concurrent clients,
  * as threads sharing one open and as processes with their own, against the
  * floor daemon doing the same. Two workloads:
  *   ioctl  GEM_CREATE + MMAP_OFFSET + GEM_CLOSE (three round trips, each
@@ -8,8 +9,11 @@
  * Each configuration runs CONC_SECONDS (default 0.4), CONC_ROUNDS times
  * (default 3), fakedrm and floor alternating; the medians are printed with
  * the scaling relative to one client, and the ratio is the median of each
- * fakedrm run against the floor run next to it. CONC_MAX caps the client count;
- * CONC_WORK=ioctl or fault runs one workload. */
+ * fakedrm run against the floor run next to it. CONC_MIN/CONC_MAX bound the
+ * client counts (1, 64); CONC_WORK=ioctl or fault runs one workload. With
+ * the daemons' pids it prints their resident set and thread count at the
+ * largest count (sampled mid-run, the most seen); DATA gets one line per
+ * row for the plot (work mode n fakedrm floor). */
 #include "bench.h"
 #include <pthread.h>
 #include <stdatomic.h>
@@ -26,6 +30,24 @@ struct shared {
 static struct shared *sh;
 static const char *path;
 static int is_floor, workload, shared_fd;
+static int pids[2];             /* fakedrm's and the floor's daemon, or 0 */
+static long peak_rss[2], peak_threads[2];
+
+/* Threads of a process (its /proc status), or 0. */
+static long thread_count(int pid)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof path, "/proc/%d/status", pid);
+	FILE *f = fopen(path, "r");
+	long n = 0;
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "Threads: %ld", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
 
 static long ioctl_op(int fd, long iter)
 {
@@ -79,16 +101,16 @@ static double run(int n, int processes, double seconds)
 {
 	memset(sh, 0, sizeof *sh);
 	pthread_t t[MAX_CLIENTS];
-	pid_t pids[MAX_CLIENTS];
+	pid_t kids[MAX_CLIENTS];
 	if (!processes) {
 		shared_fd = open(path, O_RDWR);
 		must(shared_fd >= 0, path);
 	}
 	for (int i = 0; i < n; i++) {
 		if (processes) {
-			pids[i] = fork();
-			must(pids[i] >= 0, "fork");
-			if (pids[i] == 0) {
+			kids[i] = fork();
+			must(kids[i] >= 0, "fork");
+			if (kids[i] == 0) {
 				int fd = open(path, O_RDWR);
 				must(fd >= 0, path);
 				run_client(i, fd);
@@ -102,11 +124,17 @@ static double run(int n, int processes, double seconds)
 		usleep(1000);
 	double t0 = now();
 	atomic_store(&sh->go, 1);
-	usleep(seconds * 1e6);
+	usleep(seconds * 1e6 / 2);
+	if (pids[is_floor]) {
+		long rss = rss_bytes(pids[is_floor]), th = thread_count(pids[is_floor]);
+		peak_rss[is_floor] = rss > peak_rss[is_floor] ? rss : peak_rss[is_floor];
+		peak_threads[is_floor] = th > peak_threads[is_floor] ? th : peak_threads[is_floor];
+	}
+	usleep(seconds * 1e6 / 2);
 	atomic_store(&sh->stop, 1);
 	for (int i = 0; i < n; i++) {
 		if (processes)
-			waitpid(pids[i], NULL, 0);
+			waitpid(kids[i], NULL, 0);
 		else
 			pthread_join(t[i], NULL);
 	}
@@ -121,12 +149,18 @@ static double run(int n, int processes, double seconds)
 
 int main(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: conc_bench DEVICE FLOOR_DEVICE\n");
+	if (argc != 3 && argc != 5 && argc != 6) {
+		fprintf(stderr, "usage: conc_bench DEVICE FLOOR_DEVICE [DAEMON_PID FLOOR_PID [DATA]]\n");
 		return 2;
 	}
-	double seconds = env_long("CONC_MS", 400) / 1000.0;
-	int rounds = env_long("CONC_ROUNDS", 3), max = env_long("CONC_MAX", 8);
+	if (argc >= 5)
+		pids[0] = atoi(argv[3]), pids[1] = atoi(argv[4]);
+	FILE *data = argc == 6 ? fopen(argv[5], "w") : NULL;
+	double seconds = env_long("CONC_MS", 300) / 1000.0;
+	int rounds = env_long("CONC_ROUNDS", 3), max = env_long("CONC_MAX", 64), min = env_long("CONC_MIN", 1);
+	int top = min;
+	while (top * 2 <= max && top * 2 <= MAX_CLIENTS)
+		top *= 2;
 	sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	must(sh != MAP_FAILED, "mmap shared");
 	const char *wname[] = { "ioctl", "fault" }, *unit[] = { "ioctls/s", "MB/s" };
@@ -138,8 +172,10 @@ int main(int argc, char **argv)
 			continue;
 		for (int processes = 0; processes < 2; processes++) {
 			double one[2] = { 0, 0 };
-			for (int n = 1; n <= max && n <= MAX_CLIENTS; n *= 2) {
+			for (int n = min; n <= max && n <= MAX_CLIENTS; n *= 2) {
 				double v[2][rounds];
+				if (n == top)
+					peak_rss[0] = peak_rss[1] = peak_threads[0] = peak_threads[1] = 0;
 				for (int r = 0; r < rounds; r++) {
 					for (int k = 0; k < 2; k++) {
 						is_floor = (r + k) % 2; /* alternate who goes first */
@@ -153,15 +189,24 @@ int main(int argc, char **argv)
 				double ratio = median(paired, rounds);
 				double s = median(v[0], rounds), f = median(v[1], rounds);
 				double div = workload ? 1e6 : 1;
-				if (n == 1)
+				if (n == min)
 					one[0] = s, one[1] = f;
 				printf("%-6s %-9s %7d %9.0f %-4s %7.2fx %9.0f %-4s %7.2fx %6.2fx\n", wname[workload],
 				       processes ? "processes" : "threads", n, s / div, unit[workload], s / one[0],
 				       f / div, unit[workload], f / one[1], ratio);
+				if (data)
+					fprintf(data, "%s %s %d %.1f %.1f\n", wname[workload], processes ? "processes" : "threads", n,
+						s / div, f / div);
+				if (n == top && pids[0])
+					printf("       daemons at %d %s: fakedrm RSS %.1f MiB, %ld threads; floor RSS %.1f MiB, %ld threads\n",
+					       n, processes ? "processes" : "threads", peak_rss[0] / 1048576.0, peak_threads[0],
+					       peak_rss[1] / 1048576.0, peak_threads[1]);
 				fflush(stdout);
 			}
 		}
 	}
+	if (data)
+		fclose(data);
 	printf("scaling: throughput relative to one client; ratio: fakedrm / floor (%ld CPUs)\n",
 	       sysconf(_SC_NPROCESSORS_ONLN));
 	return 0;

@@ -4,7 +4,8 @@
 # Usage: scripts/bench.sh [ioctl] [fault] [scale] [conc] [mem] [coh]   (default: all)
 # Knobs (environment): PIN=CPU for the ioctl and scale runs (default 0; empty
 # to leave the scheduler alone), FAULT_MIB (64), SCALE_MAX (1000000),
-# IOCTL_N/IOCTL_ROUNDS, SCALE_K/SCALE_ROUNDS, CONC_MAX/CONC_MS/CONC_ROUNDS,
+# IOCTL_N/IOCTL_ROUNDS, SCALE_K/SCALE_ROUNDS, CONC_MIN/CONC_MAX/CONC_MS/CONC_ROUNDS,
+# PLOT (where the conc section draws its curves, docs/img/scaling.png),
 # COH_ITERS/COH_ROUNDS/COH_BIG_MIB.
 source "$(dirname "$0")/lib.sh"
 swift build -c release
@@ -84,8 +85,19 @@ if want conc; then
     echo "== concurrency: clients as threads (one open) and processes (one open each) vs the floor"
     mount_device
     start_floor
-    bench/build/conc_bench "$mnt/card0" "$floor_mnt/card0"
+    data=$(mktemp /tmp/fakedrm-conc.XXXXXX)
+    bench/build/conc_bench "$mnt/card0" "$floor_mnt/card0" "$(daemon_pid)" "$floor_pid" "$data"
     stop_floor
+    # The curves, drawn by gnuplot (scripts/setup.sh installs gnuplot-nox).
+    plot=${PLOT:-docs/img/scaling.png}
+    if command -v gnuplot >/dev/null; then
+        mkdir -p "$(dirname "$plot")"
+        gnuplot -e "data='$data'; out='$plot'; title='FakeDRM vs the floor daemon, $(nproc) CPUs, $(date -u +%Y-%m-%d)'" bench/scaling.gp &&
+            echo "   scaling curves drawn into $plot"
+    else
+        echo "   (no gnuplot: scaling curves not drawn; scripts/setup.sh installs gnuplot-nox)"
+    fi
+    rm -f "$data"
 fi
 
 if want mem; then

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Installs what FakeDRM needs to build and run: libfuse3, fuse3 (fusermount3),
-# libdrm (uapi headers; sysfs_device links it) and libpciaccess-dev, pkg-config, a C compiler and make; xxd and python3 for
-# the shell and fault-injection tests; Mesa (libegl-dev, libgles-dev, libegl-mesa0, libgl1-mesa-dri,
-# mesa-vulkan-drivers, vulkan-tools) for MesaTests, through --optional from scripts/test.sh. Idempotent.
+# libdrm (uapi headers; sysfs_device links it) and libpciaccess-dev, pkg-config, a C compiler and make, gnuplot-nox
+# (`make bench` draws its scaling curves with it); xxd and python3 for the shell and fault-injection
+# tests; Mesa (libegl-dev, libgles-dev, libegl-mesa0, libgl1-mesa-dri, mesa-vulkan-drivers,
+# vulkan-tools) for MesaTests, through --optional from scripts/test.sh. Idempotent.
 set -euo pipefail
 export PATH="/opt/swift/usr/bin:$PATH"
 
 # `setup.sh --optional PKG...` installs what only some tests need (the real
 # clients), and when it cannot (not root) only says so.
 optional=0
-pkgs=(libfuse3-dev fuse3 libdrm-dev libpciaccess-dev pkg-config gcc make)
+pkgs=(libfuse3-dev fuse3 libdrm-dev libpciaccess-dev pkg-config gcc make gnuplot-nox)
 if [[ ${1:-} == --optional ]]; then optional=1; shift; pkgs=("$@"); fi
 
 need=()

@@ -14,39 +14,85 @@
 #include "CFuse.h"
 
 /*
- * The session loop: a pool of workers that grows whenever the last idle
- * worker takes a request, and never shrinks before unmount.
+ * The session loop: readers, an ioctl pool, and a manager that grows them.
  *
- * libfuse 3.14's own loop creates and destroys workers as load changes, so
- * at times it runs a single one. A handler of ours may block on the very
- * mount it serves (process_vm_readv of a client pointer that lies in the
- * client's mapping of the device faults back into us; an invalidation waits
- * for writebacks); that needs another worker already reading /dev/fuse.
+ * A handler may block on the very mount it serves: an ioctl's copy of a
+ * client pointer that lies in the client's own mapping of the device faults
+ * back into us (a READ), an invalidation waits for WRITEs. Those READs,
+ * WRITEs, RELEASEs and FORGETs only this daemon can answer, so some thread
+ * must always be reading /dev/fuse, however many ioctls block:
+ *
+ *  - readers read /dev/fuse and serve every request; an ioctl runs on its
+ *    reader only while fewer than `inline_max` readers are inside one, the
+ *    rest are copied to the ioctl pool (libfuse lets any thread reply). So
+ *    at most inline_max readers ever block in a client's memory, and the
+ *    others only do bounded work (the device lock is never held across FUSE);
+ *  - the ioctl pool grows while jobs outnumber its waiting threads, up to
+ *    ioctl_max; past that ioctls queue (they still complete: their faults
+ *    are served by readers);
+ *  - the manager (the thread in cfuse_loop_mt) adds a reader when the last
+ *    idle reader has been busy for `grace`: a reader spawned on every
+ *    momentary "none idle" (preemption on a loaded machine) grew the pool
+ *    to 167 threads for 8 clients, and the kernel wakes /dev/fuse readers
+ *    in FIFO order, so every request went to the coldest thread.
+ *
+ * libfuse 3.14's own loop creates and destroys workers as load changes (at
+ * times it runs a single one, which deadlocked on the first shape above).
  */
+struct job {
+	struct job *next;
+	fuse_req_t req;
+	fuse_ino_t ino;
+	unsigned cmd, flags;
+	void *arg;
+	struct fuse_file_info fi;
+	int has_fi;
+	size_t in_size, out_size;
+	char in[];
+};
+
 struct pool {
 	struct fuse_session *se;
 	pthread_mutex_t lock;
-	unsigned idle, workers, max;
-	sem_t done;
+	unsigned idle, readers, max_readers;
+	unsigned in_ioctl, inline_max;
+	pthread_cond_t jobs_cv;
+	struct job *head, *tail;
+	unsigned queued, waiting, ioctl_threads, ioctl_max;
+	sem_t kick, done;
 };
 
-static void *worker(void *arg);
+typedef void (*ioctl_fn)(fuse_req_t, fuse_ino_t, unsigned, void *, struct fuse_file_info *, unsigned,
+			 const void *, size_t, size_t);
+static ioctl_fn real_ioctl;
+static struct pool *the_pool;
+/* How long the last idle reader must stay busy before another is added. */
+static const long grace_ns = 500 * 1000;
 
-/* Called with pool->lock held. */
-static void spawn(struct pool *p)
+static void *reader(void *arg);
+static void *ioctl_worker(void *arg);
+
+static int start_thread(void *(*fn)(void *), void *arg)
 {
 	pthread_t t;
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&t, &attr, worker, p) == 0) {
-		p->workers++;
-		p->idle++;
-	}
+	int rc = pthread_create(&t, &attr, fn, arg);
 	pthread_attr_destroy(&attr);
+	return rc;
 }
 
-static void *worker(void *arg)
+/* Called with pool->lock held. */
+static void spawn_reader(struct pool *p)
+{
+	if (start_thread(reader, p) == 0) {
+		p->readers++;
+		p->idle++;
+	}
+}
+
+static void *reader(void *arg)
 {
 	struct pool *p = arg;
 	struct fuse_buf buf;
@@ -61,8 +107,8 @@ static void *worker(void *arg)
 			break;
 		}
 		pthread_mutex_lock(&p->lock);
-		if (--p->idle == 0 && p->workers < p->max)
-			spawn(p);
+		if (--p->idle == 0 && p->readers < p->max_readers)
+			sem_post(&p->kick);
 		pthread_mutex_unlock(&p->lock);
 		fuse_session_process_buf(p->se, &buf);
 		pthread_mutex_lock(&p->lock);
@@ -74,14 +120,109 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+static void run_job(struct job *j)
+{
+	real_ioctl(j->req, j->ino, j->cmd, j->arg, j->has_fi ? &j->fi : NULL, j->flags,
+		   j->in_size ? j->in : NULL, j->in_size, j->out_size);
+	free(j);
+}
+
+static void *ioctl_worker(void *arg)
+{
+	struct pool *p = arg;
+	for (;;) {
+		pthread_mutex_lock(&p->lock);
+		while (!p->head) {
+			p->waiting++;
+			pthread_cond_wait(&p->jobs_cv, &p->lock);
+			p->waiting--;
+		}
+		struct job *j = p->head;
+		p->head = j->next;
+		if (!p->head)
+			p->tail = NULL;
+		p->queued--;
+		pthread_mutex_unlock(&p->lock);
+		run_job(j);
+	}
+	return NULL;
+}
+
+/* The ioctl op libfuse calls on a reader: inline while few readers are in
+ * one, else copied (the input lives in the reader's buffer, fi on its
+ * stack) to the ioctl pool. */
+static void route_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned cmd, void *arg, struct fuse_file_info *fi,
+			unsigned flags, const void *in, size_t in_size, size_t out_size)
+{
+	struct pool *p = the_pool;
+	if (p) {
+		pthread_mutex_lock(&p->lock);
+		if (p->in_ioctl >= p->inline_max) {
+			struct job *j = malloc(sizeof *j + in_size);
+			if (!j) {
+				pthread_mutex_unlock(&p->lock);
+				fuse_reply_err(req, ENOMEM);
+				return;
+			}
+			*j = (struct job){ .req = req, .ino = ino, .cmd = cmd, .flags = flags, .arg = arg,
+					   .has_fi = fi != NULL, .in_size = in_size, .out_size = out_size };
+			if (fi)
+				j->fi = *fi;
+			if (in_size)
+				memcpy(j->in, in, in_size);
+			if (p->tail)
+				p->tail->next = j;
+			else
+				p->head = j;
+			p->tail = j;
+			p->queued++;
+			if (p->queued > p->waiting && p->ioctl_threads < p->ioctl_max &&
+			    start_thread(ioctl_worker, p) == 0)
+				p->ioctl_threads++;
+			pthread_cond_signal(&p->jobs_cv);
+			pthread_mutex_unlock(&p->lock);
+			return;
+		}
+		p->in_ioctl++;
+		pthread_mutex_unlock(&p->lock);
+	}
+	real_ioctl(req, ino, cmd, arg, fi, flags, in, in_size, out_size);
+	if (p) {
+		pthread_mutex_lock(&p->lock);
+		p->in_ioctl--;
+		pthread_mutex_unlock(&p->lock);
+	}
+}
+
+void cfuse_route_ioctls(struct fuse_lowlevel_ops *ops)
+{
+	if (ops->ioctl && ops->ioctl != route_ioctl) {
+		real_ioctl = ops->ioctl;
+		ops->ioctl = route_ioctl;
+	}
+}
+
+static void add_ns(struct timespec *t, long ns)
+{
+	t->tv_nsec += ns;
+	while (t->tv_nsec >= 1000000000) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000;
+	}
+}
+
 int cfuse_loop_mt(struct fuse_session *se, unsigned max_threads)
 {
 	struct pool *p = calloc(1, sizeof *p); /* leaked on purpose: workers may outlive us */
 	if (!p)
 		return -ENOMEM;
 	p->se = se;
-	p->max = max_threads < 2 ? 2 : max_threads;
+	p->max_readers = max_threads < 4 ? 4 : max_threads;
+	p->inline_max = p->max_readers / 2;
+	p->ioctl_max = 4 * p->max_readers;
 	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->jobs_cv, NULL);
+	sem_init(&p->kick, 0, 0);
 	sem_init(&p->done, 0, 0);
 
 	/* A parent may have started us with termination signals blocked (a
@@ -94,7 +235,8 @@ int cfuse_loop_mt(struct fuse_session *se, unsigned max_threads)
 	pthread_sigmask(SIG_UNBLOCK, &term, NULL);
 
 	/* Workers never take the signals fuse_set_signal_handlers installed:
-	 * they land here, on the thread waiting below. */
+	 * they land here, on the thread waiting below. Threads inherit the mask
+	 * of their creator: the ioctl pool's are created by readers. */
 	sigset_t block, old;
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
@@ -102,23 +244,30 @@ int cfuse_loop_mt(struct fuse_session *se, unsigned max_threads)
 	sigaddset(&block, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	pthread_mutex_lock(&p->lock);
-	spawn(p);
-	spawn(p);
+	spawn_reader(p);
+	spawn_reader(p);
 	pthread_mutex_unlock(&p->lock);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	__atomic_store_n(&the_pool, p, __ATOMIC_RELEASE);
 
-	/* Until a signal handler or a worker ends the session. The signal may
-	 * land on any thread that does not block it, so poll as well. */
+	/* The manager. New readers are created here with the signals blocked,
+	 * the mask restored around each wait so a signal may end it. */
 	while (!fuse_session_exited(se)) {
 		struct timespec t;
 		clock_gettime(CLOCK_REALTIME, &t);
-		t.tv_nsec += 100 * 1000 * 1000;
-		if (t.tv_nsec >= 1000000000) {
-			t.tv_sec++;
-			t.tv_nsec -= 1000000000;
-		}
-		sem_timedwait(&p->done, &t);
+		add_ns(&t, 100 * 1000 * 1000);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		int kicked = sem_timedwait(&p->kick, &t) == 0;
+		pthread_sigmask(SIG_BLOCK, &block, NULL);
+		if (!kicked)
+			continue;
+		struct timespec g = { 0, grace_ns };
+		nanosleep(&g, NULL);
+		pthread_mutex_lock(&p->lock);
+		if (p->idle == 0 && p->readers < p->max_readers)
+			spawn_reader(p);
+		pthread_mutex_unlock(&p->lock);
 	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return 0;
 }
 

@@ -25,6 +25,10 @@ public final class FuseServer: @unchecked Sendable {
     static let deviceFileSize: UInt64 = 1 << 46
     let startTime = time(nil)
     private var session: OpaquePointer?
+    /// The mount's path and device number, and its fusectl abort file
+    /// (negative when fusectl is out of reach): kept open, it names this
+    /// connection only.
+    private var connection: (path: String, major: UInt32, minor: UInt32, abort: Int32)?
     /// The session while `run()` serves it, and whether `exit()` came
     /// (perhaps before `run()` started), for `exit()` on another thread.
     private let running = Mutex<(session: OpaquePointer?, exited: Bool)>((nil, false))
@@ -64,6 +68,7 @@ public final class FuseServer: @unchecked Sendable {
         var cargs = argv.map { strdup($0) }
         defer { cargs.forEach { free($0) } }
         var ops = Self.operations()
+        cfuse_route_ioctls(&ops)
         let se: OpaquePointer? = cargs.withUnsafeMutableBufferPointer { buf in
             var args = fuse_args(argc: Int32(buf.count), argv: buf.baseAddress, allocated: 0)
             defer { fuse_opt_free_args(&args) }
@@ -80,6 +85,7 @@ public final class FuseServer: @unchecked Sendable {
         var major: UInt32 = 0, minor: UInt32 = 0
         if let real, cfuse_mount_dev(real, &major, &minor) == 0 {
             reclaimer = ZombieReclaimer(device: device, major: major, minor: minor)
+            connection = (real, major, minor, cfuse_abort_open(minor))
         }
         session = se
         pageCache.attach(se)
@@ -96,6 +102,8 @@ public final class FuseServer: @unchecked Sendable {
     public func run(handlingSignals: Bool = true) -> Int32 {
         guard let se = session else { return -1 }
         cfuse_tune_malloc()
+        // On this thread: its death (the daemon killed) is what the watchdog waits for.
+        let watchdog = connection.map { cfuse_watchdog_start($0.abort, $0.path, $0.major, $0.minor) } ?? -1
         if handlingSignals { _ = fuse_set_signal_handlers(se) }
         running.withLock {
             $0.session = se
@@ -107,8 +115,15 @@ public final class FuseServer: @unchecked Sendable {
         if handlingSignals { fuse_remove_signal_handlers(se) }
         // Unmounting ends the workers' reads; a worker still inside a handler
         // may hold the session, so it is not destroyed: the process exits next.
+        // (First: libfuse skips the unmount of an aborted connection.)
         fuse_session_unmount(se)
         session = nil
+        // Then every request still in flight ends: a handler or the
+        // invalidation thread waiting for FUSE (a launder WRITE no worker
+        // reads any more) would keep the process from exiting, and its
+        // clients in D state.
+        if let c = connection { cfuse_abort(c.abort) }
+        cfuse_watchdog_stop(watchdog)
         return ret
     }
 

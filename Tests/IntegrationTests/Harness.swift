@@ -102,7 +102,8 @@ final class Mounted: Sendable {
     }
 
     init(_ extra: [String] = []) throws(MountFailure) {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("fakedrm-\(UUID().uuidString.prefix(8))").path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fakedrm-\(UUID().uuidString.prefix(8))").path
+        self.dir = dir
         Self.exitHook
         _ = Self.live.withLock { $0.insert(dir) }
         do {
@@ -114,6 +115,8 @@ final class Mounted: Sendable {
         } catch {
             throw MountFailure(message: "\(error)")
         }
+        var st = stat()
+        connection = stat(dir, &st) == 0 ? UInt32((st.st_dev & 0xff) | ((st.st_dev >> 12) & 0xfff00)) : nil
     }
 
     /// The daemon serving this mount, found by its command line.
@@ -125,6 +128,45 @@ final class Mounted: Sendable {
             if args.count >= 3, args[1] == "mount", args[2] == dir, args[0].hasSuffix("fakedrm") { return pid }
         }
         return nil
+    }
+
+    /// The daemon's watchdog, waiting up to 2 s for it: the daemon forks it
+    /// once the loop starts, just after `mount` returned.
+    var watchdogPID: pid_t? {
+        for _ in 0..<200 {
+            if let pid = watchdogNow { return pid }
+            usleep(10_000)
+        }
+        return nil
+    }
+
+    /// The daemon's watchdog (a child named fakedrm-watchdog), if any.
+    private var watchdogNow: pid_t? {
+        guard let daemon = daemonPID, let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
+        for e in entries {
+            guard let pid = pid_t(e), let cmd = try? String(contentsOfFile: "/proc/\(e)/cmdline", encoding: .utf8),
+                  cmd.hasPrefix("fakedrm-watchdog"),
+                  let st = try? String(contentsOfFile: "/proc/\(e)/stat", encoding: .utf8),
+                  let close = st.lastIndex(of: ")") else { continue }
+            let fields = st[st.index(after: close)...].split(separator: " ")
+            if fields.count > 1, pid_t(fields[1]) == daemon { return pid }
+        }
+        return nil
+    }
+
+    /// The FUSE connection's number (the mount's device minor), read at
+    /// mount time: a hung mount cannot be asked.
+    let connection: UInt32?
+
+    /// Ends every request of this mount's connection (fusectl abort) and
+    /// detaches it: the way out of a hang, so a regression fails instead of
+    /// hanging the suite and the machine.
+    func abortConnection() {
+        if let c = connection, let fd = Optional(open("/sys/fs/fuse/connections/\(c)/abort", O_WRONLY)), fd >= 0 {
+            _ = write(fd, "1", 1)
+            close(fd)
+        }
+        umount2(dir, Int32(MNT_DETACH))
     }
 
     /// Resident set of the daemon in KiB.

@@ -65,7 +65,11 @@ struct MountCommandTests {
     @Test func aDeadDaemonsMountIsClearedByTheNextMount() throws {
         let m = try Mounted()
         let pid = try #require(m.daemonPID)
-        kill(pid, SIGKILL) // no unmount: the mount stays, answering ENOTCONN
+        // Its watchdog would detach the mount at once (ReliabilityTests):
+        // gone first, the dead mount stays, answering ENOTCONN.
+        kill(try #require(m.watchdogPID), SIGKILL)
+        usleep(100_000)
+        kill(pid, SIGKILL)
         var waited = 0
         while kill(pid, 0) == 0 && waited < 100 { usleep(50_000); waited += 1 }
         var st = stat()

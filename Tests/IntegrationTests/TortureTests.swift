@@ -23,15 +23,37 @@ struct TortureTests {
 
     /// The daemon is SIGKILLed under clients holding fds and mappings and
     /// children spinning in ioctls and faults: they get errors, none hangs;
-    /// the next `fakedrm mount` clears the dead mount and serves again.
+    /// its watchdog detaches the mount, and a new `fakedrm mount` serves there.
     @Test func daemonKilledUnderItsClients() throws {
         #expect(Harness.examplesBuilt)
         let m = try Mounted()
         let pid = try #require(m.daemonPID)
         let r = try Harness.run([Harness.example("daemon_death"), m.device, "\(pid)"], timeout: 60)
+        if r.status != 0 { m.abortConnection() }
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("PASS daemon_death"), "\(r.stdout)")
         #expect(kill(pid, 0) != 0)
+        for _ in 0..<200 where m.isMounted { usleep(10_000) }
+        #expect(!m.isMounted, "the watchdog should have detached the dead mount")
+
+        let again = try Harness.run([Harness.fakedrm, "mount", m.dir])
+        #expect(again.status == 0, "\(again.stderr)")
+        let normal = try Harness.run([Harness.example("gem_basic"), m.device])
+        #expect(normal.status == 0, "\(normal.stdout)")
+    }
+
+    /// With its watchdog gone too (killed first), a killed daemon leaves a
+    /// dead mount answering ENOTCONN; the next `fakedrm mount` clears it.
+    @Test func deadMountWithoutWatchdogIsCleared() throws {
+        #expect(Harness.examplesBuilt)
+        let m = try Mounted()
+        let pid = try #require(m.daemonPID)
+        let watchdog = try #require(m.watchdogPID)
+        kill(watchdog, SIGKILL)
+        usleep(100_000)
+        let r = try Harness.run([Harness.example("daemon_death"), m.device, "\(pid)"], timeout: 60)
+        if r.status != 0 { m.abortConnection() }
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         var st = stat()
         #expect(stat(m.dir, &st) != 0 && errno == ENOTCONN, "the dead mount should answer ENOTCONN")
 

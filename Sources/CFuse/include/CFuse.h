@@ -10,6 +10,32 @@
 /* fuse_session_loop_mt is a versioned macro in 3.14; Swift sees this. */
 int cfuse_loop_mt(struct fuse_session *se, unsigned max_threads);
 
+/* Puts the loop's ioctl router in front of ops->ioctl: ioctls run on the
+ * thread that read them only while few readers are inside one, the rest on
+ * the ioctl pool (see shim.c). Before fuse_session_new. */
+void cfuse_route_ioctls(struct fuse_lowlevel_ops *ops);
+
+/* The fusectl abort file of connection `minor` (the mount's device minor),
+ * opened for writing (mounting fusectl if it is not): an fd, or -errno.
+ * Kept open, it names this connection only: once the connection is gone a
+ * write does nothing, even if a new mount reuses the minor. */
+int cfuse_abort_open(unsigned minor);
+
+/* Aborts the connection behind `fd` from cfuse_abort_open: every request
+ * in flight and every later one fails (ENOTCONN/ECONNABORTED), so no thread
+ * stays waiting on it. */
+void cfuse_abort(int fd);
+
+/* Forks the watchdog of this mount: a small process that, when the calling
+ * thread dies before cfuse_watchdog_stop (the daemon was killed, or hangs
+ * in exit behind a thread stuck in the kernel), aborts the connection
+ * through `abort_fd` and detaches the mount on `mountpoint` if it is still
+ * major:minor there. Returns the fd to pass to cfuse_watchdog_stop, or -errno. */
+int cfuse_watchdog_start(int abort_fd, const char *mountpoint, unsigned major, unsigned minor);
+
+/* Tells the watchdog the daemon ends cleanly (it exits at once). */
+void cfuse_watchdog_stop(int fd);
+
 /* malloc tuning for a daemon of many short-lived, similar requests:
  * few arenas (threads are many, work is small). */
 void cfuse_tune_malloc(void);
