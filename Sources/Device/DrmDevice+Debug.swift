@@ -121,6 +121,7 @@ extension DeviceState {
 
     var objectsHeader: String {
         "\(objectCount) objects, \(objectBytes) bytes\n"
+            + (userptrCount > 0 ? "\(userptrCount) userptr objects\n" : "")
             + "object       size handles name tiling stride  madv readonly caching  nodes (type@offset: allowed/ever/userfault)\n"
     }
 
@@ -130,6 +131,7 @@ extension DeviceState {
         return pad("\(o.serial)", 6) + pad("\(o.size)", 11) + pad("\(o.handleCount)", 8) + pad("\(o.flinkName)", 5)
             + pad(tiling, 7) + pad("\(o.tiling.stride)", 7) + pad(madv, 6) + pad(o.readonly ? "y" : "n", 9)
             + pad("\(o.caching)", 8) + " "
+            + (o.userptr.map { "userptr@0x\(hex($0.address)) pid \($0.tgid)" + (o.mmos.isEmpty ? "" : ", ") } ?? "")
             + o.mmos.map { "\($0.type.name)@0x\(hex($0.byteOffset)): \($0.allowed.count)/\($0.everAllowed.count)/\($0.userfault.count)" }
             .joined(separator: ", ") + "\n"
     }

@@ -15,6 +15,8 @@ extension DrmDevice {
         }
         return try withFile(file) { (s, f) throws(DrmError) in
             let obj = try s.lookup(handle, in: f)
+            // i915_gem_object_never_mmap: userptr (I915_GEM_OBJECT_NO_MMAP).
+            if obj.userptr != nil { throw DrmError.ENODEV }
             // An integrated part has no TTM objects: FIXED is for those only.
             if type == .fixed { throw DrmError.ENODEV }
             let mmo = try s.node(of: obj, type: type, stale: &stale)

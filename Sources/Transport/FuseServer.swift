@@ -80,6 +80,7 @@ public final class FuseServer: @unchecked Sendable {
         var major: UInt32 = 0, minor: UInt32 = 0
         if let real, cfuse_mount_dev(real, &major, &minor) == 0 {
             reclaimer = ZombieReclaimer(device: device, major: major, minor: minor)
+            device.setMountDevice(major: major, minor: minor)
         }
         session = se
         pageCache.attach(se)

@@ -22,7 +22,7 @@ extension IoctlDispatcher {
         let args = e
         var result: DrmError?
         do throws(DrmError) {
-            try device.execbuffer(c.file, args, objects: &objects, output: &output,
+            try device.execbuffer(c.file, args, objects: &objects, output: &output, pid: c.pid,
                                   fences: { () throws(DrmError) in try execFences(args, c) },
                                   readRelocations: { (entry) throws(DrmError) in try relocations(entry, c) })
         } catch {

@@ -93,7 +93,7 @@ extension IoctlDispatcher {
             }
         case FDRM_OP_I915_GEM_SET_DOMAIN:
             try with(k, drm_i915_gem_set_domain.self) { (d: inout drm_i915_gem_set_domain) throws(DrmError) in
-                try dev.setDomain(c.file, handle: d.handle, readDomains: d.read_domains, writeDomain: d.write_domain)
+                try dev.setDomain(c.file, handle: d.handle, readDomains: d.read_domains, writeDomain: d.write_domain, pid: c.pid)
             }
         case FDRM_OP_I915_GEM_SW_FINISH:
             try with(k, drm_i915_gem_sw_finish.self) { (d: inout drm_i915_gem_sw_finish) throws(DrmError) in try dev.swFinish(c.file, handle: d.handle) }
@@ -148,6 +148,8 @@ extension IoctlDispatcher {
         case FDRM_OP_FAKEDRM_PROBE, FDRM_OP_FAKEDRM_MMAP, FDRM_OP_FAKEDRM_VMA_OPEN, FDRM_OP_FAKEDRM_VMA_CLOSE,
              FDRM_OP_FAKEDRM_GEM_MMAP:
             try strict(op: op, k, c)
+        case FDRM_OP_I915_GEM_USERPTR:
+            try userptr(k, c)
         default:
             try gpu(op: op, k, c)
         }

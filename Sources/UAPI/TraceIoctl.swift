@@ -174,6 +174,10 @@ enum TraceFields {
             let m = s(drm_mode_map_dumb.self)
             f = out ? [("offset", hex(m.offset))] : [("handle", "\(m.handle)")]
         case FDRM_OP_MODE_DESTROY_DUMB: f = [("handle", "\(s(drm_mode_destroy_dumb.self).handle)")]
+        case FDRM_OP_I915_GEM_USERPTR:
+            let u = s(drm_i915_gem_userptr.self)
+            f = [("user_ptr", hex(u.user_ptr)), ("user_size", "\(u.user_size)"), ("flags", hex(u.flags))]
+                + (out ? [("handle", "\(u.handle)")] : [])
         default:
             // An ioctl without a decoder yet: its first bytes, raw.
             return raw(k)

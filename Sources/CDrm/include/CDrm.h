@@ -71,6 +71,7 @@ enum fdrm_op {
 	FDRM_OP_I915_GEM_VM_CREATE,
 	FDRM_OP_I915_GEM_VM_DESTROY,
 	FDRM_OP_I915_REG_READ,
+	FDRM_OP_I915_GEM_USERPTR,
 };
 
 /* drm_ioctl_desc flags, as the kernel's enum drm_ioctl_flags. */

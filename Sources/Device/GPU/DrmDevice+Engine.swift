@@ -23,7 +23,9 @@ extension DrmDevice {
         var cs = CommandStreamer(request: rq, regs: Registers(mmioBase: rq.engine.mmioBase, saved: saved),
                                  swizzle: { $0 == UInt32(I915_TILING_X) ? swizzleX : $0 == UInt32(I915_TILING_Y) ? swizzleY : 0 },
                                  poll: { [unowned self] i in self.flushCPU(rq, target: i) })
+        let snapshots = loadUserptrs(rq)
         let outcome: CommandStreamer.Outcome = rq.cancelled == .none ? cs.run() : .cancelled(rq.cancelled)
+        storeUserptrs(rq, snapshots, written: cs.written)
         complete(rq, outcome, cs)
     }
 

@@ -46,13 +46,15 @@ extension DrmDevice {
         var engine: EngineID
         var batch: Int
         var flush: Flush
+        /// Relocations into userptr objects, for the client's memory.
+        var userRelocs: [(object: GemObject, offset: Int, value: UInt64)] = []
     }
 
     /// i915_gem_do_execbuffer after the list is copied in. `fences` runs the
     /// extension and fence-array parsing at its place in the order;
     /// `readRelocations(index)` reads an entry's relocations (EFAULT).
     public func execbuffer(_ file: FileID, _ args: drm_i915_gem_execbuffer2, objects entries: inout [drm_i915_gem_exec_object2],
-                           output: inout ExecbufOutput, fences: () throws(DrmError) -> Void,
+                           output: inout ExecbufOutput, pid: Int32 = 0, fences: () throws(DrmError) -> Void,
                            readRelocations: (drm_i915_gem_exec_object2) throws(DrmError) -> [drm_i915_gem_relocation_entry]) throws(DrmError) {
         // I915_EXEC_SECURE is gone on gen11+.
         if args.flags & UInt64(I915_EXEC_SECURE) != 0 { throw DrmError.ENODEV }
@@ -69,6 +71,8 @@ extension DrmDevice {
             try place(&s, f, args, &entries, &hasReloc)
         }
         if hasReloc { output.writeBackOffsets = true }
+        // eb_lookup_vmas: i915_gem_object_userptr_submit_init, outside the lock.
+        try pinUserptrs(plan.objects, caller: pid)
         flush(plan.flush)
 
         // Relocations: read outside the lock (they may sit in a mapping of ours).
@@ -284,6 +288,7 @@ extension DrmDevice {
         if !obj.readonly {
             obj.backing.willWrite()
             obj.backing.base.storeBytes(of: value, toByteOffset: Int(r.offset), as: UInt64.self)
+            if obj.userptr != nil { plan.userRelocs.append((obj, Int(r.offset), value)) }
         }
         return addr
     }
@@ -315,6 +320,7 @@ extension DrmDevice {
         let rq = Request(seqno: s.gpu.nextSeqno, context: plan.context, engine: plan.engine,
                          batchStart: plan.addresses[plan.batch] + UInt64(args.batch_start_offset), batchIndex: batchIndex,
                          targets: targets, dependencies: deps)
+        rq.userRelocs = plan.userRelocs
         for t in targets { s.gpu.active[ObjectIdentifier(t.object), default: []].append(rq) }
         plan.context.requests.append(rq)
         s.gpu.stats.submitted += 1

@@ -31,6 +31,9 @@ final class Request: @unchecked Sendable {
     let dependencies: [Request]
     /// Index into `targets` of the batch object.
     let batchIndex: Int
+    /// Relocations into userptr objects: written to the client's memory
+    /// when the request starts (DrmDevice.loadUserptrs). Set before queueing.
+    var userRelocs: [(object: GemObject, offset: Int, value: UInt64)] = []
 
     private let completed = DispatchGroup()
     private let doneFlag = Atomic<Bool>(false)

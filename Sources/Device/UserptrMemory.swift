@@ -1,0 +1,168 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The client memory behind a userptr object (obj->userptr): `size` bytes at
+/// `address` in the address space of the process that created it.
+///
+/// The kernel keeps the creator's mm (mmu_interval_notifier_insert on
+/// current->mm). Here the mm is held by an open /proc/TID/mem of the creating
+/// thread: that file pins the mm it was opened on (proc_mem_open's mmgrab),
+/// so reads and writes through it reach that address space and no other.
+/// Once the process exits or execs, the mm has no users left and every
+/// access fails: a reused pid never sees another process's memory.
+///
+/// Never used under the device lock: an address may lie in one of the
+/// client's mappings of this device, whose fault this daemon serves.
+public final class UserptrMemory: @unchecked Sendable {
+    public let address: UInt64
+    public let size: Int
+    /// Thread group of the creator: who may pin the pages (submit_init's
+    /// `notifier.mm != current->mm` check).
+    public let tgid: Int32
+    private let fd: Int32
+
+    /// Opens the memory of the calling thread `pid` (as FUSE reports it).
+    public init?(pid: Int32, address: UInt64, size: Int) {
+        guard pid > 0, let tgid = Self.tgid(of: pid) else { return nil }
+        let fd = Glibc.open("/proc/\(pid)/mem", O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        self.fd = fd
+        self.tgid = tgid
+        self.address = address
+        self.size = size
+    }
+
+    deinit { close(fd) }
+
+    /// The thread group a thread id belongs to (/proc/TID/status), or nil
+    /// when the thread is gone.
+    public static func tgid(of pid: Int32) -> Int32? {
+        guard pid > 0, let text = readSmallFile("/proc/\(pid)/status") else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("Tgid:") {
+            return Int32(line.dropFirst(5).trimmingSpaces)
+        }
+        return nil
+    }
+
+    /// Copies `count` bytes at `offset` of the range into `dst`. False when
+    /// any byte cannot be read (unmapped, or the mm is gone).
+    public func read(at offset: Int, into dst: UnsafeMutableRawPointer, count: Int) -> Bool {
+        var done = 0
+        while done < count {
+            let n = pread(fd, dst + done, count - done, off_t(Int64(bitPattern: address &+ UInt64(offset + done))))
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { return false }
+            done += n
+        }
+        return true
+    }
+
+    /// Stores `count` bytes at `offset` of the range. Callers check first
+    /// that the range is writable (the kernel pins with FOLL_WRITE), since
+    /// /proc/PID/mem writes even read-only private mappings.
+    @discardableResult
+    public func write(at offset: Int, from src: UnsafeRawPointer, count: Int) -> Bool {
+        var done = 0
+        while done < count {
+            let n = pwrite(fd, src + done, count - done, off_t(Int64(bitPattern: address &+ UInt64(offset + done))))
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { return false }
+            done += n
+        }
+        return true
+    }
+
+    /// Whether the mm is still there (the process has not exited or exec'd).
+    public var isAlive: Bool {
+        var b: UInt8 = 0
+        return read(at: 0, into: &b, count: 1)
+    }
+}
+
+/// One line of /proc/PID/maps, as much as the userptr checks need.
+struct ProcMapping {
+    let start: UInt64
+    let end: UInt64
+    let readable: Bool
+    let writable: Bool
+    let major: UInt32
+    let minor: UInt32
+
+    /// "start-end perms offset major:minor inode path".
+    init?(_ line: Substring) {
+        let f = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
+        guard f.count >= 5 else { return nil }
+        let range = f[0].split(separator: "-")
+        let dev = f[3].split(separator: ":")
+        guard range.count == 2, dev.count == 2, let s = UInt64(range[0], radix: 16), let e = UInt64(range[1], radix: 16),
+              let ma = UInt32(dev[0], radix: 16), let mi = UInt32(dev[1], radix: 16) else { return nil }
+        start = s
+        end = e
+        readable = f[1].hasPrefix("r")
+        writable = f[1].dropFirst().hasPrefix("w")
+        major = ma
+        minor = mi
+    }
+
+    /// The mappings of `pid`, or nil when its maps cannot be read.
+    static func all(of pid: Int32) -> [ProcMapping]? {
+        guard let text = readSmallFile("/proc/\(pid)/maps") else { return nil }
+        return text.split(separator: "\n").compactMap(ProcMapping.init)
+    }
+}
+
+/// What the kernel finds walking the VMAs of [addr, addr+len).
+enum RangeProblem: Equatable {
+    /// A hole: no VMA covers some page.
+    case hole
+    /// A mapping of the device (the kernel's VM_PFNMAP/VM_IO GTT mmap).
+    case device
+    /// Not readable, or not writable where a write pin is asked for
+    /// (pin_user_pages with FOLL_WRITE on a read-only VMA).
+    case protection
+}
+
+extension ProcMapping {
+    /// probe_range and pin_user_pages' view of a range: nil when every page
+    /// is normal memory with the access asked for.
+    static func check(_ maps: [ProcMapping], address: UInt64, length: UInt64, device: (UInt32, UInt32)?,
+                      needWrite: Bool, needRead: Bool) -> RangeProblem? {
+        var at = address
+        let end = address &+ length
+        for m in maps where m.end > at {
+            if m.start > at { return .hole }
+            if let d = device, m.major == d.0, m.minor == d.1 { return .device }
+            if needRead && !m.readable && !m.writable { return .protection }
+            if needWrite && !m.writable { return .protection }
+            at = m.end
+            if at >= end { return nil }
+        }
+        return .hole
+    }
+}
+
+/// A /proc text file, read whole.
+func readSmallFile(_ path: String) -> String? {
+    let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        if n < 0, errno == EINTR { continue }
+        guard n > 0 else { break }
+        bytes += chunk[0..<n]
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+extension Substring {
+    var trimmingSpaces: Substring {
+        var s = self
+        while let c = s.first, c == " " || c == "\t" { s.removeFirst() }
+        while let c = s.last, c == " " || c == "\t" { s.removeLast() }
+        return s
+    }
+}
