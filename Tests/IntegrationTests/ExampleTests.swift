@@ -9,7 +9,7 @@ struct ExampleTests {
     static let examples = ["gem_basic", "mmap_types", "isolation", "close_survives", "readonly", "coherency",
                            "errno_table", "close_race", "device_info", "client_death", "module_params",
                            "hostile_inputs", "partial_mmap", "gpu_store", "gpu_spin", "gpu_blit", "gpu_reloc",
-                           "gpu_errno", "coherency_views", "refused_writeback"]
+                           "gpu_errno", "coherency_views", "refused_writeback", "userptr"]
 
     @Test(arguments: examples)
     func example(_ name: String) throws {
