@@ -1,3 +1,4 @@
+import CDrm
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -21,6 +22,9 @@ public final class UserptrMemory: @unchecked Sendable {
     /// `notifier.mm != current->mm` check).
     public let tgid: Int32
     private let fd: Int32
+    /// An address mapped for the mm's whole life (its vDSO), read to tell
+    /// whether the mm still has users.
+    private let witness: UInt64
 
     /// Opens the memory of the calling thread `pid` (as FUSE reports it).
     public init?(pid: Int32, address: UInt64, size: Int) {
@@ -31,6 +35,9 @@ public final class UserptrMemory: @unchecked Sendable {
         self.tgid = tgid
         self.address = address
         self.size = size
+        let maps = readSmallFile("/proc/\(pid)/maps") ?? ""
+        let vdso = maps.split(separator: "\n").first { $0.hasSuffix("[vdso]") }
+        witness = vdso.flatMap { ProcMapping($0)?.start } ?? address
     }
 
     deinit { close(fd) }
@@ -47,10 +54,32 @@ public final class UserptrMemory: @unchecked Sendable {
 
     /// Copies `count` bytes at `offset` of the range into `dst`. False when
     /// any byte cannot be read (unmapped, or the mm is gone).
+    ///
+    /// The mm's own file first. It cannot wait for a page another thread
+    /// provides (userfaultfd: a remote access without retry is refused), so
+    /// then process_vm_readv, as gup does, on the thread group, fenced by the
+    /// mm being alive before and after: a process cannot die and its pid be
+    /// reused while its mm lives, so the pid named the creator throughout.
+    /// Bytes read from anyone else are wiped, never used.
     public func read(at offset: Int, into dst: UnsafeMutableRawPointer, count: Int) -> Bool {
+        if readMem(at: offset, into: dst, count: count) { return true }
+        guard isAlive else { return false }
+        let ok = fdrm_process_vm_read(tgid, dst, address &+ UInt64(offset), count) == 0
+        guard ok, isAlive else {
+            dst.initializeMemory(as: UInt8.self, repeating: 0, count: count)
+            return false
+        }
+        return true
+    }
+
+    private func readMem(at offset: Int, into dst: UnsafeMutableRawPointer, count: Int) -> Bool {
+        readMem(address &+ UInt64(offset), into: dst, count: count)
+    }
+
+    private func readMem(_ at: UInt64, into dst: UnsafeMutableRawPointer, count: Int) -> Bool {
         var done = 0
         while done < count {
-            let n = pread(fd, dst + done, count - done, off_t(Int64(bitPattern: address &+ UInt64(offset + done))))
+            let n = pread(fd, dst + done, count - done, off_t(Int64(bitPattern: at &+ UInt64(done))))
             if n < 0, errno == EINTR { continue }
             guard n > 0 else { return false }
             done += n
@@ -76,7 +105,7 @@ public final class UserptrMemory: @unchecked Sendable {
     /// Whether the mm is still there (the process has not exited or exec'd).
     public var isAlive: Bool {
         var b: UInt8 = 0
-        return read(at: 0, into: &b, count: 1)
+        return readMem(witness, into: &b, count: 1)
     }
 }
 

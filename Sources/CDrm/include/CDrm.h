@@ -8,6 +8,7 @@
 #include <libdrm/i915_drm.h>
 #include "../../../include/fakedrm.h"
 #include "fdrm_cmds.h"
+#include "fdrm_process_vm.h"
 
 /* Which handler serves an ioctl; the Swift side switches on this. */
 enum fdrm_op {
