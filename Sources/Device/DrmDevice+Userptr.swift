@@ -72,6 +72,20 @@ extension DrmDevice {
                                 needWrite: !readonly, needRead: true) == nil else { throw DrmError.EFAULT }
         // Same pid, other mm (exec'd): the object's mm has no users left.
         guard memory.isAlive else { throw DrmError.EFAULT }
+        // pin_user_pages faults every page in: one that cannot be had (a
+        // file mapping past its end, a page nobody provides) is EFAULT. Read
+        // into scratch: the object's copy may be in use by the engine.
+        let chunk = min(memory.size, 64 << 10)
+        let ok = withUnsafeTemporaryAllocation(byteCount: chunk, alignment: 16) { buf -> Bool in
+            var at = 0
+            while at < memory.size {
+                let n = min(chunk, memory.size - at)
+                guard memory.read(at: at, into: buf.baseAddress!, count: n) else { return false }
+                at += n
+            }
+            return true
+        }
+        guard ok else { throw DrmError.EFAULT }
     }
 
     /// Pins every userptr object of an execbuf (eb_lookup_vmas), once each.
