@@ -137,6 +137,12 @@ static void errno_table(int fd)
 	CHECK(c.caching == I915_CACHING_CACHED);
 	CHECK_OK(__gem_set_domain(fd, h, I915_GEM_DOMAIN_CPU, I915_GEM_DOMAIN_CPU));
 	CHECK(gem_flink(fd, h) != 0);
+	/* Legacy GEM_MMAP: no shmem file behind a userptr (ENXIO); without the
+	 * strict library every GEM_MMAP is EOPNOTSUPP. */
+	struct drm_i915_gem_mmap mm = { .handle = h, .size = PAGE_SZ };
+	int strict = strict_mode();
+	CHECK_ERRNO(drm_ioctl(fd, DRM_IOCTL_I915_GEM_MMAP, &mm), strict ? ENXIO : EOPNOTSUPP);
+	info("%s: legacy GEM_MMAP of a userptr is %s", strict ? "strict" : "plain", strict ? "ENXIO" : "EOPNOTSUPP");
 	gem_close(fd, h);
 	munmap(q, 2 * PAGE_SZ);
 	munmap(p, 4 * PAGE_SZ);

@@ -29,7 +29,7 @@ struct StrictModeTests {
     }
 
     /// The requirement: one example, run both ways.
-    @Test(arguments: ["isolation", "readonly", "errno_table", "mmap_lifetime", "partial_mmap"], [false, true])
+    @Test(arguments: ["isolation", "readonly", "errno_table", "mmap_lifetime", "partial_mmap", "userptr"], [false, true])
     func bothWays(_ name: String, strict: Bool) throws {
         #expect(Harness.examplesBuilt)
         let m = try Self.mount.get()
