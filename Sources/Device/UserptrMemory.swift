@@ -35,9 +35,22 @@ public final class UserptrMemory: @unchecked Sendable {
         self.tgid = tgid
         self.address = address
         self.size = size
-        let maps = readSmallFile("/proc/\(pid)/maps") ?? ""
-        let vdso = maps.split(separator: "\n").first { $0.hasSuffix("[vdso]") }
-        witness = vdso.flatMap { ProcMapping($0)?.start } ?? address
+        witness = Self.vdso(of: pid) ?? address
+    }
+
+    /// The vDSO's address (AT_SYSINFO_EHDR in /proc/PID/auxv): short to read.
+    static func vdso(of pid: Int32) -> UInt64? {
+        guard let bytes = readSmallBytes("/proc/\(pid)/auxv") else { return nil }
+        return bytes.withUnsafeBytes { b -> UInt64? in
+            var at = 0
+            while at + 16 <= b.count {
+                let type = b.loadUnaligned(fromByteOffset: at, as: UInt64.self)
+                if type == 33 { return b.loadUnaligned(fromByteOffset: at + 8, as: UInt64.self) } // AT_SYSINFO_EHDR
+                if type == 0 { break }
+                at += 16
+            }
+            return nil
+        }
     }
 
     deinit { close(fd) }
@@ -173,18 +186,23 @@ extension ProcMapping {
 
 /// A /proc text file, read whole.
 func readSmallFile(_ path: String) -> String? {
+    readSmallBytes(path).map { String(decoding: $0, as: UTF8.self) }
+}
+
+/// A /proc file's bytes, read whole.
+func readSmallBytes(_ path: String) -> [UInt8]? {
     let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
     var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
+    var chunk = [UInt8](repeating: 0, count: 16384)
     while true {
         let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
         if n < 0, errno == EINTR { continue }
         guard n > 0 else { break }
         bytes += chunk[0..<n]
     }
-    return String(decoding: bytes, as: UTF8.self)
+    return bytes
 }
 
 extension Substring {
