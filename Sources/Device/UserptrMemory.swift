@@ -1,4 +1,5 @@
 import CDrm
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,24 +19,19 @@ import Glibc
 public final class UserptrMemory: @unchecked Sendable {
     public let address: UInt64
     public let size: Int
+    private let mm: ProcessMM
     /// Thread group of the creator: who may pin the pages (submit_init's
     /// `notifier.mm != current->mm` check).
-    public let tgid: Int32
-    private let fd: Int32
-    /// An address mapped for the mm's whole life (its vDSO), read to tell
-    /// whether the mm still has users.
-    private let witness: UInt64
+    public var tgid: Int32 { mm.tgid }
+    private var fd: Int32 { mm.fd }
+    private var witness: UInt64 { mm.witness }
 
-    /// Opens the memory of the calling thread `pid` (as FUSE reports it).
+    /// The memory of the calling thread `pid` (as FUSE reports it).
     public init?(pid: Int32, address: UInt64, size: Int) {
-        guard pid > 0, let tgid = Self.tgid(of: pid) else { return nil }
-        let fd = Glibc.open("/proc/\(pid)/mem", O_RDWR | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        self.fd = fd
-        self.tgid = tgid
+        guard let mm = ProcessMM.of(pid: pid, fallbackWitness: address) else { return nil }
+        self.mm = mm
         self.address = address
         self.size = size
-        witness = Self.vdso(of: pid) ?? address
     }
 
     /// The vDSO's address (AT_SYSINFO_EHDR in /proc/PID/auxv): short to read.
@@ -52,8 +48,6 @@ public final class UserptrMemory: @unchecked Sendable {
             return nil
         }
     }
-
-    deinit { close(fd) }
 
     /// The thread group a thread id belongs to (/proc/TID/status), or nil
     /// when the thread is gone.
@@ -119,6 +113,48 @@ public final class UserptrMemory: @unchecked Sendable {
     public var isAlive: Bool {
         var b: UInt8 = 0
         return readMem(witness, into: &b, count: 1)
+    }
+}
+
+/// One process's address space, held by an open /proc/TID/mem and shared by
+/// its userptr objects (one descriptor per process, not per object).
+final class ProcessMM: @unchecked Sendable {
+    let tgid: Int32
+    let fd: Int32
+    /// An address mapped for the mm's whole life (its vDSO), read to tell
+    /// whether the mm still has users.
+    let witness: UInt64
+
+    private init(tgid: Int32, fd: Int32, witness: UInt64) {
+        self.tgid = tgid
+        self.fd = fd
+        self.witness = witness
+    }
+
+    deinit { close(fd) }
+
+    private struct Weak { weak var mm: ProcessMM? }
+    private static let open = Mutex<[Int32: Weak]>([:])
+
+    /// The caller's current mm: the one already open for its process while
+    /// that is alive (a live old mm means no exec and no pid reuse since),
+    /// else a new open.
+    static func of(pid: Int32, fallbackWitness: UInt64) -> ProcessMM? {
+        guard pid > 0, let tgid = UserptrMemory.tgid(of: pid) else { return nil }
+        if let mm = open.withLock({ $0[tgid]?.mm }), mm.isAlive { return mm }
+        let fd = Glibc.open("/proc/\(pid)/mem", O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        let mm = ProcessMM(tgid: tgid, fd: fd, witness: UserptrMemory.vdso(of: pid) ?? fallbackWitness)
+        open.withLock { table in
+            if table.count >= 64 { table = table.filter { $0.value.mm != nil } }
+            table[tgid] = Weak(mm: mm)
+        }
+        return mm
+    }
+
+    var isAlive: Bool {
+        var b: UInt8 = 0
+        return pread(fd, &b, 1, off_t(Int64(bitPattern: witness))) == 1
     }
 }
 
