@@ -13,7 +13,8 @@
  *    client's bytes at execution time, checked through the map and PREAD;
  *  - after munmap of its range: EXECBUFFER2 and SET_DOMAIN EFAULT;
  *  - use by another process (a fork child; a parent after its creating child
- *    exited, by the shared handle and by flink): EFAULT, nothing else breaks;
+ *    exited, by the shared handle and by flink; the creator after exec, at
+ *    the same address mapped again): EFAULT, nothing else breaks;
  *  - a writable userptr over read-only memory cannot be pinned (EFAULT), a
  *    READ_ONLY one can. */
 #include "igt_lite.h"
@@ -306,6 +307,47 @@ static void other_process(int fd, uint32_t batch)
 	munmap(mem, 2 * PAGE_SZ);
 }
 
+/* After exec the process has another mm: the userptr it made before, at an
+ * address mapped again by the new image, cannot be pinned (EFAULT). */
+static int after_exec_child(int fd, uint32_t h, uint64_t address)
+{
+	void *p = mmap((void *)(uintptr_t)address, 2 * PAGE_SZ, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (p != (void *)(uintptr_t)address)
+		return 2;
+	return __gem_set_domain(fd, h, I915_GEM_DOMAIN_CPU, 0) == -EFAULT ? 0 : 1;
+}
+
+static void after_exec(const char *path)
+{
+	int fd = open(path, O_RDWR);    /* inherited across exec */
+	CHECK(fd >= 0);
+	uint32_t *mem = pages(2, PROT_READ | PROT_WRITE);
+	uint32_t h = userptr(fd, mem, 2 * PAGE_SZ, 0);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		char a[3][32];
+		snprintf(a[0], sizeof a[0], "%d", fd);
+		snprintf(a[1], sizeof a[1], "%u", h);
+		snprintf(a[2], sizeof a[2], "%llu", (unsigned long long)(uintptr_t)mem);
+		/* The child's own userptr, then exec: same pid, new mm. */
+		uint32_t own = 0;
+		if (__userptr(fd, mem, 2 * PAGE_SZ, 0, &own))
+			_exit(3);
+		snprintf(a[1], sizeof a[1], "%u", own);
+		execl("/proc/self/exe", "userptr", path, "--after-exec", a[0], a[1], a[2], (char *)NULL);
+		_exit(4);
+	}
+	int status = 0;
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "after exec: status %#x", status);
+	CHECK_OK(__gem_set_domain(fd, h, I915_GEM_DOMAIN_CPU, 0));
+	gem_close(fd, h);
+	munmap(mem, 2 * PAGE_SZ);
+	close(fd);
+}
+
 static void debug_listing(const char *path, int fd)
 {
 	uint32_t *mem = pages(1, PROT_READ | PROT_WRITE);
@@ -328,6 +370,8 @@ static void debug_listing(const char *path, int fd)
 int main(int argc, char **argv)
 {
 	alarm(60);
+	if (argc == 6 && !strcmp(argv[2], "--after-exec"))
+		return after_exec_child(atoi(argv[3]), (uint32_t)atoi(argv[4]), strtoull(argv[5], NULL, 0));
 	const char *path = igt_init(argc, argv, NAME);
 	int fd = drm_open(path);
 	uint32_t batch = gem_create(fd, PAGE_SZ);
@@ -336,6 +380,7 @@ int main(int argc, char **argv)
 	blit_from_userptr(fd, batch);
 	after_munmap(fd, batch);
 	other_process(fd, batch);
+	after_exec(path);
 	debug_listing(path, fd);
 	gem_close(fd, batch);
 	close(fd);
