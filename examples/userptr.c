@@ -11,6 +11,8 @@
  *    GPU left alone keep what the CPU wrote meanwhile;
  *  - a userptr read by a blit into a GTT-mapped object: the GPU reads the
  *    client's bytes at execution time, checked through the map and PREAD;
+ *  - a spinning batch in a userptr ends when the CPU stores
+ *    MI_BATCH_BUFFER_END into the client's memory;
  *  - after munmap of its range: EXECBUFFER2 and SET_DOMAIN EFAULT;
  *  - use by another process (a fork child; a parent after its creating child
  *    exited, by the shared handle and by flink; the creator after exec, at
@@ -230,6 +232,32 @@ static void blit_from_userptr(int fd, uint32_t batch)
 	munmap(mem, size);
 }
 
+/* A spinner whose batch is a userptr: the CPU's store of
+ * MI_BATCH_BUFFER_END into the client's memory ends it. */
+static void spinning_batch(int fd)
+{
+	uint32_t *mem = pages(1, PROT_READ | PROT_WRITE);
+	mem[0] = MI_ARB_CHECK;
+	mem[1] = MI_BATCH_BUFFER_START;
+	mem[2] = (uint32_t)BATCH;
+	mem[3] = 0;
+	uint32_t h = userptr(fd, mem, PAGE_SZ, I915_USERPTR_READ_ONLY);
+	struct drm_i915_gem_exec_object2 obj[1] = { pinned(h, BATCH, 0) };
+	CHECK_OK(__exec(fd, 0, obj, 1, I915_EXEC_RENDER | I915_EXEC_NO_RELOC));
+	usleep(20000);
+	uint32_t busy = 0;
+	CHECK_OK(__gem_busy(fd, h, &busy));
+	CHECK_MSG(busy != 0, "the spinner is not running");
+	__atomic_store_n(&mem[0], MI_BATCH_BUFFER_END, __ATOMIC_SEQ_CST);
+	int64_t t = 1000000000;     /* well before the 3 s heartbeat reset */
+	CHECK_OK(__gem_wait(fd, h, &t));
+	struct drm_i915_reset_stats rs;
+	CHECK_OK(__reset_stats(fd, 0, &rs));
+	CHECK_MSG(rs.batch_active == 0, "the spinner hung instead of ending");
+	gem_close(fd, h);
+	munmap(mem, PAGE_SZ);
+}
+
 /* munmap of the range: the pages are gone (the mmu notifier's invalidation). */
 static void after_munmap(int fd, uint32_t batch)
 {
@@ -378,6 +406,7 @@ int main(int argc, char **argv)
 	errno_table(fd);
 	readonly_and_writable(fd, batch);
 	blit_from_userptr(fd, batch);
+	spinning_batch(fd);
 	after_munmap(fd, batch);
 	other_process(fd, batch);
 	after_exec(path);

@@ -89,12 +89,20 @@ extension DrmDevice {
     }
 
     /// Pins every userptr object of an execbuf (eb_lookup_vmas), once each.
+    /// (`userptr` never changes once the object is published; `readonly` is
+    /// read under the lock.)
     func pinUserptrs(_ objects: [GemObject], caller pid: Int32) throws(DrmError) {
-        var seen = Set<ObjectIdentifier>()
-        for obj in objects {
-            guard let up = obj.userptr, seen.insert(ObjectIdentifier(obj)).inserted else { continue }
-            try pinUserptr(up, readonly: obj.readonly, caller: pid)
-            if !obj.backing.reserved { throw DrmError.ENOMEM }
+        guard objects.contains(where: { $0.userptr != nil }) else { return }
+        let pins = state.withLock { _ -> [(UserptrMemory, Bool, Bool)] in
+            var seen = Set<ObjectIdentifier>()
+            return objects.compactMap { obj in
+                guard let up = obj.userptr, seen.insert(ObjectIdentifier(obj)).inserted else { return nil }
+                return (up, obj.readonly, obj.backing.reserved)
+            }
+        }
+        for (up, readonly, reserved) in pins {
+            try pinUserptr(up, readonly: readonly, caller: pid)
+            if !reserved { throw DrmError.ENOMEM }
         }
     }
 
@@ -104,8 +112,9 @@ extension DrmDevice {
     /// A range gone since the execbuf keeps the copy it has (the kernel's
     /// pages stay pinned until the request retires).
     func loadUserptrs(_ rq: Request) -> [Int: [UInt8]] {
+        // Only writable objects' relocations are recorded (relocate()).
         for r in rq.userRelocs {
-            guard let up = r.object.userptr, !r.object.readonly else { continue }
+            guard let up = r.object.userptr else { continue }
             var v = r.value
             up.write(at: r.offset, from: &v, count: 8)
         }
@@ -119,6 +128,13 @@ extension DrmDevice {
             }
         }
         return snapshots
+    }
+
+    /// A spinner polling a userptr it does not write (a batch or a semaphore
+    /// in client memory) sees the CPU's stores: the copy is refilled.
+    func reloadUserptr(_ t: Request.Target) {
+        guard let up = t.object.userptr, !t.write || t.readonly, t.backing.reserved else { return }
+        _ = up.read(at: 0, into: t.backing.base, count: up.size)
     }
 
     /// Writes the bytes the GPU changed in each writable userptr target back

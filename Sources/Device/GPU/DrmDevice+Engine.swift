@@ -31,6 +31,7 @@ extension DrmDevice {
 
     /// Writes back and drops every client's cached pages of a request's target.
     func flushCPU(_ rq: Request, target i: Int) {
+        reloadUserptr(rq.targets[i])
         flush(state.withLock { $0.takeCached(of: rq.targets[i].object) })
     }
 
