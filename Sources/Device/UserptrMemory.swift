@@ -1,5 +1,4 @@
 import CDrm
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -134,7 +133,7 @@ final class ProcessMM: @unchecked Sendable {
     deinit { close(fd) }
 
     private struct Weak { weak var mm: ProcessMM? }
-    private static let open = Mutex<[Int32: Weak]>([:])
+    private static let open = DeviceLock<[Int32: Weak]>([:])
 
     /// The caller's current mm: the one already open for its process while
     /// that is alive (a live old mm means no exec and no pid reuse since),
