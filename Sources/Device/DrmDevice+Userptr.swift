@@ -65,9 +65,9 @@ extension DrmDevice {
     /// the pages (its mm), every page must be mapped normal memory, writable
     /// unless the object is readonly (FOLL_WRITE). EFAULT otherwise. Runs
     /// without the device lock.
-    func pinUserptr(_ memory: UserptrMemory, readonly: Bool, caller pid: Int32) throws(DrmError) {
+    func pinUserptr(_ memory: UserptrMemory, readonly: Bool, caller pid: Int32, maps known: [ProcMapping]? = nil) throws(DrmError) {
         guard let tgid = UserptrMemory.tgid(of: pid), tgid == memory.tgid else { throw DrmError.EFAULT }
-        guard let maps = ProcMapping.all(of: tgid),
+        guard let maps = known ?? ProcMapping.all(of: tgid),
               ProcMapping.check(maps, address: memory.address, length: UInt64(memory.size), device: mountDevice,
                                 needWrite: !readonly, needRead: true) == nil else { throw DrmError.EFAULT }
         // Same pid, other mm (exec'd): the object's mm has no users left.
@@ -100,8 +100,10 @@ extension DrmDevice {
                 return (up, obj.readonly, obj.backing.reserved)
             }
         }
+        // One read of the caller's maps for the whole list.
+        let maps = pins.count > 1 ? UserptrMemory.tgid(of: pid).flatMap(ProcMapping.all(of:)) : nil
         for (up, readonly, reserved) in pins {
-            try pinUserptr(up, readonly: readonly, caller: pid)
+            try pinUserptr(up, readonly: readonly, caller: pid, maps: maps)
             if !reserved { throw DrmError.ENOMEM }
         }
     }
