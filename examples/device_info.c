@@ -118,6 +118,29 @@ int main(int argc, char **argv)
 	CHECK_MSG(retained == 0, "WILLNEED after DONTNEED: retained %u, expected 0 (purged)", retained);
 	gem_close(fd, h);
 
+	/* TOPOLOGY_INFO (Mesa needs it on gen10+): a TGL GT2 is 1 slice, 6 subslices, 16 EUs each. */
+	struct drm_i915_query_item ti = { .query_id = DRM_I915_QUERY_TOPOLOGY_INFO };
+	struct drm_i915_query tq = { .num_items = 1, .items_ptr = (uintptr_t)&ti };
+	CHECK_OK(drm_ioctl(fd, DRM_IOCTL_I915_QUERY, &tq));
+	CHECK_MSG(ti.length == (int32_t)sizeof(struct drm_i915_query_topology_info) + 1 + 1 + 6 * 2,
+		  "TOPOLOGY_INFO length %d", ti.length);
+	struct drm_i915_query_topology_info *topo = calloc(1, (size_t)ti.length);
+	CHECK(topo);
+	ti.data_ptr = (uintptr_t)topo;
+	CHECK_OK(drm_ioctl(fd, DRM_IOCTL_I915_QUERY, &tq));
+	CHECK(topo->max_slices == 1 && topo->max_subslices == 6 && topo->max_eus_per_subslice == 16);
+	CHECK(topo->data[0] == 0x1 && topo->data[topo->subslice_offset] == 0x3f);
+	unsigned eus = 0;
+	for (unsigned ss = 0; ss < topo->max_subslices; ss++)
+		for (unsigned b = 0; b < topo->eu_stride; b++)
+			eus += __builtin_popcount(topo->data[topo->eu_offset + ss * topo->eu_stride + b]);
+	CHECK_MSG(eus == 96, "%u EUs in the topology", eus);
+	ti.flags = 1;
+	CHECK_OK(drm_ioctl(fd, DRM_IOCTL_I915_QUERY, &tq));
+	CHECK_MSG(ti.length == -EINVAL, "TOPOLOGY_INFO with flags: %d", ti.length);
+	free(topo);
+	info("topology 1 slice, 6 subslices, %u EUs", eus);
+
 	unsigned nregions = mr->num_regions;
 	unsigned long long aper = ap.aper_size / MiB, gtt = cp.value / MiB;
 	free(mr);

@@ -28,6 +28,10 @@ struct DeviceOptions: ParsableArguments {
                                valueName: "x[,y]"), transform: parseSwizzle)
     var swizzle: [UInt32] = [DeviceProfile().swizzleX, DeviceProfile().swizzleY]
 
+    @Option(help: ArgumentHelp("What the engines do with a batch: software (execute it on the software command streamer) or noop (validate, place, relocate and signal without executing a command, as Mesa's drm-shim).",
+                               valueName: "mode"))
+    var gpu: GpuMode = .software
+
     @Option(help: ArgumentHelp("Log every ioctl, fault, writeback and revocation to FILE (like strace, for the device).",
                                valueName: "file"))
     var trace: String?
@@ -88,6 +92,7 @@ struct DeviceOptions: ParsableArguments {
         profile.chipsetID = UInt16(chipsetId)
         profile.swizzleX = swizzle[0]
         profile.swizzleY = swizzle[1]
+        profile.gpu = gpu
         return profile
     }
 
@@ -118,3 +123,4 @@ struct DeviceOptions: ParsableArguments {
         return server
     }
 }
+extension GpuMode: ExpressibleByArgument {}

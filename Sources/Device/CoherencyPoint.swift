@@ -19,7 +19,7 @@ extension DeviceState {
 
     /// A fault (or write(2)) put bytes `bytes` of `mmo` in `inode`'s page cache.
     mutating func noteCached(_ mmo: MmapOffset, inode: UInt64, bytes: Range<Int>) {
-        mmo.userfault.insert(inode)
+        mmo.noteUserfault(inode)
         guard mmo.pages > Self.untrackedPages, !bytes.isEmpty else { return }
         let key = CacheKey(object: mmo.object.serial, type: mmo.type.rawValue, inode: inode)
         let pages = UInt64(bytes.lowerBound >> 12)..<UInt64((bytes.upperBound + 4095) >> 12)
@@ -33,7 +33,7 @@ extension DeviceState {
     mutating func takeCached(of obj: GemObject, except inode: UInt64? = nil, types: Set<MmapType>? = nil) -> Flush {
         var out = Flush()
         for mmo in obj.mmos where types?.contains(mmo.type) ?? true {
-            for ino in mmo.userfault where ino != inode {
+            for ino in mmo.cachedIn where ino != inode {
                 guard mmo.pages > Self.untrackedPages else {
                     out.ranges.append(Invalidation(inode: ino, offset: mmo.byteOffset, length: mmo.byteLength))
                     continue
@@ -70,7 +70,7 @@ extension DeviceState {
     /// The node goes: its records with it.
     mutating func forgetCached(_ mmo: MmapOffset) {
         guard mmo.pages > Self.untrackedPages else { return }
-        for ino in mmo.userfault {
+        for ino in mmo.cachedIn {
             cachedPages[CacheKey(object: mmo.object.serial, type: mmo.type.rawValue, inode: ino)] = nil
         }
     }
@@ -90,13 +90,13 @@ extension GemObject {
     /// only `f`'s page cache holds it: the shortcut's proof obligation.
     func isLoneView(of f: DrmFile) -> Bool {
         var lone: MmapOffset?
-        for mmo in mmos where !mmo.everAllowed.isEmpty {
+        for mmo in mmos where !mmo.holders.isEmpty {
             guard lone == nil else { return false }
             lone = mmo
         }
         guard let lone else { return false }
-        return lone.everAllowed.count == 1 && lone.everAllowed.contains(f.id)
-            && lone.userfault.allSatisfy { $0 == f.inode }
+        return lone.holders.count == 1 && lone.mayFault(f.id)
+            && lone.cachedIn.allSatisfy { $0 == f.inode }
     }
 }
 

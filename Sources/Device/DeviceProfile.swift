@@ -26,5 +26,39 @@ public struct DeviceProfile: Sendable {
     public var swizzleX = UInt32(I915_BIT_6_SWIZZLE_NONE)
     public var swizzleY = UInt32(I915_BIT_6_SWIZZLE_NONE)
 
+    /// Slices, subslices and EUs (intel_sseu.c gen12_sseu_info_init: one
+    /// slice of six dual-subslices, sixteen EUs each on a TGL GT2).
+    public var sseu = Sseu(maxSlices: 1, maxSubslices: 6, maxEUsPerSubslice: 16,
+                           sliceMask: 0x1, subsliceMask: 0x3f, euMask: 0xffff)
+
+    /// What the engines do with a batch: execute it, or (noop) only
+    /// validate and signal, drm-shim's contract with the kernel's validation.
+    public var gpu = GpuMode.software
+
     public init() {}
+}
+
+/// struct sseu_dev_info, for one slice's worth of identical subslices.
+public struct Sseu: Sendable {
+    public var maxSlices: Int
+    public var maxSubslices: Int
+    public var maxEUsPerSubslice: Int
+    public var sliceMask: UInt8
+    /// Enabled subslices of every enabled slice.
+    public var subsliceMask: UInt64
+    /// Enabled EUs of every enabled subslice.
+    public var euMask: UInt64
+
+    var subslices: Int { sliceMask.nonzeroBitCount * subsliceMask.nonzeroBitCount }
+    var euTotal: Int { subslices * euMask.nonzeroBitCount }
+}
+
+/// `--gpu`: how requests run once execbuf has validated and placed them.
+public enum GpuMode: String, Sendable, CaseIterable {
+    /// The software command streamer executes every batch.
+    case software
+    /// Requests complete at once without executing a command: every
+    /// execbuf errno, placement, relocation write-back, busy/wait and fence
+    /// stays; no store, copy or hang happens.
+    case noop
 }

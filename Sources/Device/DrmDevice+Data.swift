@@ -94,12 +94,11 @@ extension DrmDevice {
     /// cached copies unless the shortcut proves it needless
     /// (DeviceState.coherencyPoint).
     private func flushObject(_ file: FileID, handle: UInt32, _ update: (GemObject) throws(DrmError) -> Void) throws(DrmError) {
-        let todo = try withFile(file) { (s, f) throws(DrmError) -> Flush in
+        try withFile(file, revoking: { (s, f, revoke) throws(DrmError) in
             let obj = try s.lookup(handle, in: f)
             try update(obj)
-            return s.coherencyPoint(obj, by: f)
-        }
-        flush(todo)
+            revoke += s.coherencyPoint(obj, by: f)
+        })
     }
 
     /// i915_gem_madvise_ioctl. DONTNEED purges at once, as the shrinker would
@@ -108,12 +107,12 @@ extension DrmDevice {
     /// purged (below). Returns `retained`.
     public func madvise(_ file: FileID, handle: UInt32, madv: UInt32) throws(DrmError) -> Bool {
         guard madv == UInt32(I915_MADV_WILLNEED) || madv == UInt32(I915_MADV_DONTNEED) else { throw DrmError.EINVAL }
-        let (retained, revoke) = try withFile(file) { (s, f) throws(DrmError) -> (Bool, Flush) in
+        return try withFile(file, revoking: { (s, f, revoke) throws(DrmError) -> Bool in
             let obj = try s.lookup(handle, in: f)
-            guard obj.madv != .purged else { return (false, Flush()) }
+            guard obj.madv != .purged else { return false }
             if madv == UInt32(I915_MADV_WILLNEED) {
                 obj.madv = .willNeed
-                return (true, Flush())
+                return true
             }
             // i915's readonly objects are userptr, whose ops have no
             // truncate (i915_gem_object_truncate does nothing): DONTNEED is
@@ -123,14 +122,14 @@ extension DrmDevice {
             // ____i915_gem_object_get_pages for a non-WILLNEED object).
             if obj.readonly || obj.userptr != nil {
                 obj.madv = .dontNeed
-                return (true, Flush())
+                return true
             }
             obj.madv = .purged
             obj.backing.purge()
-            return (false, Flush(ranges: s.unbindAll(obj)) + s.takeCached(of: obj))
-        }
-        flush(revoke)
-        return retained
+            revoke += s.unbindAll(obj)
+            revoke += s.takeCached(of: obj)
+            return false
+        })
     }
 
     /// i915_gem_set_caching_ioctl. A change revokes mappings, as unbinding
@@ -144,19 +143,19 @@ extension DrmDevice {
         }
         // Without write-through (HAS_WT) DISPLAY is uncached.
         let level = caching == UInt32(I915_CACHING_DISPLAY) ? UInt32(I915_CACHING_NONE) : caching
-        let revoke = try withFile(file) { (s, f) throws(DrmError) -> Flush in
+        try withFile(file, revoking: { (s, f, revoke) throws(DrmError) in
             let obj = try s.lookup(handle, in: f)
             // i915_gem_object_is_proxy: CACHED is silently allowed for
             // userptr (Vulkan sets it on everything), anything else ENXIO.
             if obj.userptr != nil {
                 guard caching == UInt32(I915_CACHING_CACHED) else { throw DrmError.ENXIO }
-                return Flush()
+                return
             }
-            guard obj.caching != level else { return Flush() }
+            guard obj.caching != level else { return }
             obj.caching = level
-            return Flush(ranges: s.unbindAll(obj)) + s.takeCached(of: obj)
-        }
-        flush(revoke)
+            revoke += s.unbindAll(obj)
+            revoke += s.takeCached(of: obj)
+        })
     }
 
     /// i915_gem_get_caching_ioctl.

@@ -71,13 +71,12 @@ extension DrmDevice {
     /// every GGTT binding (revoking its GTT mappings), as the shrinker would.
     public func dropCaches(_ mask: UInt64) {
         guard mask & (DropCaches.bound | DropCaches.shrinkAll) != 0 else { return }
-        let revocations = state.withLock { s in
-            s.ggtt.vmas.flatMap { vma in
-                defer { s.ggtt.unbind(vma) }
-                return vma.revocations
+        withLock(revoking: { (s: inout DeviceState, revoke: inout Flush) in
+            for vma in s.ggtt.vmas {
+                revoke += vma.revocations
+                s.ggtt.unbind(vma)
             }
-        }
-        cache.invalidate(revocations)
+        })
     }
 }
 
@@ -132,7 +131,7 @@ extension DeviceState {
             + pad(tiling, 7) + pad("\(o.tiling.stride)", 7) + pad(madv, 6) + pad(o.readonly ? "y" : "n", 9)
             + pad("\(o.caching)", 8) + " "
             + (o.userptr.map { "userptr@0x\(hex($0.address)) pid \($0.tgid)" + (o.mmos.isEmpty ? "" : ", ") } ?? "")
-            + o.mmos.map { "\($0.type.name)@0x\(hex($0.byteOffset)): \($0.allowed.count)/\($0.everAllowed.count)/\($0.userfault.count)" }
+            + o.mmos.map { m in let l = m.lists; return "\(m.type.name)@0x\(hex(m.byteOffset)): \(l.allowed.count)/\(l.everAllowed.count)/\(l.userfault.count)" }
             .joined(separator: ", ") + "\n"
     }
 

@@ -45,7 +45,7 @@ extension DrmDevice {
                     continue
                 }
                 let mmo = hit.value
-                guard mmo.everAllowed.contains(file) else { f?.stats.deniedFaults += 1; throw DrmError.EACCES }
+                guard mmo.mayFault(file) else { f?.stats.deniedFaults += 1; throw DrmError.EACCES }
                 s.mappings.noteFault(file, mmo)
                 // The whole run of this request that lies in this node.
                 let inObject = Int(at - mmo.byteOffset)
@@ -84,7 +84,7 @@ extension DrmDevice {
                     page += 1
                     continue
                 }
-                guard hit.value.everAllowed.contains(file) else { f?.stats.deniedFaults += 1; throw DrmError.EACCES }
+                guard hit.value.mayFault(file) else { f?.stats.deniedFaults += 1; throw DrmError.EACCES }
                 any = true
                 page = hit.start + hit.pages
             }
@@ -120,7 +120,7 @@ extension DrmDevice {
                     var truth = [UInt8](repeating: 0, count: n)
                     truth.withUnsafeMutableBytes { obj.copyOut(layout, at: inObject, into: $0) }
                     refused.append((Invalidation(inode: inode, offset: at, length: UInt64(n)), truth))
-                } else if !obj.isPurged, obj.pagesError == nil, !mmo.everAllowed.isDisjoint(with: files) {
+                } else if !obj.isPurged, obj.pagesError == nil, mmo.mayFault(anyOf: files) {
                     obj.copyIn(layout, at: inObject, from: src)
                     // write(2) through the file leaves the pages cached.
                     if !fromCache { s.noteCached(mmo, inode: inode, bytes: inObject..<inObject + n) }
@@ -145,7 +145,7 @@ extension DeviceState {
         if obj.isPurged { throw DrmError.EFAULT }
         // vm_fault_gtt/vm_fault_cpu pin the pages first (SIGBUS either way).
         if let e = obj.pagesError { throw e }
-        if !mmo.userfault.contains(inode) { servedObjects[inode, default: [:]][ObjectIdentifier(obj)] = obj }
+        if !mmo.isCached(in: inode) { servedObjects[inode, default: [:]][ObjectIdentifier(obj)] = obj }
         noteCached(mmo, inode: inode, bytes: at..<at + dst.count)
         guard mmo.type == .gtt else {
             obj.backing.copyOut(at: at, into: dst.baseAddress!, count: dst.count)

@@ -48,11 +48,10 @@ extension DrmDevice {
     /// made while allowed keep working; the object outlives its last handle
     /// while a file that may map it is open.
     public func gemClose(_ file: FileID, handle: UInt32) throws(DrmError) {
-        let invals = try withFile(file) { (s, f) throws(DrmError) -> [Invalidation] in
+        try withFile(file, revoking: { (s, f, revoke) throws(DrmError) in
             guard let obj = s.closeHandle(handle, of: f) else { throw DrmError.EINVAL }
-            return s.reclaimIfUnused(obj)
-        }
-        cache.invalidate(invals)
+            revoke += s.reclaimIfUnused(obj)
+        })
     }
 
     /// drm_gem_flink_ioctl: one global name per object, kept until its last
@@ -79,11 +78,10 @@ extension DrmDevice {
     /// DRM_IOCTL_FAKEDRM_GEM_SET_READONLY: the kernel's I915_BO_READONLY, one-way.
     public func setReadonly(_ file: FileID, handle: UInt32, flags: UInt32) throws(DrmError) {
         // Write back what clients stored before the flag, then set it.
-        let invals = try withFile(file) { (s, f) throws(DrmError) -> Flush in
+        try withFile(file, revoking: { (s, f, revoke) throws(DrmError) in
             guard flags == 0 else { throw DrmError.EINVAL }
-            return s.takeCached(of: try s.lookup(handle, in: f))
-        }
-        flush(invals)
+            revoke += s.takeCached(of: try s.lookup(handle, in: f))
+        })
         try withFile(file) { (s, f) throws(DrmError) in try s.lookup(handle, in: f).readonly = true }
     }
 }

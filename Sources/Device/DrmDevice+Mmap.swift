@@ -7,23 +7,16 @@ extension DrmDevice {
     /// calling file is allowed once. Returns the fake byte offset.
     public func mmapOffset(_ file: FileID, handle: UInt32, flags: UInt64) throws(DrmError) -> UInt64 {
         guard let type = MmapType(rawValue: flags) else { throw DrmError.EINVAL }
-        var stale: [Invalidation] = []
-        var grant = Flush()
-        defer {
-            cache.invalidate(stale)
-            flush(grant)
-        }
-        return try withFile(file) { (s, f) throws(DrmError) in
+        return try withFile(file, revoking: { (s, f, revoke) throws(DrmError) in
             let obj = try s.lookup(handle, in: f)
             // i915_gem_object_never_mmap: userptr (I915_GEM_OBJECT_NO_MMAP).
             if obj.userptr != nil { throw DrmError.ENODEV }
             // An integrated part has no TTM objects: FIXED is for those only.
             if type == .fixed { throw DrmError.ENODEV }
-            let mmo = try s.node(of: obj, type: type, stale: &stale)
-            mmo.allowed.insert(f.id) // drm_vma_node_allow_once
-            grant = s.allowMapping(f, mmo, of: obj)
+            let mmo = try s.node(of: obj, type: type, stale: &revoke)
+            revoke += s.allowMapping(f, mmo, of: obj, once: true)
             return mmo.byteOffset
-        }
+        })
     }
 
     /// fsync/msync through an open: a coherency point. Its stores are in
@@ -31,17 +24,14 @@ extension DrmDevice {
     /// view of the objects this open has cached, in any open including this
     /// one's other nodes, is written back and dropped.
     public func sync(inode: UInt64) {
-        let todo = state.withLock { (s: inout DeviceState) -> Flush in
-            var out = Flush()
+        withLock(revoking: { (s: inout DeviceState, revoke: inout Flush) in
             for id in s.inodeFiles[inode] ?? [] {
                 guard let f = s.files[id] else { continue }
-                for obj in f.mappable.values where obj.mmos.contains(where: { $0.userfault.contains(inode) }) {
-                    out = out + s.takeCached(of: obj)
+                for obj in f.mappable.values where obj.mmos.contains(where: { $0.isCached(in: inode) }) {
+                    revoke += s.takeCached(of: obj)
                 }
             }
-            return out
-        }
-        flush(todo)
+        })
     }
 }
 
@@ -50,7 +40,7 @@ extension DeviceState {
     /// offset space is full). A reused range may still be cached (readahead
     /// zeros, old pages) in any open: `stale` gets it, to drop everywhere
     /// before anyone maps it.
-    mutating func node(of obj: GemObject, type: MmapType, stale: inout [Invalidation]) throws(DrmError) -> MmapOffset {
+    mutating func node(of obj: GemObject, type: MmapType, stale: inout Flush) throws(DrmError) -> MmapOffset {
         if let existing = obj.mmo(type) { return existing }
         var made: MmapOffset?
         _ = offsets.reserve(pages: obj.pages) { start in
@@ -65,15 +55,15 @@ extension DeviceState {
         return node
     }
 
-    /// Lets `f` fault `mmo` from now on. A file new to the object gets the
-    /// object's current contents: every open's cached copy is flushed (a
-    /// coherency point, as GEM_OPEN + mmap is for i915, where all views are
-    /// one memory). So does any new view after a SET_DOMAIN skipped its
+    /// Lets `f` fault `mmo` from now on, and with `once` also mmap it
+    /// (drm_vma_node_allow_once; the legacy GEM_MMAP does not). A file new
+    /// to the object gets the object's current contents: every open's cached
+    /// copy is flushed (a coherency point, as GEM_OPEN + mmap is for i915,
+    /// where all views are one memory). So does any new view after a SET_DOMAIN skipped its
     /// write-back (CoherencyPoint.swift): the shortcut's proof ends here.
-    mutating func allowMapping(_ f: DrmFile, _ mmo: MmapOffset, of obj: GemObject) -> Flush {
-        let newcomer = obj.mmos.allSatisfy { !$0.everAllowed.contains(f.id) }
-        let fresh = !mmo.everAllowed.contains(f.id)
-        mmo.everAllowed.insert(f.id)
+    mutating func allowMapping(_ f: DrmFile, _ mmo: MmapOffset, of obj: GemObject, once: Bool) -> Flush {
+        let newcomer = obj.mmos.allSatisfy { !$0.mayFault(f.id) }
+        let fresh = once ? mmo.allowOnce(f.id) : mmo.allowFaults(f.id)
         f.mappable[ObjectIdentifier(obj)] = obj
         if newcomer { return takeCached(of: obj, except: obj.skippedWriteBack ? nil : f.inode) }
         return fresh && obj.skippedWriteBack ? takeCached(of: obj) : Flush()

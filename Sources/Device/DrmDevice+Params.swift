@@ -29,10 +29,10 @@ extension DrmDevice {
         case I915_PARAM_HAS_LLC: return profile.hasLLC ? 1 : 0
         case I915_PARAM_HAS_ALIASING_PPGTT: return 2 // INTEL_PPGTT_FULL
         case I915_PARAM_HAS_SEMAPHORES: return 1
-        case I915_PARAM_SUBSLICE_TOTAL: return 6
-        case I915_PARAM_EU_TOTAL: return 96
-        case I915_PARAM_SLICE_MASK: return 0x1
-        case I915_PARAM_SUBSLICE_MASK: return 0x3f
+        case I915_PARAM_SUBSLICE_TOTAL: return Int32(profile.sseu.subslices)
+        case I915_PARAM_EU_TOTAL: return Int32(profile.sseu.euTotal)
+        case I915_PARAM_SLICE_MASK: return Int32(profile.sseu.sliceMask)
+        case I915_PARAM_SUBSLICE_MASK: return Int32(truncatingIfNeeded: profile.sseu.subsliceMask)
         // intel_has_gpu_reset / intel_has_reset_engine follow the reset parameter.
         case I915_PARAM_HAS_GPU_RESET: return Int32(min(params.reset, 2))
         case I915_PARAM_MMAP_GTT_VERSION: return 4

@@ -56,18 +56,16 @@ extension DrmDevice {
     /// to map them again. Returns how many objects were freed.
     @discardableResult
     public func reclaimUnmapped(_ snapshot: ZombieSnapshot, mapped: MappedRanges) -> Int {
-        let (freed, invals) = state.withLock { s -> (Int, [Invalidation]) in
+        return withLock(revoking: { (s: inout DeviceState, revoke: inout Flush) -> Int in
             var freed = 0
-            var invals: [Invalidation] = []
             for obj in Array(s.zombies.values) where snapshot.serials.contains(obj.serial) {
                 var holders = Set<FileID>(), mapping = Set<FileID>()
                 for mmo in obj.mmos {
-                    for id in mmo.everAllowed {
+                    for id in mmo.holders {
                         holders.insert(id)
                         if let f = s.files[id], !s.mappings.maps(id, mmo),
                            !mapped.covers(inode: f.inode, offset: mmo.byteOffset, length: mmo.byteLength) {
-                            mmo.everAllowed.remove(id)
-                            mmo.allowed.remove(id)
+                            mmo.forget(id)
                         } else {
                             mapping.insert(id)
                         }
@@ -76,12 +74,10 @@ extension DrmDevice {
                 // A file with no mapping of any node of it lets it go.
                 for id in holders.subtracting(mapping) { s.files[id]?.mappable[ObjectIdentifier(obj)] = nil }
                 let before = s.objectCount
-                invals += s.reclaimIfUnused(obj)
+                revoke += s.reclaimIfUnused(obj)
                 if s.objectCount < before { freed += 1 }
             }
-            return (freed, invals)
-        }
-        cache.invalidate(invals)
-        return freed
+            return freed
+        })
     }
 }

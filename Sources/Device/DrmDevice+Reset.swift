@@ -22,17 +22,14 @@ extension DrmDevice {
 
     /// revoke_mmaps, counted as a full reset.
     private func revokeFencedMappings() {
-        let revoke = state.withLock { (s: inout DeviceState) -> [Invalidation] in
+        withLock(revoking: { (s: inout DeviceState, revoke: inout Flush) in
             s.ggtt.noteReset()
-            var out: [Invalidation] = []
             for fence in s.ggtt.fences {
                 guard let vma = fence.vma else { continue }
-                out += vma.revocations
+                revoke += vma.revocations
                 vma.userfault = []
             }
-            return out
-        }
-        cache.invalidate(revoke)
+        })
     }
 
     /// What a write of `engineMask` to i915_wedged does: intel_gt_handle_error().

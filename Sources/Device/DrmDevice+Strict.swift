@@ -25,7 +25,7 @@ extension DrmDevice {
             guard let mmo = s.offsets.rangeLookup(page: offset >> 12, pages: (size + 4095) >> 12) else {
                 throw DrmError.EINVAL
             }
-            guard mmo.allowed.contains(f.id) else { throw DrmError.EACCES }
+            guard mmo.isAllowed(f.id) else { throw DrmError.EACCES }
             let obj = mmo.object
             if obj.readonly, prot & PROT_WRITE != 0 { throw DrmError.EINVAL }
             return (try s.mappings.register(file: f.id, mmo: mmo), obj.readonly)
@@ -44,24 +44,18 @@ extension DrmDevice {
         guard flags & ~UInt64(I915_MMAP_WC) == 0 else { throw DrmError.EINVAL }
         // I915_MMAP_WC needs PAT, which every part this emulates has.
         let type: MmapType = flags != 0 ? .wc : .wb
-        var stale: [Invalidation] = []
-        var grant = Flush()
-        defer {
-            cache.invalidate(stale)
-            flush(grant)
-        }
-        return try withFile(file) { (s, f) throws(DrmError) in
+        return try withFile(file, revoking: { (s, f, revoke) throws(DrmError) in
             let obj = try s.lookup(handle, in: f)
             // No shmem file: in i915 readonly objects are userptr.
             if obj.readonly || obj.userptr != nil { throw DrmError.ENXIO }
             // range_overflows(), then vm_mmap's own checks.
             guard offset < obj.size, size <= obj.size - offset else { throw DrmError.EINVAL }
             guard offset & 4095 == 0, size != 0 else { throw DrmError.EINVAL }
-            let mmo = try s.node(of: obj, type: type, stale: &stale)
+            let mmo = try s.node(of: obj, type: type, stale: &revoke)
             let cookie = try s.mappings.register(file: f.id, mmo: mmo)
-            grant = s.allowMapping(f, mmo, of: obj)
+            revoke += s.allowMapping(f, mmo, of: obj, once: false)
             return (mmo.byteOffset + offset, cookie)
-        }
+        })
     }
 
     /// vm_open: a forked child holds a copy of a registered mapping. From
@@ -78,12 +72,11 @@ extension DrmDevice {
     /// last one gone, an object without handles is freed at once. `uid` as
     /// for vmaOpen.
     public func vmaClose(cookie: UInt64, uid: UInt32 = 0) throws(DrmError) {
-        let invals = try state.withLock { (s: inout DeviceState) throws(DrmError) -> [Invalidation] in
+        try withLock(revoking: { (s: inout DeviceState, revoke: inout Flush) throws(DrmError) in
             try s.checkMaker(of: cookie, uid: uid)
-            guard let obj = try s.mappings.close(cookie) else { return [] }
-            return s.reclaimIfUnused(obj)
-        }
-        cache.invalidate(invals)
+            guard let obj = try s.mappings.close(cookie) else { return }
+            revoke += s.reclaimIfUnused(obj)
+        })
     }
 
     /// Which node an open was made through.

@@ -31,23 +31,21 @@ extension DrmDevice {
     /// has ("existing ABI": always written back).
     public func setTiling(_ file: FileID, handle: UInt32, mode: UInt32, stride: UInt32) throws(DrmError) -> TilingState {
         guard profile.fences > 0 else { throw DrmError.EOPNOTSUPP }
-        let (result, revoke) = try withFile(file) { (s, f) throws(DrmError) -> (TilingState, Flush) in
+        return try withFile(file, revoking: { (s, f, revoke) throws(DrmError) -> TilingState in
             let obj = try s.lookup(handle, in: f)
             // i915_gem_object_is_proxy: a userptr's tiling is not the user's to set.
             if obj.userptr != nil { throw DrmError.ENXIO }
             guard Self.tilingOK(mode: mode, stride: stride) else { throw DrmError.EINVAL }
             let new = mode == UInt32(I915_TILING_NONE) ? Tiling.none : Tiling(mode: mode, stride: Int(stride), swizzle: swizzle(for: mode))
-            var revoke = Flush()
             if obj.tiling != new {
-                revoke = Flush(ranges: s.unbindAll(obj)) + s.takeCached(of: obj, types: [.gtt])
+                revoke += s.unbindAll(obj)
+                revoke += s.takeCached(of: obj, types: [.gtt])
                 obj.tilingGeneration &+= 1
                 obj.tilingHistory[obj.tilingGeneration] = new
                 obj.tiling = new
             }
-            return (state(obj), revoke)
-        }
-        flush(revoke)
-        return result
+            return state(obj)
+        })
     }
 
     func state(_ obj: GemObject) -> TilingState {

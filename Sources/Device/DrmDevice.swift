@@ -54,32 +54,26 @@ public final class DrmDevice: Sendable {
     /// of objects kept alive only for this file's possible mappings. FUSE
     /// sends RELEASE after the last mapping made through the file is gone.
     public func release(_ id: FileID) {
-        let invals = state.withLock { s -> [Invalidation] in
-            guard let file = s.files.removeValue(forKey: id) else { return [] }
+        withLock(revoking: { (s: inout DeviceState, revoke: inout Flush) in
+            guard let file = s.files.removeValue(forKey: id) else { return }
             s.mappings.release(id)
             s.gpu.close(file: id)
             injection.forget(id)
             if s.master == id { s.master = nil }
             s.inodeFiles[file.inode]?.remove(id)
-            var invals: [Invalidation] = []
             if s.inodeFiles[file.inode]?.isEmpty == true {
                 s.inodeFiles[file.inode] = nil
-                invals += s.forget(inode: file.inode)
+                revoke += s.forget(inode: file.inode)
             }
             for h in Array(file.handles.keys) {
-                if let obj = s.closeHandle(h, of: file) { invals += s.reclaimIfUnused(obj) }
+                if let obj = s.closeHandle(h, of: file) { revoke += s.reclaimIfUnused(obj) }
             }
             for obj in file.mappable.values {
-                for mmo in obj.mmos {
-                    mmo.everAllowed.remove(id)
-                    mmo.allowed.remove(id)
-                }
-                invals += s.reclaimIfUnused(obj)
+                for mmo in obj.mmos { mmo.forget(id) }
+                revoke += s.reclaimIfUnused(obj)
             }
             file.mappable = [:]
-            return invals
-        }
-        cache.invalidate(invals)
+        })
     }
 
     /// Runs `body` on a file's state, or fails with EBADF-like ENODEV when the
@@ -156,7 +150,7 @@ struct DeviceState: ~Copyable {
     /// object (i915_gem_close_object), drop the flink name with the last handle.
     mutating func closeHandle(_ h: UInt32, of file: DrmFile) -> GemObject? {
         guard let obj = file.removeHandle(h) else { return nil }
-        for mmo in obj.mmos { mmo.allowed.remove(file.id) }
+        for mmo in obj.mmos { mmo.revoke(file.id) }
         if obj.handleCount == 0, obj.flinkName != 0 {
             flinkNames[obj.flinkName] = nil
             flinkIDs.free(obj.flinkName)
@@ -171,7 +165,7 @@ struct DeviceState: ~Copyable {
     mutating func reclaimIfUnused(_ obj: GemObject) -> [Invalidation] {
         guard !obj.freed else { return [] }
         guard obj.handleCount == 0, !mappings.isMapped(obj),
-              obj.mmos.allSatisfy({ $0.everAllowed.allSatisfy(mappings.tracksEveryMapping) }) else {
+              obj.mmos.allSatisfy({ $0.holders.allSatisfy(mappings.tracksEveryMapping) }) else {
             // No handle but maybe a mapping: a zombie, for the plain-mode scan.
             if obj.handleCount == 0, zombies.updateValue(obj, forKey: ObjectIdentifier(obj)) == nil { zombieBytes += obj.accountedBytes }
             return []
@@ -180,9 +174,9 @@ struct DeviceState: ~Copyable {
         if zombies.removeValue(forKey: ObjectIdentifier(obj)) != nil { zombieBytes -= obj.accountedBytes }
         var invals = unbindAll(obj)
         for mmo in obj.mmos {
-            for id in mmo.everAllowed { files[id]?.mappable[ObjectIdentifier(obj)] = nil }
-            for ino in mmo.userfault { forgetServed(obj, inode: ino) }
-            invals += mmo.userfault.map { Invalidation(inode: $0, offset: mmo.byteOffset, length: mmo.byteLength) }
+            for id in mmo.holders { files[id]?.mappable[ObjectIdentifier(obj)] = nil }
+            for ino in mmo.cachedIn { forgetServed(obj, inode: ino) }
+            invals += mmo.cachedIn.map { Invalidation(inode: $0, offset: mmo.byteOffset, length: mmo.byteLength) }
             forgetCached(mmo)
             offsets.remove(start: mmo.start)
         }
@@ -206,8 +200,8 @@ struct DeviceState: ~Copyable {
         var out: [Invalidation] = []
         for obj in objects.values {
             obj.servedGeneration[inode] = nil
-            for mmo in obj.mmos where mmo.userfault.contains(inode) {
-                mmo.userfault.remove(inode)
+            for mmo in obj.mmos where mmo.isCached(in: inode) {
+                mmo.dropUserfault(inode)
                 out.append(Invalidation(inode: inode, offset: mmo.byteOffset, length: mmo.byteLength))
             }
             for vma in obj.vmas { vma.userfault.remove(inode) }

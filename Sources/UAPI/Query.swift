@@ -51,6 +51,13 @@ extension IoctlDispatcher {
                 return info
             }
             return try table(item, memory, drm_i915_query_engine_info.self, engines, count: \.num_engines) { $0.rsvd == (0, 0, 0) }
+        case UInt64(DRM_I915_QUERY_TOPOLOGY_INFO):
+            let blob = try device.topologyInfo(flags: item.flags)
+            guard try roomFor(blob.count, item) else { return Int32(blob.count) }
+            // copy_query_item reads the header first (EFAULT), then ignores it.
+            _ = try memory.load(drm_i915_query_topology_info.self, at: item.data_ptr)
+            try memory.write(item.data_ptr, bytes: blob[...])
+            return Int32(blob.count)
         case UInt64(DRM_I915_QUERY_HWCONFIG_BLOB), UInt64(DRM_I915_QUERY_GEOMETRY_SUBSLICES):
             throw DrmError.ENODEV
         default:

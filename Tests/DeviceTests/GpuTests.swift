@@ -6,7 +6,7 @@ import Testing
 /// The software GPU: command decoding, MI_MATH, execution through the
 /// device API, hangs, cancellation and GEM_BUSY bits.
 @Suite struct GpuTests {
-    let fx = Fixture()
+    var fx = Fixture()
 
     func create(_ f: FileID, _ words: [UInt32] = []) throws -> UInt32 {
         let h = try fx.dev.gemCreate(f, size: 4096).handle
@@ -88,6 +88,22 @@ import Testing
         try wait(f, target)
         #expect(try read(f, target, 0) == 0xC0FFEE)
         #expect(try fx.dev.gemBusy(f, handle: target) == 0)
+    }
+
+    /// `--gpu noop`: validation, placement and the fence stay; nothing runs,
+    /// so neither a store nor a malformed command (which would hang) happens.
+    @Test func noopGpuSignalsWithoutExecuting() throws {
+        var profile = DeviceProfile()
+        profile.gpu = .noop
+        let t = GpuTests(fx: Fixture(profile: profile))
+        let f = t.fx.open(inode: 1)
+        let target = try t.create(f)
+        let batch = try t.create(f, [Self.sdi, 0x20000, 0, 0xC0FFEE, 0xFFFF_FFFF])
+        try t.exec(f, [(target, 0x20000, UInt64(EXEC_OBJECT_WRITE)), (batch, 0x10000, 0)])
+        try t.wait(f, target)
+        #expect(try t.read(f, target, 0) == 0)
+        #expect(try t.fx.dev.resetStats(f, context: 0, flags: 0, pad: 0, privileged: true) == (0, 0, 0))
+        #expect(throws: DrmError.EINVAL) { try t.exec(f, [(batch, 0x10001, 0)]) } // softpin alignment still checked
     }
 
     @Test func spinnerBusyUntilItsContextGoes() throws {

@@ -194,3 +194,25 @@ import Testing
         #expect(throws: DrmError.ENOSPC) { try fx.dev.mmapOffset(a, handle: small, flags: 1) }
     }
 }
+
+/// MmapOffset's lists behind drm_vma_manager-style methods: allow_once and
+/// revoke govern mmap, faults outlive a revoke until the file lets go.
+@Suite struct MmapOffsetNodeTests {
+    @Test func allowRevokeForget() {
+        let obj = GemObject(serial: 1, size: 4096, backing: Backing(size: 4096)!, caching: 0)
+        let mmo = MmapOffset(type: .gtt, start: 16, pages: 1, object: obj)
+        #expect(!mmo.isAllowed(1) && !mmo.mayFault(1))
+        #expect(mmo.allowOnce(1))
+        #expect(!mmo.allowOnce(1)) // not new the second time
+        #expect(mmo.isAllowed(1) && mmo.mayFault(1) && !mmo.isAllowed(2))
+        mmo.revoke(1)
+        #expect(!mmo.isAllowed(1) && mmo.mayFault(1))
+        #expect(mmo.allowFaults(2))
+        #expect(!mmo.isAllowed(2) && mmo.mayFault(anyOf: [2, 7]) && !mmo.mayFault(anyOf: [7]))
+        mmo.forget(1)
+        #expect(!mmo.mayFault(1) && mmo.holders.asSet == [2])
+        #expect(mmo.noteUserfault(5) && !mmo.noteUserfault(5) && mmo.isCached(in: 5))
+        mmo.dropUserfault(5)
+        #expect(!mmo.isCached(in: 5) && mmo.cachedIn.isEmpty)
+    }
+}

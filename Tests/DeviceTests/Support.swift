@@ -53,9 +53,9 @@ extension DrmDevice {
     func node(at byteOffset: UInt64) -> NodeInfo? {
         state.withLock { s in
             guard let hit = s.offsets.lookup(page: byteOffset >> 12) else { return nil }
-            let m = hit.value
-            return NodeInfo(type: m.type, start: m.start, pages: m.pages, allowed: m.allowed.asSet,
-                            everAllowed: m.everAllowed.asSet, userfault: m.userfault.asSet)
+            let m = hit.value, l = m.lists
+            return NodeInfo(type: m.type, start: m.start, pages: m.pages, allowed: l.allowed.asSet,
+                            everAllowed: l.everAllowed.asSet, userfault: l.userfault.asSet)
         }
     }
 

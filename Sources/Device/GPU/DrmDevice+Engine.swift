@@ -24,7 +24,8 @@ extension DrmDevice {
                                  swizzle: { $0 == UInt32(I915_TILING_X) ? swizzleX : $0 == UInt32(I915_TILING_Y) ? swizzleY : 0 },
                                  poll: { [unowned self] i in self.flushCPU(rq, target: i) })
         let snapshots = loadUserptrs(rq)
-        let outcome: CommandStreamer.Outcome = rq.cancelled == .none ? cs.run() : .cancelled(rq.cancelled)
+        let outcome: CommandStreamer.Outcome = rq.cancelled != .none ? .cancelled(rq.cancelled)
+            : profile.gpu == .noop ? .completed : cs.run()
         storeUserptrs(rq, snapshots, written: cs.written)
         complete(rq, outcome, cs)
     }
