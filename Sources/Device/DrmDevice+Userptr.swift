@@ -124,7 +124,7 @@ extension DrmDevice {
         for (i, t) in rq.targets.enumerated() {
             guard let up = t.object.userptr, t.backing.reserved else { continue }
             t.backing.willWrite()
-            _ = up.read(at: 0, into: t.backing.base, count: up.size)
+            _ = up.read(at: 0, into: t.backing.base, count: up.size, mayWait: false)
             if !t.readonly {
                 snapshots[i] = [UInt8](UnsafeRawBufferPointer(start: t.backing.base, count: up.size))
             }
@@ -136,7 +136,7 @@ extension DrmDevice {
     /// in client memory) sees the CPU's stores: the copy is refilled.
     func reloadUserptr(_ t: Request.Target) {
         guard let up = t.object.userptr, !t.write || t.readonly, t.backing.reserved else { return }
-        _ = up.read(at: 0, into: t.backing.base, count: up.size)
+        _ = up.read(at: 0, into: t.backing.base, count: up.size, mayWait: false)
     }
 
     /// Writes the bytes the GPU changed in each writable userptr target back

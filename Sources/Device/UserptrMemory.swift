@@ -67,8 +67,24 @@ public final class UserptrMemory: @unchecked Sendable {
     /// mm being alive before and after: a process cannot die and its pid be
     /// reused while its mm lives, so the pid named the creator throughout.
     /// Bytes read from anyone else are wiped, never used.
-    public func read(at offset: Int, into dst: UnsafeMutableRawPointer, count: Int) -> Bool {
+    ///
+    /// `mayWait: false` (the engine threads) never waits on the client: only
+    /// the mm's file, page by page where the whole fails, pages that cannot
+    /// be read left as they were. A page under userfaultfd whose handler never
+    /// answers then stalls the caller's ioctl (as the kernel's pin does), not
+    /// an engine.
+    public func read(at offset: Int, into dst: UnsafeMutableRawPointer, count: Int, mayWait: Bool = true) -> Bool {
         if readMem(at: offset, into: dst, count: count) { return true }
+        if !mayWait {
+            var ok = true
+            var at = 0
+            while at < count {
+                let n = min(4096 - Int((address &+ UInt64(offset + at)) & 4095), count - at)
+                ok = readMem(at: offset + at, into: dst + at, count: n) && ok
+                at += n
+            }
+            return ok
+        }
         guard isAlive else { return false }
         let ok = fdrm_process_vm_read(tgid, dst, address &+ UInt64(offset), count) == 0
         guard ok, isAlive else {
