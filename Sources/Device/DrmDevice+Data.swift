@@ -20,6 +20,8 @@ extension DrmDevice {
             let (end, overflow) = offset.addingReportingOverflow(size)
             guard !overflow, end <= obj.size else { throw DrmError.EINVAL }
             if write, obj.readonly { throw DrmError.EINVAL }
+            // i915_gem_userptr_pread/pwrite: "no longer allowed".
+            if obj.userptr != nil { throw DrmError.EINVAL }
             // shmem pread/pwrite: pages of a purgeable object cannot be had.
             guard obj.madv == .willNeed else { throw DrmError.EFAULT }
             if let e = obj.pagesError { throw e }
@@ -57,12 +59,23 @@ extension DrmDevice {
     /// i915_gem_set_domain_ioctl: a coherency point. Every cached copy of the
     /// object in any open is written back and dropped, so each view sees the
     /// others' stores (views are separate page caches here).
-    public func setDomain(_ file: FileID, handle: UInt32, readDomains: UInt32, writeDomain: UInt32) throws(DrmError) {
+    public func setDomain(_ file: FileID, handle: UInt32, readDomains: UInt32, writeDomain: UInt32, pid: Int32 = 0) throws(DrmError) {
         let gpuDomains = FDRM_GEM_GPU_DOMAINS
         guard (readDomains | writeDomain) & gpuDomains == 0 else { throw DrmError.EINVAL }
         guard writeDomain == 0 || readDomains == writeDomain else { throw DrmError.EINVAL }
         guard readDomains != 0 else { return }
         try awaitRendering(file, handle: handle, write: writeDomain != 0)
+        // A userptr: i915_gem_object_userptr_validate pins its pages (iris
+        // checks a userptr this way), and the domains stay as they are.
+        let userptr = try withFile(file) { (s, f) throws(DrmError) -> (UserptrMemory, Bool, GemObject.Madvise)? in
+            let obj = try s.lookup(handle, in: f)
+            return obj.userptr.map { ($0, obj.readonly, obj.madv) }
+        }
+        if let (memory, readonly, madv) = userptr {
+            try pinUserptr(memory, readonly: readonly, caller: pid)
+            guard madv == .willNeed else { throw DrmError.EFAULT }
+            return
+        }
         try flushObject(file, handle: handle) { obj throws(DrmError) in
             // i915_gem_object_pin_pages: the madvise check, then shmem's.
             guard obj.madv == .willNeed else { throw DrmError.EFAULT }
@@ -107,7 +120,7 @@ extension DrmDevice {
             // memory and nothing is dropped. While it is DONTNEED, PREAD,
             // PWRITE and SET_DOMAIN cannot pin its pages (EFAULT, as
             // ____i915_gem_object_get_pages for a non-WILLNEED object).
-            if obj.readonly {
+            if obj.readonly || obj.userptr != nil {
                 obj.madv = .dontNeed
                 return true
             }
@@ -140,6 +153,12 @@ extension DrmDevice {
         let level = caching == UInt32(I915_CACHING_DISPLAY) ? UInt32(I915_CACHING_NONE) : caching
         try withFile(file, revoking: { (s, f, revoke) throws(DrmError) in
             let obj = try s.lookup(handle, in: f)
+            // i915_gem_object_is_proxy: CACHED is silently allowed for
+            // userptr (Vulkan sets it on everything), anything else ENXIO.
+            if obj.userptr != nil {
+                guard caching == UInt32(I915_CACHING_CACHED) else { throw DrmError.ENXIO }
+                return
+            }
             guard obj.caching != level else { return }
             obj.caching = level
             revoke += s.unbindAll(obj)

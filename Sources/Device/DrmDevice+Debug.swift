@@ -120,6 +120,7 @@ extension DeviceState {
 
     var objectsHeader: String {
         "\(objectCount) objects, \(objectBytes) bytes\n"
+            + (userptrCount > 0 ? "\(userptrCount) userptr objects\n" : "")
             + "object       size handles name tiling stride  madv readonly caching  nodes (type@offset: allowed/ever/userfault)\n"
     }
 
@@ -129,6 +130,7 @@ extension DeviceState {
         return pad("\(o.serial)", 6) + pad("\(o.size)", 11) + pad("\(o.handleCount)", 8) + pad("\(o.flinkName)", 5)
             + pad(tiling, 7) + pad("\(o.tiling.stride)", 7) + pad(madv, 6) + pad(o.readonly ? "y" : "n", 9)
             + pad("\(o.caching)", 8) + " "
+            + (o.userptr.map { "userptr@0x\(hex($0.address)) pid \($0.tgid)" + (o.mmos.isEmpty ? "" : ", ") } ?? "")
             + o.mmos.map { m in let l = m.lists; return "\(m.type.name)@0x\(hex(m.byteOffset)): \(l.allowed.count)/\(l.everAllowed.count)/\(l.userfault.count)" }
             .joined(separator: ", ") + "\n"
     }

@@ -9,6 +9,8 @@ extension DrmDevice {
         guard let type = MmapType(rawValue: flags) else { throw DrmError.EINVAL }
         return try withFile(file, revoking: { (s, f, revoke) throws(DrmError) in
             let obj = try s.lookup(handle, in: f)
+            // i915_gem_object_never_mmap: userptr (I915_GEM_OBJECT_NO_MMAP).
+            if obj.userptr != nil { throw DrmError.ENODEV }
             // An integrated part has no TTM objects: FIXED is for those only.
             if type == .fixed { throw DrmError.ENODEV }
             let mmo = try s.node(of: obj, type: type, stale: &revoke)

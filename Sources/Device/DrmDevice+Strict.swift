@@ -48,7 +48,7 @@ extension DrmDevice {
         return try withFile(file, revoking: { (s, f, revoke) throws(DrmError) in
             let obj = try s.lookup(handle, in: f)
             // No shmem file: in i915 readonly objects are userptr.
-            if obj.readonly { throw DrmError.ENXIO }
+            if obj.readonly || obj.userptr != nil { throw DrmError.ENXIO }
             // range_overflows(), then vm_mmap's own checks.
             guard offset < obj.size, size <= obj.size - offset else { throw DrmError.EINVAL }
             guard offset & 4095 == 0, size != 0 else { throw DrmError.EINVAL }

@@ -33,6 +33,8 @@ extension DrmDevice {
         guard profile.fences > 0 else { throw DrmError.EOPNOTSUPP }
         return try withFile(file, revoking: { (s, f, revoke) throws(DrmError) -> TilingState in
             let obj = try s.lookup(handle, in: f)
+            // i915_gem_object_is_proxy: a userptr's tiling is not the user's to set.
+            if obj.userptr != nil { throw DrmError.ENXIO }
             guard Self.tilingOK(mode: mode, stride: stride) else { throw DrmError.EINVAL }
             let new = mode == UInt32(I915_TILING_NONE) ? Tiling.none : Tiling(mode: mode, stride: Int(stride), swizzle: swizzle(for: mode))
             if obj.tiling != new {

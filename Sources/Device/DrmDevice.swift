@@ -17,6 +17,9 @@ public final class DrmDevice: Sendable {
     let engines = Engine.tigerLake()
     /// Told about zombies after a handle close (ZombieWatch.swift).
     let zombieWatcher = Mutex<(any ZombieWatcher)?>(nil)
+    /// The FUSE mount's device number, 1 << 63 | major << 32 | minor, or 0
+    /// (DrmDevice+Userptr.swift: mappings of it are not user pages).
+    let mountDeviceNumber = Atomic<UInt64>(0)
 
     public init(profile: DeviceProfile = DeviceProfile(), cache: any PageCacheControl = NoPageCache()) {
         self.profile = profile
@@ -110,6 +113,8 @@ struct DeviceState: ~Copyable {
     var nextSerial: UInt64 = 0
     var objectCount = 0
     var objectBytes: UInt64 = 0
+    /// Live userptr objects (debug/i915_gem_objects).
+    var userptrCount = 0
     /// Objects with no handle left, alive only for mappings files may still
     /// hold: what DrmDevice+Reclaim frees once no mapping is found.
     var zombies: [ObjectIdentifier: GemObject] = [:]
@@ -186,6 +191,7 @@ struct DeviceState: ~Copyable {
             offsets.remove(start: mmo.start)
         }
         obj.mmos = []
+        if obj.userptr != nil { userptrCount -= 1 }
         objectCount -= 1
         objectBytes -= obj.accountedBytes
         return invals

@@ -39,6 +39,9 @@ public final class GemObject {
     /// them (PREAD, PWRITE, SET_DOMAIN, faults) fails with. See
     /// DrmDevice.pagesError(size:).
     var pagesError: DrmError?
+    /// A userptr object's client memory (DrmDevice+Userptr.swift): its
+    /// pages are the creator's, `backing` only the GPU's working copy.
+    var userptr: UserptrMemory?
 
     /// What the byte totals count it as: its size, or 0 for an object whose
     /// pages can never be had (a few of 2^63 bytes would overflow them).

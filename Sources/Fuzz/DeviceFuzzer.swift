@@ -231,7 +231,11 @@ public struct DeviceFuzzer {
                 at += 8
             }
             if at + 4 <= size, template == nil { buf.storeBytes(of: value32(), toByteOffset: at, as: UInt32.self) }
-            let caller = IoctlCaller(file: files[i], pid: 1, privileged: byte() & 1 == 0, memory: memory)
+            // USERPTR reaches the real memory of the pid it is given: no
+            // process (0) for it, so the fuzzer never pins init's pages.
+            let userptr = fdrm_ioc_nr(cmd) == fdrm_ioc_nr(FDRM_IOCTL_I915_GEM_USERPTR)
+            let pid: Int32 = userptr ? 0 : 1
+            let caller = IoctlCaller(file: files[i], pid: pid, privileged: byte() & 1 == 0, memory: memory)
             let r = dispatcher.dispatch(cmd: cmd, input: UnsafeRawBufferPointer(rebasing: buf[0..<size]),
                                         output: UnsafeMutableRawBufferPointer(rebasing: buf[0..<size]), caller: caller)
             stats.ioctls += 1

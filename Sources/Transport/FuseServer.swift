@@ -86,6 +86,7 @@ public final class FuseServer: @unchecked Sendable {
         if let real, cfuse_mount_dev(real, &major, &minor) == 0 {
             reclaimer = ZombieReclaimer(device: device, major: major, minor: minor)
             connection = (real, major, minor, cfuse_abort_open(minor))
+            device.setMountDevice(major: major, minor: minor)
         }
         session = se
         pageCache.attach(se)

@@ -113,7 +113,18 @@ enum Gem {
     }
 
     static func setDomain(_ dev: DrmDevice, _ d: inout drm_i915_gem_set_domain, _ c: IoctlCaller) throws(DrmError) {
-        try dev.setDomain(c.file, handle: d.handle, readDomains: d.read_domains, writeDomain: d.write_domain)
+        try dev.setDomain(c.file, handle: d.handle, readDomains: d.read_domains, writeDomain: d.write_domain, pid: c.pid)
+    }
+
+    /// USERPTR: the calling thread's memory backs the object
+    /// (DrmDevice+Userptr.swift decides everything).
+    static func userptr(_ dev: DrmDevice, _ u: inout drm_i915_gem_userptr, _ c: IoctlCaller) throws(DrmError) {
+        u.handle = try dev.gemUserptr(c.file, pid: c.pid, address: u.user_ptr, size: u.user_size, flags: u.flags)
+    }
+
+    static func userptrFields(_ u: drm_i915_gem_userptr, out: Bool) -> Fields {
+        [("user_ptr", TraceFields.hex(u.user_ptr)), ("user_size", "\(u.user_size)"), ("flags", TraceFields.hex(u.flags))]
+            + (out ? [("handle", "\(u.handle)")] : [])
     }
 
     static func setDomainFields(_ d: drm_i915_gem_set_domain, out: Bool) -> Fields {

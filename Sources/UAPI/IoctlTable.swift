@@ -122,6 +122,7 @@ extension IoctlDispatcher {
                   fuzz: Gem.setCachingFuzz),
         IoctlDesc(FDRM_IOCTL_I915_GEM_GET_CACHING, .renderAllow, Gem.getCaching, trace: Gem.getCachingFields,
                   fuzz: Gem.handleFuzz),
+        IoctlDesc(FDRM_IOCTL_I915_GEM_USERPTR, .renderAllow, Gem.userptr, trace: Gem.userptrFields),
         IoctlDesc(FDRM_IOCTL_I915_GEM_WAIT, .renderAllow, Gem.wait, trace: Gem.waitFields),
         IoctlDesc(FDRM_IOCTL_I915_QUERY, .renderAllow, Gem.query, trace: Gem.queryFields, result: Gem.queryResult),
         // EXECBUFFER2 shares its number with _WR; CONTEXT_CREATE with _EXT

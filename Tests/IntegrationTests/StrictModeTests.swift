@@ -29,7 +29,8 @@ struct StrictModeTests {
     }
 
     /// The requirement: one example, run both ways.
-    @Test(arguments: ["isolation", "readonly", "errno_table", "mmap_lifetime", "partial_mmap", "sync_fence", "prime_share"],
+    @Test(arguments: ["isolation", "readonly", "errno_table", "mmap_lifetime", "partial_mmap", "sync_fence",
+                      "prime_share", "userptr"],
           [false, true])
     func bothWays(_ name: String, strict: Bool) throws {
         #expect(Harness.examplesBuilt)

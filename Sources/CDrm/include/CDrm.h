@@ -9,6 +9,7 @@
 #include "../../../include/fakedrm.h"
 #include <linux/sync_file.h>
 #include <linux/dma-buf.h>
+#include "fdrm_process_vm.h"
 
 /* Every ioctl number libdrm (and fakedrm.h) defines, as a constant Swift
  * can read: FDRM_IOCTL_I915_GEM_CREATE is DRM_IOCTL_I915_GEM_CREATE. The

@@ -34,13 +34,16 @@ extension DrmDevice {
         var cs = CommandStreamer(request: rq, regs: Registers(mmioBase: rq.engine.mmioBase, saved: saved),
                                  swizzle: { $0 == UInt32(I915_TILING_X) ? swizzleX : $0 == UInt32(I915_TILING_Y) ? swizzleY : 0 },
                                  poll: { [unowned self] i in self.flushCPU(rq, target: i) })
+        let snapshots = loadUserptrs(rq)
         let outcome: CommandStreamer.Outcome = rq.cancelled != .none ? .cancelled(rq.cancelled)
             : profile.gpu == .noop ? .completed : cs.run()
+        storeUserptrs(rq, snapshots, written: cs.written)
         complete(rq, outcome, cs)
     }
 
     /// Writes back and drops every client's cached pages of a request's target.
     func flushCPU(_ rq: Request, target i: Int) {
+        reloadUserptr(rq.targets[i])
         flush(state.withLock { $0.takeCached(of: rq.targets[i].object) })
     }
 

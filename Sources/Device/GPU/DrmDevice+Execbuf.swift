@@ -48,6 +48,8 @@ extension DrmDevice {
         var engine: EngineID
         var batch: Int
         var flush: Flush
+        /// Relocations into userptr objects, for the client's memory.
+        var userRelocs: [(object: GemObject, offset: Int, value: UInt64)] = []
     }
 
     /// i915_gem_do_execbuffer after the list is copied in. `fences` runs the
@@ -67,6 +69,8 @@ extension DrmDevice {
             try place(&s, f, args, &entries, &hasReloc)
         }
         if hasReloc { output.writeBackOffsets = true }
+        // eb_lookup_vmas: i915_gem_object_userptr_submit_init, outside the lock.
+        try pinUserptrs(plan.objects, caller: pid)
         flush(plan.flush)
 
         // Relocations: read outside the lock (they may sit in a mapping of ours).
@@ -284,6 +288,7 @@ extension DrmDevice {
         if !obj.readonly {
             obj.backing.willWrite()
             obj.backing.base.storeBytes(of: value, toByteOffset: Int(r.offset), as: UInt64.self)
+            if obj.userptr != nil { plan.userRelocs.append((obj, Int(r.offset), value)) }
         }
         return addr
     }
@@ -323,6 +328,7 @@ extension DrmDevice {
                          batchStart: plan.addresses[plan.batch] + UInt64(args.batch_start_offset), batchIndex: batchIndex,
                          targets: targets, dependencies: deps, submitDependencies: submitFence ? inFence?.fences ?? [] : [],
                          awaits: awaits)
+        rq.userRelocs = plan.userRelocs
         for t in targets { s.gpu.active[ObjectIdentifier(t.object), default: []].append(rq) }
         plan.context.requests.append(rq)
         s.gpu.stats.submitted += 1

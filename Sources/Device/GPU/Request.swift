@@ -40,6 +40,9 @@ final class Request: @unchecked Sendable {
     /// fence array); the engine drops them once they signalled. Touched
     /// under the device lock.
     var awaits: DmaFence
+    /// Relocations into userptr objects: written to the client's memory
+    /// when the request starts (DrmDevice.loadUserptrs). Set before queueing.
+    var userRelocs: [(object: GemObject, offset: Int, value: UInt64)] = []
 
     private let completed = DispatchGroup()
     private let doneFlag = Atomic<Bool>(false)

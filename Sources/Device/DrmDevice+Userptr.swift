@@ -1,0 +1,171 @@
+import CDrm
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// USERPTR (gem/i915_gem_userptr.c): objects whose pages are the creating
+/// process's own memory.
+///
+/// The GPU here reads and writes a daemon-side copy (`backing`): filled from
+/// the client's memory when a request starts executing (the GPU sees the
+/// client's bytes at that moment), and the bytes the GPU changed written
+/// back to the client before the request's fence signals. A readonly
+/// userptr's copy is never written back: the daemon never stores to it.
+extension DrmDevice {
+    /// i915_gem_userptr_ioctl, its checks in the kernel's order. `pid` is the
+    /// calling thread: its process's address space backs the object.
+    public func gemUserptr(_ file: FileID, pid: Int32, address: UInt64, size: UInt64, flags: UInt32) throws(DrmError) -> UInt32 {
+        // Coherent userptr needs LLC or snooping.
+        guard profile.hasLLC || profile.hasSnoop else { throw DrmError.ENODEV }
+        let known = UInt32(I915_USERPTR_READ_ONLY) | UInt32(I915_USERPTR_UNSYNCHRONIZED) | UInt32(I915_USERPTR_PROBE)
+        guard flags & ~known == 0 else { throw DrmError.EINVAL }
+        // i915_gem_object_size_2big: any u64 fits obj->base.size (size_t) on 64-bit.
+        guard size != 0 else { throw DrmError.EINVAL }
+        guard (address | size) & 4095 == 0 else { throw DrmError.EINVAL }
+        guard Self.accessOK(address, size) else { throw DrmError.EFAULT }
+        // Unsynchronized userptr was removed (5.13): ENODEV.
+        if flags & UInt32(I915_USERPTR_UNSYNCHRONIZED) != 0 { throw DrmError.ENODEV }
+        // READ_ONLY needs vm->has_read_only: gen12's ppGTT has read-only PTEs.
+        if flags & UInt32(I915_USERPTR_PROBE) != 0 {
+            // probe_range: every page covered by a VMA that is not IO/PFNMAP.
+            guard let tgid = UserptrMemory.tgid(of: pid), let maps = ProcMapping.all(of: tgid),
+                  ProcMapping.check(maps, address: address, length: size, device: mountDevice,
+                                    needWrite: false, needRead: false) == nil else { throw DrmError.EFAULT }
+        }
+        // Deviation: a caller whose memory the daemon cannot open (not root,
+        // or gone) cannot have a userptr; the kernel always can.
+        guard let memory = UserptrMemory(pid: pid, address: address, size: Int(size)) else { throw DrmError.EFAULT }
+        let backing = Backing(size: Int(size)) ?? Backing(unreservedSize: Int(size))
+        return try withFile(file) { (s, f) throws(DrmError) in
+            s.nextSerial += 1
+            // i915_gem_object_set_cache_coherency(obj, I915_CACHE_LLC).
+            let obj = GemObject(serial: s.nextSerial, size: size, backing: backing, caching: UInt32(I915_CACHING_CACHED))
+            obj.userptr = memory
+            obj.readonly = flags & UInt32(I915_USERPTR_READ_ONLY) != 0
+            s.objectCount += 1
+            s.objectBytes += obj.accountedBytes
+            s.userptrCount += 1
+            return f.addHandle(obj)
+        }
+    }
+
+    /// The device's FUSE mount (major, minor): mappings of it are the
+    /// device's own (the kernel's VM_PFNMAP GTT mmaps), never user pages.
+    var mountDevice: (UInt32, UInt32)? {
+        let v = mountDeviceNumber.load(ordering: .relaxed)
+        return v == 0 ? nil : (UInt32((v >> 32) & 0x7FFF_FFFF), UInt32(truncatingIfNeeded: v))
+    }
+
+    /// Set by the transport once mounted.
+    public func setMountDevice(major: UInt32, minor: UInt32) {
+        mountDeviceNumber.store(1 << 63 | UInt64(major) << 32 | UInt64(minor), ordering: .relaxed)
+    }
+
+    /// i915_gem_object_userptr_submit_init: only the creating process may pin
+    /// the pages (its mm), every page must be mapped normal memory, writable
+    /// unless the object is readonly (FOLL_WRITE). EFAULT otherwise. Runs
+    /// without the device lock.
+    func pinUserptr(_ memory: UserptrMemory, readonly: Bool, caller pid: Int32, maps known: [ProcMapping]? = nil) throws(DrmError) {
+        guard let tgid = UserptrMemory.tgid(of: pid), tgid == memory.tgid else { throw DrmError.EFAULT }
+        guard let maps = known ?? ProcMapping.all(of: tgid),
+              ProcMapping.check(maps, address: memory.address, length: UInt64(memory.size), device: mountDevice,
+                                needWrite: !readonly, needRead: true) == nil else { throw DrmError.EFAULT }
+        // Same pid, other mm (exec'd): the object's mm has no users left.
+        guard memory.isAlive else { throw DrmError.EFAULT }
+        // pin_user_pages faults every page in: one that cannot be had (a
+        // file mapping past its end, a page nobody provides) is EFAULT. Read
+        // into scratch: the object's copy may be in use by the engine.
+        let chunk = min(memory.size, 64 << 10)
+        let ok = withUnsafeTemporaryAllocation(byteCount: chunk, alignment: 16) { buf -> Bool in
+            var at = 0
+            while at < memory.size {
+                let n = min(chunk, memory.size - at)
+                guard memory.read(at: at, into: buf.baseAddress!, count: n) else { return false }
+                at += n
+            }
+            return true
+        }
+        guard ok else { throw DrmError.EFAULT }
+    }
+
+    /// Pins every userptr object of an execbuf (eb_lookup_vmas), once each.
+    /// (`userptr` never changes once the object is published; `readonly` is
+    /// read under the lock.)
+    func pinUserptrs(_ objects: [GemObject], caller pid: Int32) throws(DrmError) {
+        guard objects.contains(where: { $0.userptr != nil }) else { return }
+        let pins = state.withLock { _ -> [(UserptrMemory, Bool, Bool)] in
+            var seen = Set<ObjectIdentifier>()
+            return objects.compactMap { obj in
+                guard let up = obj.userptr, seen.insert(ObjectIdentifier(obj)).inserted else { return nil }
+                return (up, obj.readonly, obj.backing.reserved)
+            }
+        }
+        // One read of the caller's maps for the whole list.
+        let maps = pins.count > 1 ? UserptrMemory.tgid(of: pid).flatMap(ProcMapping.all(of:)) : nil
+        for (up, readonly, reserved) in pins {
+            try pinUserptr(up, readonly: readonly, caller: pid, maps: maps)
+            if !reserved { throw DrmError.ENOMEM }
+        }
+    }
+
+    /// The execution-time copy: relocations into a writable userptr reach
+    /// the client's memory, then each userptr target's copy is refilled from
+    /// it. Returns what the writable ones held, to find the GPU's stores.
+    /// A range gone since the execbuf keeps the copy it has (the kernel's
+    /// pages stay pinned until the request retires).
+    func loadUserptrs(_ rq: Request) -> [Int: [UInt8]] {
+        // Only writable objects' relocations are recorded (relocate()).
+        for r in rq.userRelocs {
+            guard let up = r.object.userptr else { continue }
+            var v = r.value
+            up.write(at: r.offset, from: &v, count: 8)
+        }
+        var snapshots: [Int: [UInt8]] = [:]
+        for (i, t) in rq.targets.enumerated() {
+            guard let up = t.object.userptr, t.backing.reserved else { continue }
+            t.backing.willWrite()
+            _ = up.read(at: 0, into: t.backing.base, count: up.size, mayWait: false)
+            if !t.readonly {
+                snapshots[i] = [UInt8](UnsafeRawBufferPointer(start: t.backing.base, count: up.size))
+            }
+        }
+        return snapshots
+    }
+
+    /// A spinner polling a userptr it does not write (a batch or a semaphore
+    /// in client memory) sees the CPU's stores: the copy is refilled.
+    func reloadUserptr(_ t: Request.Target) {
+        guard let up = t.object.userptr, !t.write || t.readonly, t.backing.reserved else { return }
+        _ = up.read(at: 0, into: t.backing.base, count: up.size, mayWait: false)
+    }
+
+    /// Writes the bytes the GPU changed in each writable userptr target back
+    /// to the client's memory, run by run (bytes the GPU left alone are not
+    /// written, so concurrent CPU stores to them survive).
+    func storeUserptrs(_ rq: Request, _ snapshots: [Int: [UInt8]], written: [Bool]) {
+        for (i, before) in snapshots where written[i] {
+            let t = rq.targets[i]
+            guard let up = t.object.userptr else { continue }
+            let now = UnsafeRawBufferPointer(start: t.backing.base, count: up.size)
+            before.withUnsafeBytes { old in
+                var at = 0
+                let n = up.size
+                while at < n {
+                    // Skip equal pages fast, then find the changed runs.
+                    if at & 4095 == 0, at + 4096 <= n, memcmp(old.baseAddress! + at, now.baseAddress! + at, 4096) == 0 {
+                        at += 4096
+                        continue
+                    }
+                    if old[at] == now[at] {
+                        at += 1
+                        continue
+                    }
+                    var end = at + 1
+                    while end < n, old[end] != now[end] { end += 1 }
+                    up.write(at: at, from: now.baseAddress! + at, count: end - at)
+                    at = end
+                }
+            }
+        }
+    }
+}
