@@ -246,8 +246,10 @@ struct RunTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fakedrm-rootless-\(getpid())").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
+        // cp, not FileManager: a write fd open in this process would be
+        // inherited by another test's fork and make the exec ETXTBSY.
         for f in [Harness.fakedrm, Harness.example("gem_basic")] {
-            try FileManager.default.copyItem(atPath: f, toPath: dir + "/" + URL(fileURLWithPath: f).lastPathComponent)
+            #expect(try Harness.run(["cp", f, dir + "/" + URL(fileURLWithPath: f).lastPathComponent]).status == 0)
         }
         chmod(dir, 0o755)
         let r = try Harness.run(["unshare", "-m", "--propagation", "private", "sh", "-c", """
