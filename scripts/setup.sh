@@ -3,7 +3,8 @@
 # libdrm (uapi headers; sysfs_device links it) and libpciaccess-dev, pkg-config, a C compiler and make, gnuplot-nox
 # (`make bench` draws its scaling curves with it); xxd and python3 for the shell and fault-injection
 # tests; Mesa (libegl-dev, libgles-dev, libegl-mesa0, libgl1-mesa-dri, mesa-vulkan-drivers,
-# vulkan-tools) for MesaTests, through --optional from scripts/test.sh. Idempotent.
+# vulkan-tools; clinfo and intel-opencl-icd for OpenCL) for MesaTests, through --optional from
+# scripts/test.sh. Idempotent.
 set -euo pipefail
 export PATH="/opt/swift/usr/bin:$PATH"
 

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 # Real clients: Debian's libigt programs (IgtTests), Python (PythonTests and
 # the fault-injection tests), xxd (the shell recipe).
-scripts/setup.sh --optional intel-gpu-tools python3 xxd libegl-dev libgles-dev libegl-mesa0 libgl1-mesa-dri mesa-vulkan-drivers vulkan-tools
+scripts/setup.sh --optional intel-gpu-tools python3 xxd libegl-dev libgles-dev libegl-mesa0 libgl1-mesa-dri mesa-vulkan-drivers vulkan-tools clinfo intel-opencl-icd
 export PATH="/opt/swift/usr/bin:$PATH"
 swift build --build-tests
 make -s -C examples

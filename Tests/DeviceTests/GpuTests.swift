@@ -106,6 +106,20 @@ import Testing
         #expect(throws: DrmError.EINVAL) { try t.exec(f, [(batch, 0x10001, 0)]) } // softpin alignment still checked
     }
 
+    /// Gen12 registers a proto-context at CONTEXT_CREATE: SETPARAM may still
+    /// set ENGINES (Intel's compute runtime does) until the first lookup
+    /// (here GETPARAM) finalizes it; then ENGINES is EINVAL (ctx_setparam).
+    @Test func protoContextTakesEnginesUntilLookedUp() throws {
+        let f = fx.open(inode: 1)
+        let engines = DrmDevice.ContextParamArg(param: UInt64(I915_CONTEXT_PARAM_ENGINES), size: 12, value: 1,
+                                                engines: [(UInt16(I915_ENGINE_CLASS_COPY.rawValue), 0)])
+        let ctx = try fx.dev.contextCreate(f, flags: 0, params: [], privileged: false)
+        try fx.dev.contextSetParam(f, context: ctx, engines, privileged: false)
+        _ = try fx.dev.contextGetParam(f, context: ctx, param: UInt64(I915_CONTEXT_PARAM_GTT_SIZE), size: 0)
+        #expect(throws: DrmError.EINVAL) { try fx.dev.contextSetParam(f, context: ctx, engines, privileged: false) }
+        #expect(throws: DrmError.EINVAL) { try fx.dev.contextSetParam(f, context: 0, engines, privileged: false) }
+    }
+
     @Test func spinnerBusyUntilItsContextGoes() throws {
         let f = fx.open(inode: 1)
         let ctx = try fx.dev.contextCreate(f, flags: 0, params: [], privileged: false)

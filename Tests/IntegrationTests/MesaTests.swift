@@ -3,7 +3,8 @@ import Testing
 
 /// Unmodified Mesa under `fakedrm run --strict`: iris makes a GLES context,
 /// clears an FBO, finishes and reads back (syncobjs in every submission);
-/// anv creates a Vulkan device. Skipped where Mesa's drivers or the EGL/GLES
+/// anv creates a Vulkan device; Intel's OpenCL runtime (NEO) finds its GPU.
+/// Skipped where Mesa's drivers or the EGL/GLES
 /// development files are not installed (.ci/run installs them).
 @Suite(.serialized, .enabled(if: Harness.canMount, "needs root and /dev/fuse"))
 struct MesaTests {
@@ -40,5 +41,19 @@ struct MesaTests {
         #expect(r.status == 0, "\(r.stdout.suffix(2000))\(r.stderr.suffix(2000))")
         #expect(r.stdout.contains("Intel(R) Xe Graphics (TGL GT2)"), "\(r.stdout.prefix(2000))")
         #expect(!r.stderr.contains("DEVICE_LOST"), "\(r.stderr.suffix(2000))")
+    }
+
+    static let neo = "/usr/lib/x86_64-linux-gnu/intel-opencl/libigdrcl.so"
+    static var hasNeo: Bool {
+        FileManager.default.fileExists(atPath: neo) && FileManager.default.isExecutableFile(atPath: "/usr/bin/clinfo")
+    }
+
+    /// NEO probes USERPTR, then sets ENGINES on a context it created: a
+    /// proto-context until first used, as on gen12 (it aborted at both before).
+    @Test(.enabled(if: MesaTests.hasNeo, "Intel's OpenCL runtime (intel-opencl-icd) or clinfo not installed"))
+    func openCLDeviceOnNeo() throws {
+        let r = try Harness.run([Harness.fakedrm, "run", "--strict", "--", "clinfo"], timeout: 300)
+        #expect(r.status == 0, "\(r.stdout.suffix(2000))\(r.stderr.suffix(2000))")
+        #expect(r.stdout.contains("Intel(R) Iris(R) Xe Graphics [0x9a49]"), "\(r.stdout.prefix(2000))")
     }
 }

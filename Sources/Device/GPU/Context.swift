@@ -15,6 +15,11 @@ final class GpuContext {
     var persistence = true
     var noErrorCapture = false
     var singleTimeline = false
+    /// Still a proto-context: on gen12 and older CONTEXT_CREATE registers a
+    /// proto-context that the first lookup (execbuf, GETPARAM, reset stats)
+    /// finalizes; until then SETPARAM may still set what only creation may
+    /// (ENGINES, VM), as set_proto_ctx_param (i915_gem_context_setparam_ioctl).
+    var proto = false
     /// Hangs this context caused (batch_active) and suffered (batch_pending).
     var guilty: UInt32 = 0
     var innocent: UInt32 = 0
@@ -87,6 +92,7 @@ struct GpuState {
     /// i915_gem_context_lookup.
     mutating func context(_ file: FileID, _ id: UInt32) throws(DrmError) -> GpuContext {
         guard let ctx = self.file(file).contexts[id] else { throw DrmError.ENOENT }
+        ctx.proto = false // finalize_create_context_locked
         return ctx
     }
 

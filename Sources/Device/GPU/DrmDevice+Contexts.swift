@@ -51,6 +51,8 @@ extension DrmDevice {
             registered.persistence = ctx.persistence
             registered.noErrorCapture = ctx.noErrorCapture
             registered.singleTimeline = ctx.singleTimeline
+            // Graphics version 13+ finalizes at create; older parts register a proto-context.
+            registered.proto = profile.graphicsVersion <= 12
             fg.contexts[id] = registered
             return id
         }
@@ -69,12 +71,13 @@ extension DrmDevice {
         }
     }
 
-    /// i915_gem_context_setparam_ioctl on a registered context.
+    /// i915_gem_context_setparam_ioctl: set_proto_ctx_param on a context not
+    /// yet looked up (it stays a proto-context), ctx_setparam otherwise.
     public func contextSetParam(_ file: FileID, context: UInt32, _ p: ContextParamArg, privileged: Bool) throws(DrmError) {
         try withFile(file) { (s, f) throws(DrmError) in
             let fg = s.gpu.file(f.id)
             guard let ctx = fg.contexts[context] else { throw DrmError.ENOENT }
-            try setParam(ctx, fg, p, privileged: privileged, proto: false)
+            try setParam(ctx, fg, p, privileged: privileged, proto: ctx.proto)
         }
     }
 
@@ -141,7 +144,7 @@ extension DrmDevice {
     public func contextGetParam(_ file: FileID, context: UInt32, param: UInt64, size: UInt32) throws(DrmError) -> ContextParamValue {
         try withFile(file) { (s, f) throws(DrmError) -> ContextParamValue in
             let fg = s.gpu.file(f.id)
-            guard let ctx = fg.contexts[context] else { throw DrmError.ENOENT }
+            let ctx = try s.gpu.context(f.id, context)
             var r = ContextParamValue()
             switch param {
             case UInt64(I915_CONTEXT_PARAM_GTT_SIZE): r.value = GpuVm.size

@@ -116,7 +116,7 @@ extension DrmDevice {
     private func place(_ s: inout DeviceState, _ f: DrmFile, _ args: drm_i915_gem_execbuffer2,
                        _ entries: inout [drm_i915_gem_exec_object2], _ hasReloc: inout Bool) throws(DrmError) -> Placement {
         let fg = s.gpu.file(f.id)
-        guard let ctx = fg.contexts[UInt32(truncatingIfNeeded: args.rsvd1)] else { throw DrmError.ENOENT }
+        let ctx = try s.gpu.context(f.id, UInt32(truncatingIfNeeded: args.rsvd1))
         let engine = try selectEngine(args.flags, ctx, fg)
         let count = entries.count
         let batch = args.flags & UInt64(I915_EXEC_BATCH_FIRST) != 0 ? 0 : count - 1
