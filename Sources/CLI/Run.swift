@@ -18,6 +18,11 @@ struct Run: ParsableCommand {
             and everything goes away with COMMAND. Exits with COMMAND's status \
             (128+N when signal N ended it).
 
+            Run as root, other users inside the namespace may use the device as on \
+            a kernel with udev's modes (--allow-other is implied: nobody outside can \
+            reach this mount anyway), so a child that drops root keeps its open \
+            device working.
+
             As root this needs only FUSE. A non-root user gets a user namespace in \
             which it is root: that needs unprivileged user namespaces, Linux 4.18+ \
             for FUSE in them, and read/write access to /dev/fuse.
@@ -41,6 +46,7 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
+        let root = geteuid() == 0
         let preload = strict ? try Self.preloadLibrary() : nil
         // Before any thread exists: unshare(CLONE_NEWUSER) refuses threaded
         // callers, and every thread must share the handlers.
@@ -48,7 +54,13 @@ struct Run: ParsableCommand {
         try PrivateMounts.enter()
         try PrivateMounts.makeDevDri()
 
-        let server = try device.mountServer(at: PrivateMounts.devDri)
+        // allow_other (as root): the mount lives in this private namespace
+        // only, and a child that drops root (IGT's igt_drop_root) must keep
+        // using the fds it opened, as with a kernel device; the nodes get
+        // udev's modes. A rootless run's namespace maps one user only.
+        var options = device
+        if root { options.allowOther = true }
+        let server = try options.mountServer(at: PrivateMounts.devDri)
         let loop = Self.serve(server)
         // The binds look the debug directory up: the daemon must be serving.
         PrivateMounts.mountDebugTree(PrivateMounts.devDri + "/debug")

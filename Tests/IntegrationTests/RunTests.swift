@@ -231,6 +231,23 @@ struct RunTests {
         #expect(r.stdout.contains("status 5"), "\(r.stdout)\(r.stderr)")
     }
 
+    /// A child that drops root keeps using the device fd it opened, as with
+    /// a kernel device (IGT's igt_drop_root in gem_ctx_param@non-root-set):
+    /// `run` as root mounts with allow_other. Before, FUSE refused uid 65534.
+    @Test func droppingRootKeepsTheOpenDevice() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fakedrm-droproot-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(try Harness.run(["cp", Harness.fakedrm, dir + "/fakedrm"]).status == 0)
+        chmod(dir, 0o755)
+        let r = try Harness.run([Harness.fakedrm, "run", "--", "sh", "-c", """
+            exec 3<>/dev/dri/renderD128
+            setpriv --reuid=65534 --regid=65534 --clear-groups \(dir)/fakedrm ioctl --fd 3 create 4096
+            """], timeout: 60)
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout == "1\n", "\(r.stdout)\(r.stderr)")
+    }
+
     /// setpriv can drop to nobody, and the kernel lets nobody create a
     /// user namespace.
     static let rootlessPossible: Bool = {
