@@ -43,7 +43,10 @@ extension FuseServer {
         st.st_ino = UInt(ino)
         st.st_uid = getuid()
         st.st_gid = getgid()
-        st.st_mode = S_IFREG | 0o600
+        // Open to every user: only the thread whose ioctl made the export can
+        // look its name up (once), so the mode guards nothing, and a child
+        // that dropped root (with --allow-other) must still get its fd.
+        st.st_mode = S_IFREG | 0o666
         st.st_nlink = 1
         st.st_blksize = 4096
         if case .dmaBuf(let size, _, _) = file { st.st_size = off_t(size) }
