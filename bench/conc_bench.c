@@ -6,7 +6,7 @@
  *          under fakedrm's device lock); the floor echoes the same calls;
  *   fault  a fresh 8 MiB GTT mapping read page by page (128 KiB READs),
  *          unmapped and closed; the floor's pages are dropped the same way.
- * Each configuration runs CONC_SECONDS (default 0.4), CONC_ROUNDS times
+ * Each configuration runs CONC_MS milliseconds (default 300), CONC_ROUNDS times
  * (default 3), fakedrm and floor alternating; the medians are printed with
  * the scaling relative to one client, and the ratio is the median of each
  * fakedrm run against the floor run next to it. CONC_MIN/CONC_MAX bound the

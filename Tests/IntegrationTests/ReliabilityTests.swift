@@ -20,6 +20,32 @@ struct ReliabilityTests {
         print(r.stdout.split(separator: "\n").filter { $0.hasPrefix("#") || $0.hasPrefix("PASS") }.joined(separator: "\n"))
     }
 
+    /// After a burst that grew the readers (300 self-faulting threads), at
+    /// most one reader per CPU waits in read(/dev/fuse); the rest park. The
+    /// kernel wakes /dev/fuse readers oldest first: with every reader ever
+    /// added waiting there, each request went to a cold thread (issue 14).
+    @Test func readersBeyondTheIdleBoundPark() throws {
+        #expect(Harness.examplesBuilt)
+        let m = try Mounted()
+        let pid = try #require(m.daemonPID)
+        let r = try Harness.run([Harness.example("self_fault_flood"), m.device, "300"], timeout: 100)
+        if r.status != 0 { m.abortConnection() }
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        let bound = max(2, min(8, ProcessInfo.processInfo.activeProcessorCount))
+        var inRead = Int.max, threads = 0
+        for _ in 0..<100 {  // readers return to read() or park as their requests end
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+            threads = tasks.count
+            inRead = tasks.filter {
+                (try? String(contentsOfFile: "/proc/\(pid)/task/\($0)/wchan", encoding: .utf8)) == "fuse_dev_do_read"
+            }.count
+            if inRead <= bound { break }
+            usleep(20_000)
+        }
+        #expect(threads > bound + 2, "the burst should have added readers (\(threads) threads)")
+        #expect(inRead >= 1 && inRead <= bound, "\(inRead) of \(threads) threads wait in read(/dev/fuse); bound \(bound)")
+    }
+
     /// SIGKILL while invalidations launder dirty pages: every client
     /// returns, none stays in D state, the daemon is gone, and the watchdog
     /// has detached the mount so the next `fakedrm mount` there just works.
