@@ -195,6 +195,21 @@ import Testing
         #expect(try read(f, target, 4092) == 0xC0FFEE)
     }
 
+    /// gem_bad_reloc@negative-reloc-bltcopy: the first object sits at GPU
+    /// address 0, so its surface base (delta -4096) is the top page of the
+    /// 48-bit space; the row's address wraps to 0, as the engine's adder does.
+    @Test func blitSurfaceBaseWrapsBelowAddressZero() throws {
+        let f = fx.open(inode: 1)
+        let target = try create(f)
+        let cmd: UInt32 = 2 << 29 | 0x50 << 22 | 1 << 21 | 1 << 20 | 5
+        let batch = try create(f, [cmd, 0xF0 << 16 | 1 << 25 | 1 << 24 | 4096, 1 << 16, 2 << 16 | 1024,
+                                   0xFFFF_F000, 0xFFFF_FFFF, 0xC0FFEE, Self.bbe])
+        try exec(f, [(target, 0, UInt64(EXEC_OBJECT_WRITE)), (batch, 0x20000, 0)], ring: UInt64(I915_EXEC_BLT))
+        try wait(f, target)
+        #expect(try read(f, target, 0) == 0xC0FFEE)
+        #expect(try read(f, target, 4092) == 0xC0FFEE)
+    }
+
     @Test func vmFirstFitHonoursAlignmentAndAvoidance() {
         let vm = GpuVm()
         let obj = GemObject(serial: 1, size: 4096, backing: Backing(size: 4096)!, caching: 0)

@@ -80,8 +80,9 @@ extension CommandStreamer {
         if !t.isTiled {
             // The engine addresses each row, not the surface: a base outside
             // every object (a negative relocation delta, gem_bad_reloc) is
-            // fine where the rows land inside one.
-            guard let (i, at) = resolve(s.address &+ UInt64(from), 1) else { return }
+            // fine where the rows land inside one; the sum wraps in the
+            // 48-bit space (a base below an object at address 0).
+            guard let (i, at) = resolve((s.address &+ UInt64(from)) & (GpuVm.size - 1), 1) else { return }
             let n = min(count, Int(request.targets[i].size) - at)
             if n > 0 { body(0, i, at, n) }
             return
