@@ -35,6 +35,26 @@ struct MesaTests {
         #expect(!r.stderr.contains("failed to signal syncobj"), "\(r.stderr)")
     }
 
+    /// Shader-db style: iris compiles and links a GLSL ES 3 program (a loop,
+    /// a texture) with the shader cache off and INTEL_DEBUG=fs, draws with it
+    /// and finishes; the backend's statistics show the compile ran to the end.
+    @Test(.enabled(if: MesaTests.hasIris, "Mesa's iris (libgl1-mesa-dri) or libegl-dev/libgles-dev not installed"))
+    func glslCompileOnIris() throws {
+        let bin = FileManager.default.temporaryDirectory.appendingPathComponent("fakedrm-shader-\(getpid())").path
+        defer { unlink(bin) }
+        let src = Harness.root.appendingPathComponent("examples/mesa/shader.c").path
+        let cc = try Harness.run(["gcc", "-O1", "-o", bin, src, "-lEGL", "-lGLESv2"], timeout: 120)
+        #expect(cc.status == 0, "\(cc.stdout)\(cc.stderr)")
+        let r = try Harness.run([Harness.fakedrm, "run", "--strict", "--", "env", "MESA_SHADER_CACHE_DISABLE=true",
+                                 "INTEL_DEBUG=fs", "sh", "-c", "\(bin) && cat /sys/kernel/debug/dri/0/i915_engine_info"],
+                                timeout: 300)
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("program linked: yes") && r.stdout.contains("drawn, gl error 0"), "\(r.stdout)")
+        let out = r.stdout + r.stderr
+        #expect(out.contains("SIMD8 shader: ") && out.contains(" instructions. 1 loops."), "\(out)")
+        #expect(r.stdout.contains(" hangs 0"), "\(r.stdout)")
+    }
+
     @Test(.enabled(if: MesaTests.hasAnv, "Mesa's anv (mesa-vulkan-drivers) or vulkaninfo (vulkan-tools) not installed"))
     func vulkanDeviceOnAnv() throws {
         let r = try Harness.run([Harness.fakedrm, "run", "--strict", "--", "vulkaninfo"], timeout: 300)
