@@ -134,6 +134,59 @@ import Testing
         #expect(try fx.dev.gemBusy(f, handle: target) == 0)
     }
 
+    /// gem_tiled_fence_blits: one batch object, its relocations rewritten
+    /// by each execbuf. The kernel waits for the batch's earlier requests
+    /// before writing a relocation into it (reloc_vaddr ->
+    /// i915_gem_object_prepare_write); writing at once changed the addresses
+    /// of a request still queued, and its store landed in the next one's target.
+    @Test func relocationWaitsForTheBatchsEarlierRequests() throws {
+        let f = fx.open(inode: 1)
+        let gate = try create(f), t1 = try create(f), t2 = try create(f)
+        let spinner = try create(f, [0x05 << 23, 0x31 << 23 | 1 << 8 | 1, 0x10000, 0])
+        let batch = try create(f, [Self.sdi, 0, 0, 0xC0FFEE, Self.bbe])
+        // The spinner (its own context) writes `gate`; each store request
+        // reads it, so it queues behind until the context goes.
+        let ctx = try fx.dev.contextCreate(f, flags: 0, params: [], privileged: false)
+        try exec(f, [(gate, 0x30000, UInt64(EXEC_OBJECT_WRITE)), (spinner, 0x10000, 0)], ring: UInt64(I915_EXEC_BLT), ctx: ctx)
+        let dev = fx.dev
+        @Sendable func storeInto(_ target: UInt32, at addr: UInt64) throws {
+            var reloc = drm_i915_gem_relocation_entry()
+            reloc.target_handle = target
+            reloc.offset = 4
+            reloc.presumed_offset = ~0
+            reloc.write_domain = UInt32(I915_GEM_DOMAIN_RENDER)
+            reloc.read_domains = UInt32(I915_GEM_DOMAIN_RENDER)
+            var entries = [(gate, UInt64(0x30000), 0), (target, addr, 0), (batch, UInt64(0x50000), 1)].map { h, a, n in
+                var e = drm_i915_gem_exec_object2()
+                e.handle = h
+                e.offset = a
+                e.flags = UInt64(EXEC_OBJECT_PINNED | EXEC_OBJECT_SUPPORTS_48B_ADDRESS)
+                e.relocation_count = UInt32(n)
+                return e
+            }
+            var args = drm_i915_gem_execbuffer2()
+            args.buffer_count = 3
+            args.flags = UInt64(I915_EXEC_BLT)
+            try DrmDevice.checkExecbuffer(&args)
+            var out = DrmDevice.ExecbufOutput()
+            try dev.execbuffer(f, args, objects: &entries, output: &out, fences: { [] }, readRelocations: { _ in [reloc] })
+        }
+        try storeInto(t1, at: 0x40000)
+        let second = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            try? storeInto(t2, at: 0x60000)
+            second.signal()
+        }
+        // The second execbuf must wait for the first request, which waits for the spinner.
+        #expect(second.wait(timeout: .now() + .milliseconds(100)) == .timedOut)
+        try fx.dev.contextDestroy(f, context: ctx, pad: 0)
+        #expect(second.wait(timeout: .now() + .seconds(10)) == .success)
+        try wait(f, t1)
+        try wait(f, t2)
+        #expect(try read(f, t1, 0) == 0xC0FFEE)
+        #expect(try read(f, t2, 0) == 0xC0FFEE)
+    }
+
     @Test func malformedCommandHangsAndBlames() throws {
         let f = fx.open(inode: 1)
         let ctx = try fx.dev.contextCreate(f, flags: 0, params: [], privileged: false)

@@ -84,6 +84,18 @@ extension DrmDevice {
             }
         }
         let lut = args.flags & UInt64(I915_EXEC_HANDLE_LUT) != 0
+        // reloc_vaddr -> i915_gem_object_prepare_write: an object about to
+        // take a relocation write first waits for every request using it (a
+        // batch reused with new relocations must not change a queued request).
+        while let busy = try withFile(file, { (s, _) throws(DrmError) -> [Request]? in
+            let written = relocs.keys.filter { i in
+                !plan.objects[i].readonly && relocs[i]!.contains { willWrite($0, plan, entries, lut: lut) }
+            }
+            let pending = written.flatMap { activeRequests(s, plan.objects[$0], writers: false) }
+            return pending.isEmpty ? nil : pending
+        }) {
+            for rq in busy { _ = rq.wait(deadline: nil) }
+        }
         let stale = try withFile(file) { (s, f) throws(DrmError) -> Flush in
             var touched: [GemObject] = []
             for i in relocs.keys.sorted() {
@@ -262,6 +274,17 @@ extension DrmDevice {
             }
         default: throw DrmError.EINVAL
         }
+    }
+
+    /// Whether eb_relocate_entry would write this relocation (its target
+    /// found and not already where userspace presumed); errors are left to
+    /// relocate(), in the kernel's order.
+    private func willWrite(_ r: drm_i915_gem_relocation_entry, _ plan: Placement,
+                           _ entries: [drm_i915_gem_exec_object2], lut: Bool) -> Bool {
+        let target = lut ? (r.target_handle < UInt32(entries.count) ? Int(r.target_handle) : nil)
+                         : entries.firstIndex { $0.handle == r.target_handle }
+        guard let t = target else { return false }
+        return Self.canonical(plan.addresses[t]) != r.presumed_offset
     }
 
     /// eb_relocate_entry: returns the presumed offset to write back, or nil
