@@ -11,7 +11,8 @@ import Glibc
 /// file descriptors"): FAKEDRM_EXPORT_PREFIX<token> on the root, inode
 /// FAKEDRM_EXPORT_INO_BASE + token, never listed. A sync_file polls POLLIN
 /// once signalled and answers the SYNC_IOC_* ioctls; a dma-buf's pages are
-/// its object's WB view (file offset 0 is the object's first byte).
+/// its object's WB view (file offset 0 is the object's first byte); a
+/// syncobj file only names its syncobj (no read, poll or ioctl of its own).
 extension FuseServer {
     /// File handles of export opens: between drm_file ids and DebugFiles'.
     static let exportHandleBit: UInt64 = 1 << 62
@@ -37,7 +38,8 @@ extension FuseServer {
         return true
     }
 
-    /// A sync_file is an anon inode of size 0; a dma-buf's size is its object's.
+    /// A sync_file or syncobj file is an anon inode of size 0; a dma-buf's
+    /// size is its object's.
     func exportAttributes(_ ino: UInt64, _ file: DrmDevice.ExportFile) -> stat {
         var st = stat()
         st.st_ino = UInt(ino)
@@ -168,11 +170,15 @@ extension FuseServer {
         var wake: (@Sendable () -> Void)?
         if ph != nil { wake = { @Sendable in handle.wake() } }
         var revents: UInt32
-        if case .syncFile = file {
+        switch file {
+        case .syncFile:
             revents = device.pollSyncFile(token, wake: wake) ? ready : 0
-        } else {
+        case .dmaBuf:
             let (r, w) = device.pollDmaBuf(token, wake: wake)
             revents = (r ? ready : 0) | (w ? writable : 0)
+        case .syncobj:
+            // No poll method: DEFAULT_POLLMASK.
+            revents = ready | writable
         }
         // Nothing left to wait for: no wake-up will come.
         if revents & ready != 0, revents & writable != 0 || file.isSyncFile { handle.wake() }

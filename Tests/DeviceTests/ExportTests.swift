@@ -6,7 +6,7 @@ import Testing
 @testable import FakeDRMDevice
 
 /// Daemon-made fds in the model (Exports/): sync_file fences from execbuf,
-/// their status, merge and errnos; PRIME export/import, the same-handle
+/// their status, merge and errnos; an in-fence's error cancelling the request; PRIME export/import, the same-handle
 /// rule and the dma-buf's hold on its object; plain opens refused.
 @Suite struct ExportTests {
     let fx = Fixture()
@@ -155,5 +155,47 @@ import Testing
         fx.dev.release(f)
         #expect(fx.dev.state.withLock { $0.objectCount } == before - 1)
         #expect(throws: DrmError.EINVAL) { try fx.dev.primeFdToHandle(g, token: t) }
+    }
+
+    /// I915_EXEC_FENCE_IN goes the syncobj fences' way (i915_request_await_dma_fence):
+    /// an in-fence that signalled with an error skips the request, whose own
+    /// fence carries that error; its batch never runs.
+    @Test func inFenceErrorCancelsTheRequest() throws {
+        let f = fx.open(inode: 1)
+        fx.dev.markStrict(f)
+        // A sync_file of a hung request's fence (EIO), exported from a syncobj.
+        let hung = Request(seqno: 1, context: GpuContext(id: 0, vm: GpuVm(), file: nil), engine: .rcs0, batchStart: 0,
+                           batchIndex: 0, targets: [], dependencies: [])
+        hung.fenceError.store(EIO, ordering: .relaxed)
+        hung.signal()
+        let s = try fx.dev.syncobjCreate(f, flags: 0)
+        fx.dev.state.withLock { st in st.gpu.file(f).syncobjs[s]!.replace(DmaFence(hung)) }
+        let inFence = try fx.dev.syncobjHandleToFd(f, handle: s, flags: UInt32(DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE),
+                                                   pad: 0, point: 0, pid: 7)
+        #expect(fx.dev.openExport(inFence, pid: 7))
+        let target = try create(f)
+        let store = try create(f, [Self.sdi, 0x20000, 0, 0xBEEF, Self.bbe])
+        let out = try #require(try exec(f, batch: store, target: target, flags: UInt64(I915_EXEC_FENCE_IN | I915_EXEC_FENCE_OUT),
+                                        rsvd2: UInt64(inFence)))
+        #expect(fx.dev.openExport(out, pid: 7))
+        #expect(waitSignalled(out))
+        #expect(try fx.dev.syncFileInfo(out).status == -EIO)
+        #expect(try read(f, target) == 0)
+        // A clean in-fence: the store runs.
+        let ok = try #require(try exec(f, batch: store, target: target, flags: UInt64(I915_EXEC_FENCE_IN | I915_EXEC_FENCE_OUT),
+                                       rsvd2: UInt64(try cleanFence(f))))
+        #expect(fx.dev.openExport(ok, pid: 7))
+        #expect(waitSignalled(ok))
+        #expect(try fx.dev.syncFileInfo(ok).status == 1)
+        #expect(try read(f, target) == 0xBEEF)
+    }
+
+    /// A signalled sync_file (a syncobj's stub, exported).
+    func cleanFence(_ f: FileID) throws -> UInt32 {
+        let s = try fx.dev.syncobjCreate(f, flags: UInt32(DRM_SYNCOBJ_CREATE_SIGNALED))
+        let t = try fx.dev.syncobjHandleToFd(f, handle: s, flags: UInt32(DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE),
+                                             pad: 0, point: 0, pid: 7)
+        #expect(fx.dev.openExport(t, pid: 7))
+        return t
     }
 }

@@ -1,13 +1,16 @@
 import CDrm
 
-/// Files the daemon makes for a client (strict mode): sync_files and
-/// dma-bufs, each served as a hidden file of the mount that the preload
+/// Files the daemon makes for a client (strict mode): sync_files, syncobj
+/// files and dma-bufs, each served as a hidden file of the mount that the preload
 /// library opens to create the fd the kernel would have installed
 /// (include/fakedrm.h, "Daemon-made file descriptors"). A token names one;
 /// its inode is FAKEDRM_EXPORT_INO_BASE + token.
 struct Export {
     enum Kind {
         case syncFile(SyncFile)
+        /// A syncobj file (drm_syncobj_get_fd's "syncobj_file"): the same
+        /// syncobj, which every handle imported from it shares.
+        case syncobj(Syncobj)
         /// A dma-buf: the object, held by a hidden drm_file of its own
         /// (`holder`, a handle on it: the dma-buf's object reference), whose
         /// WB node at `mapOffset` backs the export file's pages.
@@ -68,6 +71,11 @@ struct ExportTable {
         return nil
     }
 
+    func syncobj(_ token: UInt32) -> Syncobj? {
+        if case .syncobj(let o)? = exports[token]?.kind, exports[token]!.claimed { return o }
+        return nil
+    }
+
     func dmaBuf(_ token: UInt32) -> GemObject? {
         if case .dmaBuf(let obj, _, _)? = exports[token]?.kind, exports[token]!.claimed { return obj }
         return nil
@@ -87,6 +95,8 @@ extension DrmDevice {
     /// What the transport serves for an export file.
     public enum ExportFile: Sendable {
         case syncFile
+        /// An anon inode with only a release method: no read, poll or ioctl.
+        case syncobj
         /// Its size, and the device offset of its pages (the object's WB node).
         case dmaBuf(size: UInt64, mapOffset: UInt64, holder: FileID)
     }
@@ -108,6 +118,7 @@ extension DrmDevice {
     private static func describe(_ e: Export) -> ExportFile {
         switch e.kind {
         case .syncFile: .syncFile
+        case .syncobj: .syncobj
         case .dmaBuf(let obj, let holder, let at): .dmaBuf(size: obj.size, mapOffset: at, holder: holder)
         }
     }

@@ -104,7 +104,13 @@ extension DrmDevice {
             if plan.context.closed { throw DrmError.ENOENT }
             // i915_reset_gen7_sol_offsets: gen7 only.
             if args.flags & UInt64(I915_EXEC_GEN7_SOL_RESET) != 0 { throw DrmError.EINVAL }
-            let rq = submit(&s, plan, args, inFence: inFence, awaits: DmaFence.merge(execFences.compactMap(\.awaited)))
+            // i915_request_await_dma_fence (FENCE_IN) joins the fence array's
+            // awaits: a fatal error of either skips the request with it.
+            // FENCE_SUBMIT (i915_request_await_execution) only orders the start.
+            let submitFence = args.flags & UInt64(I915_EXEC_FENCE_SUBMIT) != 0
+            var awaited = execFences.compactMap(\.awaited)
+            if let inFence, !submitFence { awaited.append(inFence) }
+            let rq = submit(&s, plan, args, submitFence: submitFence ? inFence : nil, awaits: DmaFence.merge(awaited))
             signalExecFences(&s, execFences, rq)
             if outFence { output.outFence = makeOutFence(&s, rq, file: file, pid: pid) }
             return touched.reduce(Flush()) { $0 + s.takeCached(of: $1) }
@@ -297,7 +303,7 @@ extension DrmDevice {
     /// (implicit sync unless EXEC_OBJECT_ASYNC), and queues it.
     @discardableResult
     private func submit(_ s: inout DeviceState, _ plan: Placement, _ args: drm_i915_gem_execbuffer2,
-                        inFence: SyncFile? = nil, awaits: DmaFence) -> Request {
+                        submitFence: DmaFence?, awaits: DmaFence) -> Request {
         var seen = Set<ObjectIdentifier>()
         var targets: [Request.Target] = []
         var deps: [Request] = []
@@ -319,14 +325,9 @@ extension DrmDevice {
         let batchObj = plan.objects[plan.batch]
         let batchIndex = targets.firstIndex { $0.object === batchObj } ?? 0
         s.gpu.nextSeqno += 1
-        // I915_EXEC_FENCE_IN waits for the fence; FENCE_SUBMIT for its start.
-        let submitFence = args.flags & UInt64(I915_EXEC_FENCE_SUBMIT) != 0
-        if let inFence, !submitFence {
-            for f in inFence.fences where !deps.contains(where: { $0 === f }) { deps.append(f) }
-        }
         let rq = Request(seqno: s.gpu.nextSeqno, context: plan.context, engine: plan.engine,
                          batchStart: plan.addresses[plan.batch] + UInt64(args.batch_start_offset), batchIndex: batchIndex,
-                         targets: targets, dependencies: deps, submitDependencies: submitFence ? inFence?.fences ?? [] : [],
+                         targets: targets, dependencies: deps, submitDependencies: submitFence?.requests ?? [],
                          awaits: awaits)
         rq.userRelocs = plan.userRelocs
         for t in targets { s.gpu.active[ObjectIdentifier(t.object), default: []].append(rq) }

@@ -36,9 +36,10 @@ final class Request: @unchecked Sendable {
     /// Requests this one may start only once they have started (a FENCE_SUBMIT
     /// in-fence: i915_request_await_execution).
     let submitDependencies: [Request]
-    /// Explicit fences to wait for before running (syncobjs of the exec
-    /// fence array); the engine drops them once they signalled. Touched
-    /// under the device lock.
+    /// Explicit fences to wait for before running (the syncobjs of the exec
+    /// fence array and a FENCE_IN sync_file); the engine drops them once
+    /// they signalled, and a fatal error of theirs skips this request.
+    /// Touched under the device lock.
     var awaits: DmaFence
     /// Relocations into userptr objects: written to the client's memory
     /// when the request starts (DrmDevice.loadUserptrs). Set before queueing.
