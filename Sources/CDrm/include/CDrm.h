@@ -44,6 +44,14 @@ static inline uint64_t fdrm_syncobj_handle_point(const struct fdrm_syncobj_handl
 	return h->point;
 #endif
 }
+static inline void fdrm_syncobj_handle_set_point(struct fdrm_syncobj_handle *h, uint64_t point)
+{
+#ifdef DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_TIMELINE
+	h->args.point = point;
+#else
+	h->point = point;
+#endif
+}
 #define FDRM_RESIZED(cmd, type) _IOC(_IOC_DIR(cmd), _IOC_TYPE(cmd), _IOC_NR(cmd), sizeof(type))
 static const uint32_t FDRM_IOCTL_SYNCOBJ_HANDLE_TO_FD_POINT =
 	FDRM_RESIZED(DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD, struct fdrm_syncobj_handle);
