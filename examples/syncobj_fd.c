@@ -6,7 +6,8 @@
  * timeline point with the 6.16 struct), which IMPORT_SYNC_FILE installs in
  * another syncobj and EXECBUFFER2 takes as FENCE_IN; an in-fence that
  * signalled with an error cancels the request with it; wrong fds get the
- * kernel's errnos. Plain mode answers as a kernel without syncobj fds:
+ * kernel's errnos; a sw_sync fence (the mount's timeline file) goes through a
+ * syncobj and FENCE_IN. Plain mode answers as a kernel without syncobj fds:
  * HANDLE_TO_FD EOPNOTSUPP (EINVAL for an unknown handle), FD_TO_HANDLE EINVAL. */
 #include "igt_lite.h"
 #include "gpu_lite.h"
@@ -261,6 +262,55 @@ int main(int argc, char **argv)
 	CHECK_MSG(v == 0, "a cancelled request stored 0x%x", v);
 	info("an in-fence that signalled with EIO cancels the request with EIO");
 
+	/* sw_sync (the mount's timeline file; `fakedrm run --strict` binds it at
+	 * /sys/kernel/debug/sync/sw_sync): a software fence imported into a
+	 * syncobj, signalled by SW_SYNC_IOC_INC; a closed timeline's pending
+	 * fence signals with -ENOENT. */
+	char tl_path[PATH_MAX];
+	snprintf(tl_path, sizeof(tl_path), "%s", path);
+	char *slash = strrchr(tl_path, '/');
+	snprintf(slash ? slash + 1 : tl_path, sizeof(tl_path) - (size_t)(slash ? slash + 1 - tl_path : 0), "%s",
+		 FAKEDRM_SW_SYNC_NAME);
+	int tl = open(tl_path, O_RDWR);
+	CHECK_MSG(tl >= 0, "open %s: %s", tl_path, strerror(errno));
+	struct fakedrm_sw_sync_create_fence_data cf = { .value = 1 };
+	CHECK_OK(ioctl(tl, FAKEDRM_SW_SYNC_IOC_CREATE_FENCE, &cf) ? -errno : 0);
+	int sw = cf.fence;
+	CHECK_MSG(sw > 2 && fcntl(sw, F_GETFD) == FD_CLOEXEC, "sw_sync fence fd %d", sw);
+	struct sync_fence_info swi = { 0 };
+	struct sync_file_info swf = { .num_fences = 1, .sync_fence_info = (uintptr_t)&swi };
+	CHECK_OK(ioctl(sw, SYNC_IOC_FILE_INFO, &swf) ? -errno : 0);
+	CHECK_MSG(swf.status == 0 && strcmp(swi.driver_name, "sw_sync") == 0, "status %d driver '%s'", swf.status, swi.driver_name);
+	uint32_t e = syncobj_create(fd, 0);
+	CHECK_OK(from_fd(fd, sw, DRM_SYNCOBJ_FD_TO_HANDLE_FLAGS_IMPORT_SYNC_FILE, &e));
+	CHECK_ERRNO(__syncobj_wait(fd, &e, 1, in_ms(20), 0, NULL), ETIME);
+	gem_pwrite(fd2, target, 0, &zero, sizeof(zero));
+	int after = -1;
+	CHECK_OK(exec_fence(fd2, objs, 2, I915_EXEC_RENDER | I915_EXEC_FENCE_IN | I915_EXEC_FENCE_OUT, sw, &after, NULL, 0));
+	usleep(20000);
+	CHECK(!fence_poll(after, 0));
+	uint32_t one = 1;
+	CHECK_OK(ioctl(tl, FAKEDRM_SW_SYNC_IOC_INC, &one) ? -errno : 0);
+	CHECK_OK(__syncobj_wait(fd, &e, 1, in_ms(5000), 0, NULL));
+	CHECK(fence_poll(sw, 0) && fence_status(sw) == 1);
+	CHECK(fence_poll(after, 5000) && fence_status(after) == 1);
+	gem_pread(fd2, target, 0, &v, sizeof(v));
+	CHECK_MSG(v == 0xc0ffee, "store after the sw_sync in-fence: 0x%x", v);
+	cf = (struct fakedrm_sw_sync_create_fence_data){ .value = 1 };
+	CHECK_OK(ioctl(tl, FAKEDRM_SW_SYNC_IOC_CREATE_FENCE, &cf) ? -errno : 0);
+	CHECK(fence_poll(cf.fence, 0));   /* reached already */
+	close(cf.fence);
+	cf = (struct fakedrm_sw_sync_create_fence_data){ .value = 5 };
+	CHECK_OK(ioctl(tl, FAKEDRM_SW_SYNC_IOC_CREATE_FENCE, &cf) ? -errno : 0);
+	CHECK(!fence_poll(cf.fence, 0));
+	close(tl);
+	CHECK(fence_poll(cf.fence, 5000));
+	CHECK_MSG(fence_status(cf.fence) == -ENOENT, "closed timeline's fence: %d", fence_status(cf.fence));
+	close(cf.fence);
+	close(after);
+	close(sw);
+	info("sw_sync: a software fence through a syncobj and FENCE_IN; INC signals; close: -ENOENT");
+
 	close(k);
 	close(hung);
 	close(p3);
@@ -270,5 +320,5 @@ int main(int argc, char **argv)
 	close(sfd);
 	close(fd2);
 	close(fd);
-	pass(NAME, "strict: syncobj fds across opens and processes, sync_file export/import, in-fence errors");
+	pass(NAME, "strict: syncobj fds across opens and processes, sync_file export/import, in-fence errors, sw_sync");
 }

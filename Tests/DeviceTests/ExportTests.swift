@@ -198,4 +198,34 @@ import Testing
         #expect(fx.dev.openExport(t, pid: 7))
         return t
     }
+
+    /// sw_sync timelines (SwSync.swift): points signal as INC reaches them,
+    /// in 32-bit order; a point already reached is born signalled; closing
+    /// the timeline signals the rest with -ENOENT; other ioctls' files ENOTTY.
+    @Test func swSyncTimelines() throws {
+        let tl = fx.dev.swSyncOpen(pid: 7, name: "igt")
+        let a = try fx.dev.swSyncCreateFence(tl, value: 1, pid: 7)
+        let b = try fx.dev.swSyncCreateFence(tl, value: 3, pid: 7)
+        for t in [a, b] { #expect(fx.dev.openExport(t, pid: 7)) }
+        let info = try fx.dev.syncFileInfo(a)
+        #expect(info.status == 0 && info.fences[0].driverName == "sw_sync" && info.fences[0].objName == "igt")
+        try fx.dev.swSyncInc(tl, by: 1)
+        #expect(fx.dev.pollSyncFile(a, wake: nil) && !fx.dev.pollSyncFile(b, wake: nil))
+        let c = try fx.dev.swSyncCreateFence(tl, value: 1, pid: 7)
+        #expect(fx.dev.openExport(c, pid: 7))
+        #expect(try fx.dev.syncFileInfo(c).status == 1)
+        #expect(throws: DrmError.ENOTTY) { try fx.dev.swSyncInc(a, by: 1) }
+        #expect(throws: DrmError.ENOTTY) { try fx.dev.syncFileInfo(tl) }
+        try fx.dev.swSyncInc(tl, by: 2)
+        #expect(fx.dev.pollSyncFile(b, wake: nil))
+        #expect(try fx.dev.syncFileInfo(b).status == 1)
+        // 32-bit order: a point more than 2^31 ahead counts as behind (reached).
+        #expect(SwSyncTimeline.reached(3, 0x8000_0002) && !SwSyncTimeline.reached(0x8000_0002, 3))
+        let d = try fx.dev.swSyncCreateFence(tl, value: 100, pid: 7)
+        #expect(fx.dev.openExport(d, pid: 7))
+        fx.dev.releaseExport(tl)
+        #expect(fx.dev.pollSyncFile(d, wake: nil))
+        #expect(try fx.dev.syncFileInfo(d).status == -ENOENT)
+        #expect(throws: DrmError.ENOTTY) { try fx.dev.swSyncCreateFence(tl, value: 1, pid: 7) }
+    }
 }

@@ -62,6 +62,10 @@ static const uint32_t FDRM_IOCTL_SYNCOBJ_FD_TO_HANDLE_POINT =
 static const uint32_t FDRM_SYNC_IOC_FILE_INFO = SYNC_IOC_FILE_INFO;
 static const uint32_t FDRM_SYNC_IOC_MERGE = SYNC_IOC_MERGE;
 static const uint32_t FDRM_DMA_BUF_IOCTL_SYNC = DMA_BUF_IOCTL_SYNC;
+/* A sw_sync timeline's (fakedrm.h). */
+static const uint32_t FDRM_SW_SYNC_IOC_CREATE_FENCE = FAKEDRM_SW_SYNC_IOC_CREATE_FENCE;
+static const uint32_t FDRM_SW_SYNC_IOC_INC = FAKEDRM_SW_SYNC_IOC_INC;
+static const uint64_t FDRM_SW_SYNC_INO = FAKEDRM_SW_SYNC_INO;
 
 /* The libdrm name of an ioctl value ("DRM_IOCTL_MODE_GETRESOURCES"), for
  * every ioctl of ioctl_list.def, implemented or not: the exact value

@@ -66,7 +66,7 @@ extension DrmDevice {
         let sf = try syncFile(token)
         var fences = sf.fence.requests.map { rq in
             let st = SyncFile.status(rq)
-            return FenceInfo(objName: SyncFile.timelineName(rq), driverName: "i915", status: st,
+            return FenceInfo(objName: SyncFile.timelineName(rq), driverName: SyncFile.driverName(rq), status: st,
                              timestampNs: st != 0 ? rq.signaledAt.load(ordering: .relaxed) : 0)
         }
         if fences.isEmpty {

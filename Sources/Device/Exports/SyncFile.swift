@@ -57,14 +57,18 @@ public final class SyncFile: @unchecked Sendable {
             let (driver, timeline) = Self.stubNames(fence)
             return driver + "-" + timeline + "0-0"
         }
-        return "i915-" + Self.timelineName(rq) + String(rq.context.id) + "-" + String(rq.seqno)
+        return Self.driverName(rq) + "-" + Self.timelineName(rq) + String(rq.context.id) + "-" + String(rq.seqno)
     }
 
     /// i915_fence_get_timeline_name: the engine's name here; "signaled"
-    /// once retired.
+    /// once retired. A sw_sync point's: its timeline's.
     static func timelineName(_ rq: Request) -> String {
-        rq.isDone ? "signaled" : rq.engine.name
+        if let tl = rq.softwareTimeline { return tl }
+        return rq.isDone ? "signaled" : rq.engine.name
     }
+
+    /// get_driver_name: "i915", or "sw_sync" for a sw_sync point.
+    static func driverName(_ rq: Request) -> String { rq.softwareTimeline != nil ? "sw_sync" : "i915" }
 
     /// Driver and timeline names of a fence without requests: the
     /// signalled stub's (dma_fence_get_stub), or, when it carries an error,

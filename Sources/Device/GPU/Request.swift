@@ -41,6 +41,10 @@ final class Request: @unchecked Sendable {
     /// they signalled, and a fatal error of theirs skips this request.
     /// Touched under the device lock.
     var awaits: DmaFence
+    /// A sw_sync point's timeline name: a software fence that no engine
+    /// runs, signalled by SW_SYNC_IOC_INC (Exports/SwSync.swift); nil for a
+    /// GPU request.
+    let softwareTimeline: String?
     /// Relocations into userptr objects: written to the client's memory
     /// when the request starts (DrmDevice.loadUserptrs). Set before queueing.
     var userRelocs: [(object: GemObject, offset: Int, value: UInt64)] = []
@@ -57,7 +61,9 @@ final class Request: @unchecked Sendable {
     private let waiters = Mutex<[@Sendable () -> Void]>([])
 
     init(seqno: UInt64, context: GpuContext, engine: EngineID, batchStart: UInt64, batchIndex: Int,
-         targets: [Target], dependencies: [Request], submitDependencies: [Request] = [], awaits: DmaFence = .stub) {
+         targets: [Target], dependencies: [Request], submitDependencies: [Request] = [], awaits: DmaFence = .stub,
+         softwareTimeline: String? = nil) {
+        self.softwareTimeline = softwareTimeline
         self.submitDependencies = submitDependencies
         self.seqno = seqno
         self.context = context
