@@ -71,6 +71,13 @@ import Testing
         #expect(throws: DrmError.EINVAL) { try exec(f, batch: batch, flags: UInt64(I915_EXEC_FENCE_IN)) }
         #expect(throws: DrmError.EOPNOTSUPP) { try fx.dev.primeHandleToFd(f, handle: batch, flags: 0, pid: 7) }
         #expect(throws: DrmError.EOPNOTSUPP) { try fx.dev.primeFdToHandle(f, token: 1) }
+        // rsvd2 without fence flags: EINVAL without exec fences, ignored with them.
+        var args = drm_i915_gem_execbuffer2()
+        args.buffer_count = 1
+        args.rsvd2 = ~0
+        #expect(throws: DrmError.EINVAL) { try DrmDevice.checkExecbuffer(&args, fences: fx.dev.canExport(f)) }
+        fx.dev.markStrict(f)
+        try DrmDevice.checkExecbuffer(&args, fences: fx.dev.canExport(f))
     }
 
     @Test func outFenceSignalsWhenTheRequestRetires() throws {

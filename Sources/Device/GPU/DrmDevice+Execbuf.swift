@@ -12,8 +12,10 @@ extension DrmDevice {
     public static func canonical(_ a: UInt64) -> UInt64 { UInt64(bitPattern: Int64(bitPattern: a << 16) >> 16) }
     static func noncanonical(_ a: UInt64) -> UInt64 { a & (GpuVm.size - 1) }
 
-    /// check_buffer_count and i915_gem_check_execbuffer: what needs no state.
-    public static func checkExecbuffer(_ a: inout drm_i915_gem_execbuffer2) throws(DrmError) {
+    /// check_buffer_count and i915_gem_check_execbuffer: what needs no state
+    /// but whether the caller has exec fences (`fences`: strict mode).
+    public static func checkExecbuffer(_ a: inout drm_i915_gem_execbuffer2,
+                                       fences: @autoclosure () -> Bool = false) throws(DrmError) {
         guard a.buffer_count >= 1, a.buffer_count <= UInt32(Int32.max) else { throw DrmError.EINVAL }
         guard a.flags & execIllegalFlags == 0 else { throw DrmError.EINVAL }
         if a.flags & UInt64(I915_EXEC_FENCE_ARRAY | I915_EXEC_USE_EXTENSIONS) == 0,
@@ -21,10 +23,11 @@ extension DrmDevice {
         if a.DR4 == 0xFFFF_FFFF { a.DR4 = 0 }
         guard a.DR1 == 0, a.DR4 == 0 else { throw DrmError.EINVAL }
         guard (a.batch_start_offset | a.batch_len) & 7 == 0 else { throw DrmError.EINVAL }
-        // Without exec fences (HAS_EXEC_FENCE is 0 here) rsvd2 must be clear,
-        // as before fences existed.
+        // Without exec fences (plain mode: HAS_EXEC_FENCE 0) rsvd2 must be
+        // clear, as before fences existed; with them it is ignored unless a
+        // fence flag names it (IGT's syncobj-channel passes rsvd2 = -1).
         let fenceFlags = UInt64(I915_EXEC_FENCE_IN | I915_EXEC_FENCE_OUT | I915_EXEC_FENCE_SUBMIT)
-        if a.flags & fenceFlags == 0, a.rsvd2 != 0 { throw DrmError.EINVAL }
+        if a.flags & fenceFlags == 0, a.rsvd2 != 0, !fences() { throw DrmError.EINVAL }
     }
 
     /// What a successful or failed execbuf leaves for the caller to copy out:
