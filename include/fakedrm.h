@@ -151,5 +151,24 @@ struct drm_fakedrm_gem_mmap {
 #define FAKEDRM_TOKEN_NONE 0u
 #define FAKEDRM_TOKEN_BADF 0xffffffffu
 
+/*
+ * sw_sync (drivers/dma-buf/sw_sync.c), strict mode: the mount's root has a
+ * hidden file FAKEDRM_SW_SYNC_NAME (inode FAKEDRM_SW_SYNC_INO) that
+ * `fakedrm run` binds at /sys/kernel/debug/sync/sw_sync. Each open is a new
+ * timeline (an export of its own); SW_SYNC_IOC_CREATE_FENCE returns in
+ * `fence` the token of a sync_file export, which the library opens as the
+ * fd; SW_SYNC_IOC_INC advances the timeline.
+ */
+#define FAKEDRM_SW_SYNC_NAME ".fakedrm-sw_sync"
+#define FAKEDRM_SW_SYNC_INO (FAKEDRM_EXPORT_INO_BASE - 1)
+/* sw_sync's own uapi (not exported by the kernel's headers; IGT copies it too). */
+struct fakedrm_sw_sync_create_fence_data {
+	__u32 value;
+	char name[32];
+	__s32 fence;
+};
+#define FAKEDRM_SW_SYNC_IOC_CREATE_FENCE _IOWR('W', 0, struct fakedrm_sw_sync_create_fence_data)
+#define FAKEDRM_SW_SYNC_IOC_INC _IOW('W', 1, __u32)
+
 
 #endif /* FAKEDRM_H */

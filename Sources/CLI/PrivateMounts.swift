@@ -113,6 +113,20 @@ enum PrivateMounts {
         }
     }
 
+    /// sw_sync where IGT looks for it (/sys/kernel/debug/sync/sw_sync): the
+    /// mount's timeline file bound there (strict mode: its fences are fds
+    /// the preload library makes). Call after mountDebugTree.
+    static func mountSwSync(_ file: String) {
+        let dir = debugfs + "/sync", target = dir + "/sw_sync"
+        _ = mkdir(dir, 0o755)
+        let fd = open(target, O_CREAT | O_WRONLY | O_CLOEXEC, 0o666)
+        if fd >= 0 { close(fd) }
+        guard fd >= 0, mount(file, target, nil, UInt(MS_BIND), nil) == 0 else {
+            warn("cannot bind \(file) on \(target): \(String(cString: strerror(errno)))")
+            return
+        }
+    }
+
     /// Detaches the debug tree (its binds pin the FUSE mount).
     static func unmountDebugTree() {
         _ = umount2(debugfs, Int32(MNT_DETACH))

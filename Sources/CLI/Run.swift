@@ -1,3 +1,4 @@
+import CDrm
 import ArgumentParser
 import FakeDRMTransport
 #if canImport(Glibc)
@@ -64,6 +65,7 @@ struct Run: ParsableCommand {
         let loop = Self.serve(server)
         // The binds look the debug directory up: the daemon must be serving.
         PrivateMounts.mountDebugTree(PrivateMounts.devDri + "/debug")
+        if strict { PrivateMounts.mountSwSync(PrivateMounts.devDri + "/" + FAKEDRM_SW_SYNC_NAME) }
         var sysfs = FakeSysfs(profile: device.profile, params: PrivateMounts.devDri + "/debug/i915_params")
         sysfs.build()
 

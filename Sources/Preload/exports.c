@@ -6,7 +6,10 @@
  *   EXECBUFFER2_WR FENCE_OUT                token in rsvd2[63:32] -> fd
  *   PRIME_HANDLE_TO_FD                      token -> fd (DRM_CLOEXEC, DRM_RDWR)
  *   PRIME_FD_TO_HANDLE                      fd -> token
+ *   SYNCOBJ_HANDLE_TO_FD                    token -> fd (O_CLOEXEC)
+ *   SYNCOBJ_FD_TO_HANDLE                    fd -> token
  *   SYNC_IOC_MERGE (on an export fd)        fd2 -> token, token -> fd
+ *   SW_SYNC_IOC_CREATE_FENCE (sw_sync file) token -> fd
  *
  * The daemon answers these so only for opens the library probed; GETPARAM
  * and GET_CAP probe first, so the fence params and DRM_CAP_PRIME say what
@@ -120,6 +123,85 @@ static int prime(int fd, unsigned long req, void *arg, const struct stat *st)
 	return 0;
 }
 
+/* The syncobj fd ioctls at any struct size: 6.16 appended `u64 point` to
+ * drm_syncobj_handle, so a client built against newer headers sends a
+ * larger number. The struct is passed on whole; only fd is swapped. */
+#define FDRM_IOC_SIZELESS(req) ((unsigned long)(req) & ~((unsigned long)_IOC_SIZEMASK << _IOC_SIZESHIFT))
+#define FDRM_SYNCOBJ_MAX 64
+
+static int syncobj_fd(int fd, unsigned long req, void *arg, const struct stat *st)
+{
+	union {
+		struct drm_syncobj_handle h;
+		unsigned char bytes[FDRM_SYNCOBJ_MAX];
+	} k;
+	size_t size = _IOC_SIZE(req);
+	if (size < sizeof(k.h) || size > sizeof(k) || fdrm_copy(&k, arg, size, 0) != 0)
+		return fdrm_real_ioctl(fd, req, arg);
+	fdrm_note_mount(fd, st->st_dev);
+	int to_fd = FDRM_IOC_SIZELESS(req) == FDRM_IOC_SIZELESS(DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD);
+	int32_t user_fd = k.h.fd;
+	if (!to_fd)
+		k.h.fd = (int32_t)token_of(user_fd, st->st_dev);
+	int r = fdrm_real_ioctl(fd, req, &k);
+	if (r != 0) {
+		int e = errno;
+		k.h.fd = user_fd;
+		fdrm_copy(arg, &k, size, 1);
+		return fail(e);
+	}
+	if (to_fd) {
+		/* drm_syncobj_get_fd and drm_syncobj_export_sync_file: O_CLOEXEC. */
+		int out = fdrm_open_export(st->st_dev, (uint32_t)k.h.fd, O_RDONLY | O_CLOEXEC);
+		if (out < 0)
+			return fail(-out);
+		k.h.fd = out;
+	} else {
+		k.h.fd = user_fd;
+	}
+	if (fdrm_copy(arg, &k, size, 1) != 0) {
+		if (to_fd)
+			close(k.h.fd);
+		return fail(EFAULT);
+	}
+	return 0;
+}
+
+/* The sw_sync file of a FakeDRM mount (include/fakedrm.h): its fstat in *st. */
+static int sw_sync_fd(int fd, struct stat *st)
+{
+	struct statfs sf;
+	int saved = errno;
+	int ok = fdrm_sys_fstatat(fd, "", st, AT_EMPTY_PATH) == 0 && S_ISREG(st->st_mode) &&
+		 st->st_ino == FAKEDRM_SW_SYNC_INO && fstatfs(fd, &sf) == 0 && sf.f_type == FUSE_SUPER_MAGIC;
+	errno = saved;
+	return ok;
+}
+
+/* SW_SYNC_IOC_CREATE_FENCE: the token in `fence` becomes the sync_file fd
+ * (sw_sync_ioctl_create_fence: O_CLOEXEC). The file may be a bind outside
+ * the mount (run's /sys/kernel/debug/sync/sw_sync): the root comes from
+ * mountinfo. */
+static int sw_sync_create_fence(int fd, void *arg, const struct stat *st)
+{
+	struct fakedrm_sw_sync_create_fence_data d;
+	if (fdrm_copy(&d, arg, sizeof(d), 0) != 0)
+		return fail(EFAULT);
+	fdrm_note_mount_dev(st->st_dev);
+	int r = fdrm_real_ioctl(fd, FAKEDRM_SW_SYNC_IOC_CREATE_FENCE, &d);
+	if (r != 0)
+		return r;
+	int out = fdrm_open_export(st->st_dev, (uint32_t)d.fence, O_RDONLY | O_CLOEXEC);
+	if (out < 0)
+		return fail(-out);
+	d.fence = out;
+	if (fdrm_copy(arg, &d, sizeof(d), 1) != 0) {
+		close(out);
+		return fail(EFAULT);
+	}
+	return 0;
+}
+
 static int merge(int fd, void *arg, const struct stat *st)
 {
 	struct sync_merge_data m;
@@ -174,6 +256,20 @@ int fdrm_export_ioctl(int fd, unsigned long req, void *arg, int *handled)
 		*handled = 1;
 		errno = saved;
 		return merge(fd, arg, &st);
+	case FAKEDRM_SW_SYNC_IOC_CREATE_FENCE:
+		if (!sw_sync_fd(fd, &st))
+			break;
+		*handled = 1;
+		errno = saved;
+		return sw_sync_create_fence(fd, arg, &st);
+	}
+	if (FDRM_IOC_SIZELESS(req) == FDRM_IOC_SIZELESS(DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD) ||
+	    FDRM_IOC_SIZELESS(req) == FDRM_IOC_SIZELESS(DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE)) {
+		if (device_fd(fd, &st)) {
+			*handled = 1;
+			errno = saved;
+			return syncobj_fd(fd, req, arg, &st);
+		}
 	}
 	errno = saved;
 	return 0;

@@ -186,6 +186,56 @@ int fdrm_note_mount(int fd, dev_t dev)
 	return ok;
 }
 
+/* The mount point of the whole filesystem `dev` (the /proc/self/mountinfo
+ * entry with that device and root "/"), octal escapes undone. 0 or -1. */
+static int mount_root(dev_t dev, char *out, size_t len)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return -1;
+	char *line = NULL;
+	size_t cap = 0;
+	int found = -1;
+	while (found < 0 && getline(&line, &cap, f) > 0) {
+		unsigned maj, min;
+		char root[8], point[PATH_MAX];
+		if (sscanf(line, "%*u %*u %u:%u %7s %4095s", &maj, &min, root, point) != 4 ||
+		    makedev(maj, min) != dev || strcmp(root, "/") != 0)
+			continue;
+		size_t n = 0;
+		for (const char *p = point; *p && n + 1 < len; n++) {
+			if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] && p[3]) {
+				out[n] = (char)((p[1] - '0') << 6 | (p[2] - '0') << 3 | (p[3] - '0'));
+				p += 4;
+			} else {
+				out[n] = *p++;
+			}
+		}
+		out[n] = 0;
+		found = 0;
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
+int fdrm_note_mount_dev(dev_t dev)
+{
+	char root[PATH_MAX], path[PATH_MAX + 2];
+	int saved = errno, ok = -1;
+	pthread_mutex_lock(&lock);
+	if (find(dev)) {
+		ok = 0;
+	} else if (mount_root(dev, root, sizeof(root)) == 0) {
+		/* add_mount takes a file of the root. */
+		snprintf(path, sizeof(path), "%s/.", strcmp(root, "/") == 0 ? "" : root);
+		ok = add_mount(dev, path) ? 0 : -1;
+	}
+	pthread_mutex_unlock(&lock);
+	errno = saved;
+	return ok;
+}
+
 /* PROBE of inode `ino` through the mount's root (lock held); -1 if not a device. */
 static int probe_ino(struct mount *m, ino_t ino)
 {

@@ -52,6 +52,9 @@ FDRM_HIDDEN int fdrm_path_minor(int dirfd, const char *path, dev_t dev, ino_t in
  * released after every fd is gone (the control channel is the mount's root
  * directory). 0, or -1 when the mount cannot be reached. */
 FDRM_HIDDEN int fdrm_note_mount(int fd, dev_t dev);
+/* The same for a file whose path may not lead to the mount's root (a
+ * bind of one file, as run's sw_sync): the root from /proc/self/mountinfo. */
+FDRM_HIDDEN int fdrm_note_mount_dev(dev_t dev);
 /* An ioctl on the root directory of the mount `dev`. 0 or -errno. */
 FDRM_HIDDEN int fdrm_ctl_ioctl(dev_t dev, unsigned long req, void *arg);
 

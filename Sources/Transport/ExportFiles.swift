@@ -11,7 +11,8 @@ import Glibc
 /// file descriptors"): FAKEDRM_EXPORT_PREFIX<token> on the root, inode
 /// FAKEDRM_EXPORT_INO_BASE + token, never listed. A sync_file polls POLLIN
 /// once signalled and answers the SYNC_IOC_* ioctls; a dma-buf's pages are
-/// its object's WB view (file offset 0 is the object's first byte).
+/// its object's WB view (file offset 0 is the object's first byte); a
+/// syncobj file only names its syncobj (no read, poll or ioctl of its own).
 extension FuseServer {
     /// File handles of export opens: between drm_file ids and DebugFiles'.
     static let exportHandleBit: UInt64 = 1 << 62
@@ -37,7 +38,8 @@ extension FuseServer {
         return true
     }
 
-    /// A sync_file is an anon inode of size 0; a dma-buf's size is its object's.
+    /// A sync_file or syncobj file is an anon inode of size 0; a dma-buf's
+    /// size is its object's.
     func exportAttributes(_ ino: UInt64, _ file: DrmDevice.ExportFile) -> stat {
         var st = stat()
         st.st_ino = UInt(ino)
@@ -53,8 +55,47 @@ extension FuseServer {
         return st
     }
 
+    /// LOOKUP in the root of the sw_sync file's name (include/fakedrm.h):
+    /// anyone may find it; false when `name` is another.
+    func lookupSwSync(_ req: fuse_req_t?, _ name: String) -> Bool {
+        guard name == FAKEDRM_SW_SYNC_NAME else { return false }
+        var e = fuse_entry_param()
+        e.ino = fuse_ino_t(FDRM_SW_SYNC_INO)
+        e.attr = exportAttributes(FDRM_SW_SYNC_INO, .swSync)
+        fuse_reply_entry(req, &e)
+        return true
+    }
+
+    /// OPEN of the sw_sync file: a new timeline, named after the opener's
+    /// comm (sw_sync_debugfs_open); the open's handle is its export's.
+    func openSwSync(_ req: fuse_req_t?, _ ino: UInt64, _ fi: UnsafeMutablePointer<fuse_file_info>) -> Bool {
+        guard ino == FDRM_SW_SYNC_INO else { return false }
+        let pid = fuse_req_ctx(req)!.pointee.pid
+        let token = device.swSyncOpen(pid: pid, name: Self.comm(pid))
+        fi.pointee.fh = Self.exportHandleBit | UInt64(token)
+        fi.pointee.direct_io = 1
+        fi.pointee.nonseekable = 1
+        fuse_reply_open(req, fi)
+        return true
+    }
+
+    /// A thread's comm, as get_task_comm gives it ("" when gone).
+    static func comm(_ pid: Int32) -> String {
+        let fd = Glibc.open("/proc/\(pid)/comm", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return "" }
+        defer { Glibc.close(fd) }
+        var buf = [UInt8](repeating: 0, count: 32)
+        let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        return n > 0 ? String(decoding: buf[0..<n].prefix { $0 != 0x0A }, as: UTF8.self) : ""
+    }
+
     /// GETATTR; false when `ino` is no export inode.
     func getattrExport(_ req: fuse_req_t?, _ ino: UInt64) -> Bool {
+        if ino == FDRM_SW_SYNC_INO {
+            var st = exportAttributes(ino, .swSync)
+            fuse_reply_attr(req, &st, 0)
+            return true
+        }
         guard let token = DrmDevice.exportToken(inode: ino) else { return false }
         guard let file = device.exportAttributes(token) else {
             fuse_reply_err(req, ENOENT)
@@ -125,6 +166,10 @@ extension FuseServer {
     /// either kind is EINVAL (neither file has a write method).
     func writeExport(_ req: fuse_req_t?, _ ino: UInt64, _ fi: UnsafeMutablePointer<fuse_file_info>?,
                      data: UnsafeRawPointer?, size: Int, offset: off_t) -> Bool {
+        if ino == FDRM_SW_SYNC_INO {
+            fuse_reply_err(req, EINVAL)
+            return true
+        }
         guard let token = DrmDevice.exportToken(inode: ino) else { return false }
         guard fi == nil || fi!.pointee.writepage != 0,
               case .dmaBuf(let objSize, let at, _)? = device.exportAttributes(token), UInt64(offset) < objSize else {
@@ -168,11 +213,15 @@ extension FuseServer {
         var wake: (@Sendable () -> Void)?
         if ph != nil { wake = { @Sendable in handle.wake() } }
         var revents: UInt32
-        if case .syncFile = file {
+        switch file {
+        case .syncFile:
             revents = device.pollSyncFile(token, wake: wake) ? ready : 0
-        } else {
+        case .dmaBuf:
             let (r, w) = device.pollDmaBuf(token, wake: wake)
             revents = (r ? ready : 0) | (w ? writable : 0)
+        case .syncobj, .swSync:
+            // No poll method: DEFAULT_POLLMASK.
+            revents = ready | writable
         }
         // Nothing left to wait for: no wake-up will come.
         if revents & ready != 0, revents & writable != 0 || file.isSyncFile { handle.wake() }

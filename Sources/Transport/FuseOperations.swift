@@ -22,6 +22,7 @@ extension FuseServer {
         ops.lookup = { req, parent, name in
             let srv = FuseServer.server(req)
             if parent == InodeTable.root, let name, srv.lookupExport(req, String(cString: name)) { return }
+            if parent == InodeTable.root, let name, srv.lookupSwSync(req, String(cString: name)) { return }
             guard let name, let (ino, _) = srv.inodes.lookup(String(cString: name), in: UInt64(parent)),
                   let st = srv.attributes(ino) else {
                 fuse_reply_err(req, ENOENT)
@@ -85,6 +86,7 @@ extension FuseServer {
         ops.open = { req, ino, fi in
             let srv = FuseServer.server(req)
             if let fi, srv.openExport(req, UInt64(ino), fi) { return }
+            if let fi, srv.openSwSync(req, UInt64(ino), fi) { return }
             let node = srv.inodes.node(UInt64(ino))
             switch node {
             case .param, .debug:

@@ -6,7 +6,7 @@ import FakeDRMDevice
 /// when the submission fails after placement (as the kernel does).
 extension Gpu {
     static func execbuffer2(_ dev: DrmDevice, _ e: inout drm_i915_gem_execbuffer2, _ c: IoctlCaller) throws(DrmError) {
-        try DrmDevice.checkExecbuffer(&e)
+        try DrmDevice.checkExecbuffer(&e, fences: dev.canExport(c.file))
         let count = Int(e.buffer_count)
         let stride = MemoryLayout<drm_i915_gem_exec_object2>.stride
         // kvmalloc_array fails long before INT_MAX entries.

@@ -3,11 +3,12 @@ import FakeDRMDevice
 
 /// The ioctls of the files the daemon makes for strict mode
 /// (include/fakedrm.h): a sync_file's SYNC_IOC_FILE_INFO
-/// and SYNC_IOC_MERGE, a dma-buf's DMA_BUF_IOCTL_SYNC. Tokens stand where
+/// and SYNC_IOC_MERGE, a dma-buf's DMA_BUF_IOCTL_SYNC, a sw_sync
+/// timeline's SW_SYNC_IOC_CREATE_FENCE and SW_SYNC_IOC_INC. Tokens stand where
 /// the kernel has fds; the library swaps them.
 extension IoctlDispatcher {
-    /// An ioctl on export file `token` (a sync_file or a dma-buf). ENOTTY
-    /// for anything else, as both files answer.
+    /// An ioctl on export file `token`. ENOTTY for anything else, and for
+    /// another kind's ioctls, as the kernel's files answer.
     public func dispatchExport(token: UInt32, cmd: UInt32, input: UnsafeRawBufferPointer,
                                output: UnsafeMutableRawBufferPointer, caller: IoctlCaller) -> Result {
         let size = Int(fdrm_ioc_size(cmd))
@@ -25,6 +26,12 @@ extension IoctlDispatcher {
                         m.fence = Int32(bitPattern: try device.syncMerge(token, with: UInt32(bitPattern: m.fd2), name: name,
                                                                         flags: m.flags, pad: m.pad, pid: caller.pid))
                     }
+                case UInt32(FDRM_SW_SYNC_IOC_CREATE_FENCE) where size == MemoryLayout<fakedrm_sw_sync_create_fence_data>.size:
+                    try with(k, fakedrm_sw_sync_create_fence_data.self) { (d: inout fakedrm_sw_sync_create_fence_data) throws(DrmError) in
+                        d.fence = Int32(bitPattern: try device.swSyncCreateFence(token, value: d.value, pid: caller.pid))
+                    }
+                case UInt32(FDRM_SW_SYNC_IOC_INC) where size == MemoryLayout<UInt32>.size:
+                    try device.swSyncInc(token, by: k.load(as: UInt32.self))
                 case UInt32(FDRM_DMA_BUF_IOCTL_SYNC) where size == MemoryLayout<dma_buf_sync>.size:
                     try with(k, dma_buf_sync.self) { (d: inout dma_buf_sync) throws(DrmError) in
                         try device.dmaBufSync(token, flags: d.flags)

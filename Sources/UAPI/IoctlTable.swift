@@ -84,11 +84,12 @@ extension IoctlDispatcher {
         IoctlDesc(FDRM_IOCTL_MODE_REVOKE_LEASE, .master, Core.noModeset),
 
         // i915 has DRIVER_SYNCOBJ | DRIVER_SYNCOBJ_TIMELINE. EVENTFD needs an
-        // eventfd of the caller's: refused (DrmDevice+Syncobj.swift).
+        // eventfd of the caller's: refused (DrmDevice+Syncobj.swift). The fd
+        // ioctls take the kernel's struct with its 6.16 point (CDrm.h).
         IoctlDesc(FDRM_IOCTL_SYNCOBJ_CREATE, .renderAllow, Syncobj.create, trace: Syncobj.createFields),
         IoctlDesc(FDRM_IOCTL_SYNCOBJ_DESTROY, .renderAllow, Syncobj.destroy, trace: Syncobj.destroyFields),
-        IoctlDesc(FDRM_IOCTL_SYNCOBJ_HANDLE_TO_FD, .renderAllow, Syncobj.handleToFd, trace: Syncobj.handleFields),
-        IoctlDesc(FDRM_IOCTL_SYNCOBJ_FD_TO_HANDLE, .renderAllow, Syncobj.fdToHandle, trace: Syncobj.handleFields),
+        IoctlDesc(FDRM_IOCTL_SYNCOBJ_HANDLE_TO_FD_POINT, .renderAllow, Syncobj.handleToFd, trace: Syncobj.handleFields),
+        IoctlDesc(FDRM_IOCTL_SYNCOBJ_FD_TO_HANDLE_POINT, .renderAllow, Syncobj.fdToHandle, trace: Syncobj.handleFields),
         IoctlDesc(FDRM_IOCTL_SYNCOBJ_TRANSFER, .renderAllow, Syncobj.transfer, trace: Syncobj.transferFields),
         IoctlDesc(FDRM_IOCTL_SYNCOBJ_WAIT, .renderAllow, Syncobj.wait, trace: Syncobj.waitFields),
         IoctlDesc(FDRM_IOCTL_SYNCOBJ_TIMELINE_WAIT, .renderAllow, Syncobj.timelineWait, trace: Syncobj.timelineWaitFields),

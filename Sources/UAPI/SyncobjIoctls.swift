@@ -19,19 +19,29 @@ enum Syncobj {
 
     static func destroyFields(_ a: drm_syncobj_destroy, out: Bool) -> Fields { [("handle", "\(a.handle)")] }
 
-    /// 6.x appends a u64 point to drm_syncobj_handle that libdrm's header
-    /// predates; it only matters to an export or import, refused here, so
-    /// it is taken as 0.
-    static func handleToFd(_ dev: DrmDevice, _ a: inout drm_syncobj_handle, _ c: IoctlCaller) throws(DrmError) {
-        try dev.syncobjFdIoctl(c.file, toFd: true, handle: a.handle, flags: a.flags, pad: a.pad, point: 0)
+    /// The struct is the kernel's (6.16+, with `point`: CDrm's
+    /// fdrm_syncobj_handle); a caller's shorter one arrives zero-extended.
+    /// In strict mode `fd` carries export tokens both ways: the preload
+    /// library swaps them for fds (include/fakedrm.h).
+    static func handleToFd(_ dev: DrmDevice, _ a: inout fdrm_syncobj_handle, _ c: IoctlCaller) throws(DrmError) {
+        let token = try dev.syncobjHandleToFd(c.file, handle: a.args.handle, flags: a.args.flags, pad: a.args.pad,
+                                              point: fdrm_syncobj_handle_point(&a), pid: c.pid)
+        a.args.fd = Int32(bitPattern: token)
     }
 
-    static func fdToHandle(_ dev: DrmDevice, _ a: inout drm_syncobj_handle, _ c: IoctlCaller) throws(DrmError) {
-        try dev.syncobjFdIoctl(c.file, toFd: false, handle: a.handle, flags: a.flags, pad: a.pad, point: 0)
+    static func fdToHandle(_ dev: DrmDevice, _ a: inout fdrm_syncobj_handle, _ c: IoctlCaller) throws(DrmError) {
+        if let h = try dev.syncobjFdToHandle(c.file, token: UInt32(bitPattern: a.args.fd), handle: a.args.handle,
+                                             flags: a.args.flags, pad: a.args.pad, point: fdrm_syncobj_handle_point(&a)) {
+            a.args.handle = h
+        }
     }
 
-    static func handleFields(_ a: drm_syncobj_handle, out: Bool) -> Fields {
-        [("handle", "\(a.handle)"), ("flags", TraceFields.hex(a.flags)), ("fd", "\(a.fd)")]
+    static func handleFields(_ a: fdrm_syncobj_handle, out: Bool) -> Fields {
+        var fields: Fields = [("handle", "\(a.args.handle)"), ("flags", TraceFields.hex(a.args.flags)), ("fd", "\(a.args.fd)")]
+        var copy = a
+        let point = fdrm_syncobj_handle_point(&copy)
+        if point != 0 { fields.append(("point", "\(point)")) }
+        return fields
     }
 
     static func transfer(_ dev: DrmDevice, _ a: inout drm_syncobj_transfer, _ c: IoctlCaller) throws(DrmError) {

@@ -6,7 +6,7 @@ import Testing
 @testable import FakeDRMDevice
 
 /// Daemon-made fds in the model (Exports/): sync_file fences from execbuf,
-/// their status, merge and errnos; PRIME export/import, the same-handle
+/// their status, merge and errnos; an in-fence's error cancelling the request; PRIME export/import, the same-handle
 /// rule and the dma-buf's hold on its object; plain opens refused.
 @Suite struct ExportTests {
     let fx = Fixture()
@@ -71,6 +71,13 @@ import Testing
         #expect(throws: DrmError.EINVAL) { try exec(f, batch: batch, flags: UInt64(I915_EXEC_FENCE_IN)) }
         #expect(throws: DrmError.EOPNOTSUPP) { try fx.dev.primeHandleToFd(f, handle: batch, flags: 0, pid: 7) }
         #expect(throws: DrmError.EOPNOTSUPP) { try fx.dev.primeFdToHandle(f, token: 1) }
+        // rsvd2 without fence flags: EINVAL without exec fences, ignored with them.
+        var args = drm_i915_gem_execbuffer2()
+        args.buffer_count = 1
+        args.rsvd2 = ~0
+        #expect(throws: DrmError.EINVAL) { try DrmDevice.checkExecbuffer(&args, fences: fx.dev.canExport(f)) }
+        fx.dev.markStrict(f)
+        try DrmDevice.checkExecbuffer(&args, fences: fx.dev.canExport(f))
     }
 
     @Test func outFenceSignalsWhenTheRequestRetires() throws {
@@ -155,5 +162,77 @@ import Testing
         fx.dev.release(f)
         #expect(fx.dev.state.withLock { $0.objectCount } == before - 1)
         #expect(throws: DrmError.EINVAL) { try fx.dev.primeFdToHandle(g, token: t) }
+    }
+
+    /// I915_EXEC_FENCE_IN goes the syncobj fences' way (i915_request_await_dma_fence):
+    /// an in-fence that signalled with an error skips the request, whose own
+    /// fence carries that error; its batch never runs.
+    @Test func inFenceErrorCancelsTheRequest() throws {
+        let f = fx.open(inode: 1)
+        fx.dev.markStrict(f)
+        // A sync_file of a hung request's fence (EIO), exported from a syncobj.
+        let hung = Request(seqno: 1, context: GpuContext(id: 0, vm: GpuVm(), file: nil), engine: .rcs0, batchStart: 0,
+                           batchIndex: 0, targets: [], dependencies: [])
+        hung.fenceError.store(EIO, ordering: .relaxed)
+        hung.signal()
+        let s = try fx.dev.syncobjCreate(f, flags: 0)
+        fx.dev.state.withLock { st in st.gpu.file(f).syncobjs[s]!.replace(DmaFence(hung)) }
+        let inFence = try fx.dev.syncobjHandleToFd(f, handle: s, flags: UInt32(DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE),
+                                                   pad: 0, point: 0, pid: 7)
+        #expect(fx.dev.openExport(inFence, pid: 7))
+        let target = try create(f)
+        let store = try create(f, [Self.sdi, 0x20000, 0, 0xBEEF, Self.bbe])
+        let out = try #require(try exec(f, batch: store, target: target, flags: UInt64(I915_EXEC_FENCE_IN | I915_EXEC_FENCE_OUT),
+                                        rsvd2: UInt64(inFence)))
+        #expect(fx.dev.openExport(out, pid: 7))
+        #expect(waitSignalled(out))
+        #expect(try fx.dev.syncFileInfo(out).status == -EIO)
+        #expect(try read(f, target) == 0)
+        // A clean in-fence: the store runs.
+        let ok = try #require(try exec(f, batch: store, target: target, flags: UInt64(I915_EXEC_FENCE_IN | I915_EXEC_FENCE_OUT),
+                                       rsvd2: UInt64(try cleanFence(f))))
+        #expect(fx.dev.openExport(ok, pid: 7))
+        #expect(waitSignalled(ok))
+        #expect(try fx.dev.syncFileInfo(ok).status == 1)
+        #expect(try read(f, target) == 0xBEEF)
+    }
+
+    /// A signalled sync_file (a syncobj's stub, exported).
+    func cleanFence(_ f: FileID) throws -> UInt32 {
+        let s = try fx.dev.syncobjCreate(f, flags: UInt32(DRM_SYNCOBJ_CREATE_SIGNALED))
+        let t = try fx.dev.syncobjHandleToFd(f, handle: s, flags: UInt32(DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE),
+                                             pad: 0, point: 0, pid: 7)
+        #expect(fx.dev.openExport(t, pid: 7))
+        return t
+    }
+
+    /// sw_sync timelines (SwSync.swift): points signal as INC reaches them,
+    /// in 32-bit order; a point already reached is born signalled; closing
+    /// the timeline signals the rest with -ENOENT; other ioctls' files ENOTTY.
+    @Test func swSyncTimelines() throws {
+        let tl = fx.dev.swSyncOpen(pid: 7, name: "igt")
+        let a = try fx.dev.swSyncCreateFence(tl, value: 1, pid: 7)
+        let b = try fx.dev.swSyncCreateFence(tl, value: 3, pid: 7)
+        for t in [a, b] { #expect(fx.dev.openExport(t, pid: 7)) }
+        let info = try fx.dev.syncFileInfo(a)
+        #expect(info.status == 0 && info.fences[0].driverName == "sw_sync" && info.fences[0].objName == "igt")
+        try fx.dev.swSyncInc(tl, by: 1)
+        #expect(fx.dev.pollSyncFile(a, wake: nil) && !fx.dev.pollSyncFile(b, wake: nil))
+        let c = try fx.dev.swSyncCreateFence(tl, value: 1, pid: 7)
+        #expect(fx.dev.openExport(c, pid: 7))
+        #expect(try fx.dev.syncFileInfo(c).status == 1)
+        #expect(throws: DrmError.ENOTTY) { try fx.dev.swSyncInc(a, by: 1) }
+        #expect(throws: DrmError.ENOTTY) { try fx.dev.syncFileInfo(tl) }
+        try fx.dev.swSyncInc(tl, by: 2)
+        #expect(fx.dev.pollSyncFile(b, wake: nil))
+        #expect(try fx.dev.syncFileInfo(b).status == 1)
+        // 32-bit order: a point more than 2^31 ahead counts as behind (reached).
+        #expect(SwSyncTimeline.reached(3, 0x8000_0002) && !SwSyncTimeline.reached(0x8000_0002, 3))
+        let d = try fx.dev.swSyncCreateFence(tl, value: 100, pid: 7)
+        #expect(fx.dev.openExport(d, pid: 7))
+        fx.dev.releaseExport(tl)
+        #expect(fx.dev.pollSyncFile(d, wake: nil))
+        #expect(try fx.dev.syncFileInfo(d).status == -ENOENT)
+        #expect(throws: DrmError.ENOTTY) { try fx.dev.swSyncCreateFence(tl, value: 1, pid: 7) }
     }
 }

@@ -8,7 +8,8 @@ import Testing
 
 /// Syncobjs in the model: dma_fence_chain semantics (find_seqno, query,
 /// garbage collection, unordered points), fence errors, the ioctls' errnos
-/// and per-file handles, and execbuf's fence entries.
+/// and per-file handles, execbuf's fence entries, and syncobj fds (syncobj
+/// files and sync_file export/import, strict mode) with their errnos.
 @Suite struct SyncobjTests {
     let fx = Fixture()
 
@@ -112,7 +113,7 @@ import Testing
         try fx.dev.syncobjTransfer(f, src: a, srcPoint: 0, dst: b, dstPoint: 4, flags: 0, pad: 0)
         #expect(try fx.dev.syncobjQuery(f, count: 1, flags: 0, handles: { [b] }) == [4])
         #expect(throws: DrmError.EOPNOTSUPP) {
-            try fx.dev.syncobjFdIoctl(f, toFd: true, handle: b, flags: 0, pad: 0, point: 0)
+            try fx.dev.syncobjHandleToFd(f, handle: b, flags: 0, pad: 0, point: 0, pid: 7)
         }
         // Handles go with their file.
         fx.dev.release(f)
@@ -171,5 +172,144 @@ import Testing
         #expect(try fx.dev.syncobjQuery(f, count: 1, flags: 0, handles: { [tl] }) == [1])
         #expect(try fx.dev.syncobjWait(f, count: 2, flags: UInt32(DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL), timeline: false,
                                        timeoutNsec: deadline, handles: { [s, tl] }, points: { nil }) == 0)
+    }
+
+    /// The syncobj behind a handle (the model's, for tests).
+    func syncobj(_ f: FileID, _ h: UInt32) -> Syncobj? { fx.dev.state.withLock { s in s.gpu.file(f).syncobjs[h] } }
+
+    /// drm_syncobj_replace_fence under the device lock.
+    func install(_ f: FileID, _ h: UInt32, _ fence: DmaFence) {
+        fx.dev.state.withLock { s in s.gpu.file(f).syncobjs[h]!.replace(fence) }
+    }
+
+    func waitOne(_ f: FileID, _ h: UInt32, point: UInt64? = nil) throws -> UInt32? {
+        try fx.dev.syncobjWait(f, count: 1, flags: 0, timeline: point != nil, timeoutNsec: 0, handles: { [h] },
+                               points: { point.map { [$0] } })
+    }
+
+    @Test func plainOpensKeepTheKernelWithoutSyncobjFds() throws {
+        let f = fx.open(inode: 1)
+        let h = try fx.dev.syncobjCreate(f, flags: UInt32(DRM_SYNCOBJ_CREATE_SIGNALED))
+        #expect(throws: DrmError.EINVAL) { try fx.dev.syncobjHandleToFd(f, handle: h + 9, flags: 0, pad: 0, point: 0, pid: 7) }
+        #expect(throws: DrmError.EOPNOTSUPP) { try fx.dev.syncobjHandleToFd(f, handle: h, flags: 0, pad: 0, point: 0, pid: 7) }
+        let sync = UInt32(DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE)
+        #expect(throws: DrmError.EOPNOTSUPP) { try fx.dev.syncobjHandleToFd(f, handle: h, flags: sync, pad: 0, point: 0, pid: 7) }
+        // A strict open's syncobj file is no fd a plain open can name.
+        let g = fx.open(inode: 2)
+        fx.dev.markStrict(g)
+        let token = try fx.dev.syncobjHandleToFd(g, handle: try fx.dev.syncobjCreate(g, flags: 0), flags: 0, pad: 0, point: 0, pid: 7)
+        #expect(fx.dev.openExport(token, pid: 7))
+        #expect(throws: DrmError.EINVAL) { try fx.dev.syncobjFdToHandle(f, token: token, handle: 0, flags: 0, pad: 0, point: 0) }
+    }
+
+    @Test func syncobjFileSharesTheSyncobj() throws {
+        let f = fx.open(inode: 1), g = fx.open(inode: 2)
+        fx.dev.markStrict(f)
+        fx.dev.markStrict(g)
+        let h = try fx.dev.syncobjCreate(f, flags: 0)
+        // Argument checks, then drm_syncobj_handle_to_fd's unknown handle.
+        #expect(throws: DrmError.EINVAL) { try fx.dev.syncobjHandleToFd(f, handle: h, flags: 0, pad: 1, point: 0, pid: 7) }
+        #expect(throws: DrmError.EINVAL) { try fx.dev.syncobjHandleToFd(f, handle: h, flags: 4, pad: 0, point: 0, pid: 7) }
+        #expect(throws: DrmError.EINVAL) {
+            try fx.dev.syncobjHandleToFd(f, handle: h, flags: DrmDevice.syncobjFdTimeline, pad: 0, point: 3, pid: 7)
+        }
+        #expect(throws: DrmError.EINVAL) { try fx.dev.syncobjHandleToFd(f, handle: h + 9, flags: 0, pad: 0, point: 0, pid: 7) }
+        // A point without the TIMELINE flag is ignored (a dirty stack).
+        let token = try fx.dev.syncobjHandleToFd(f, handle: h, flags: 0, pad: 0, point: 5, pid: 7)
+        #expect(fx.dev.lookupExport(token, pid: 7, uid: 0).map { if case .syncobj = $0 { true } else { false } } == true)
+        // Not opened yet: no fd names it.
+        #expect(throws: DrmError.EINVAL) { try fx.dev.syncobjFdToHandle(g, token: token, handle: 0, flags: 0, pad: 0, point: 0) }
+        #expect(fx.dev.openExport(token, pid: 7))
+        let h2 = try #require(try fx.dev.syncobjFdToHandle(g, token: token, handle: 0, flags: 0, pad: 0, point: 0))
+        // Every import is a new handle (unlike PRIME), to the same syncobj.
+        let h3 = try #require(try fx.dev.syncobjFdToHandle(g, token: token, handle: 0, flags: 0, pad: 0, point: 0))
+        #expect(h2 != h3 && syncobj(g, h2) === syncobj(f, h) && syncobj(g, h3) === syncobj(f, h))
+        // Signalled in one file, seen in the other; reset there, gone here.
+        #expect(throws: DrmError.EINVAL) { try waitOne(g, h2) }
+        try fx.dev.syncobjResetOrSignal(f, signal: true, count: 1, pad: 0, handles: { [h] })
+        #expect(try waitOne(g, h2) == 0)
+        try fx.dev.syncobjResetOrSignal(g, signal: false, count: 1, pad: 0, handles: { [h3] })
+        #expect(throws: DrmError.EINVAL) { try waitOne(f, h) }
+        // The syncobj outlives the exporter's handle and file while the fd lives.
+        try fx.dev.syncobjDestroy(f, handle: h, pad: 0)
+        fx.dev.release(f)
+        let h4 = try #require(try fx.dev.syncobjFdToHandle(g, token: token, handle: 0, flags: 0, pad: 0, point: 0))
+        #expect(syncobj(g, h4) === syncobj(g, h2))
+        // Wrong fds: none, not ours, a sync_file: EINVAL.
+        for bad in [FAKEDRM_TOKEN_BADF, FAKEDRM_TOKEN_NONE] {
+            #expect(throws: DrmError.EINVAL) { try fx.dev.syncobjFdToHandle(g, token: bad, handle: 0, flags: 0, pad: 0, point: 0) }
+        }
+        try fx.dev.syncobjResetOrSignal(g, signal: true, count: 1, pad: 0, handles: { [h2] })
+        let sf = try fx.dev.syncobjHandleToFd(g, handle: h2, flags: UInt32(DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE),
+                                              pad: 0, point: 0, pid: 7)
+        #expect(fx.dev.openExport(sf, pid: 7))
+        #expect(throws: DrmError.EINVAL) { try fx.dev.syncobjFdToHandle(g, token: sf, handle: 0, flags: 0, pad: 0, point: 0) }
+        // A syncobj file is no sync_file: importing it is EINVAL, its ioctls ENOTTY.
+        let imp = UInt32(DRM_SYNCOBJ_FD_TO_HANDLE_FLAGS_IMPORT_SYNC_FILE)
+        #expect(throws: DrmError.EINVAL) { try fx.dev.syncobjFdToHandle(g, token: token, handle: h2, flags: imp, pad: 0, point: 0) }
+        #expect(throws: DrmError.ENOTTY) { try fx.dev.syncFileInfo(token) }
+        // The last fd closed: the export is gone.
+        fx.dev.releaseExport(token)
+        #expect(throws: DrmError.EINVAL) { try fx.dev.syncobjFdToHandle(g, token: token, handle: 0, flags: 0, pad: 0, point: 0) }
+        #expect(syncobj(g, h2) != nil)
+    }
+
+    @Test func syncFileExportAndImport() throws {
+        let f = fx.open(inode: 1)
+        fx.dev.markStrict(f)
+        let exp = UInt32(DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE), imp = UInt32(DRM_SYNCOBJ_FD_TO_HANDLE_FLAGS_IMPORT_SYNC_FILE)
+        let tl = DrmDevice.syncobjFdTimeline
+        let a = try fx.dev.syncobjCreate(f, flags: 0)
+        // drm_syncobj_find_fence: unknown handle ENOENT, no fence EINVAL.
+        #expect(throws: DrmError.ENOENT) { try fx.dev.syncobjHandleToFd(f, handle: a + 9, flags: exp, pad: 0, point: 0, pid: 7) }
+        #expect(throws: DrmError.EINVAL) { try fx.dev.syncobjHandleToFd(f, handle: a, flags: exp, pad: 0, point: 0, pid: 7) }
+        // A pending request's fence: the sync_file waits for it, and keeps it
+        // when the syncobj moves on (sync files are immutable).
+        let rq = request()
+        install(f, a, DmaFence(rq))
+        let t = try fx.dev.syncobjHandleToFd(f, handle: a, flags: exp, pad: 0, point: 0, pid: 7)
+        #expect(fx.dev.openExport(t, pid: 7))
+        try fx.dev.syncobjResetOrSignal(f, signal: false, count: 1, pad: 0, handles: { [a] })
+        #expect(!fx.dev.pollSyncFile(t, wake: nil))
+        #expect(try fx.dev.syncFileInfo(t).status == 0)
+        rq.fenceError.store(EIO, ordering: .relaxed)
+        rq.signal()
+        #expect(fx.dev.pollSyncFile(t, wake: nil))
+        #expect(try fx.dev.syncFileInfo(t).status == -EIO)
+        // Imported into another syncobj: its fence, error and all.
+        let b = try fx.dev.syncobjCreate(f, flags: 0)
+        #expect(throws: DrmError.ENOENT) { try fx.dev.syncobjFdToHandle(f, token: t, handle: b + 9, flags: imp, pad: 0, point: 0) }
+        #expect(throws: DrmError.EINVAL) {
+            try fx.dev.syncobjFdToHandle(f, token: FAKEDRM_TOKEN_NONE, handle: b + 9, flags: imp, pad: 0, point: 0)
+        }
+        #expect(try fx.dev.syncobjFdToHandle(f, token: t, handle: b, flags: imp, pad: 0, point: 0) == nil)
+        #expect(try waitOne(f, b) == 0)
+        #expect(syncobj(f, b)!.find(0)?.error == EIO)
+        // A signalled stub: one "stub" fence.
+        try fx.dev.syncobjResetOrSignal(f, signal: true, count: 1, pad: 0, handles: { [a] })
+        let stub = try fx.dev.syncobjHandleToFd(f, handle: a, flags: exp, pad: 0, point: 0, pid: 7)
+        #expect(fx.dev.openExport(stub, pid: 7))
+        let info = try fx.dev.syncFileInfo(stub)
+        #expect(info.status == 1 && info.fences.count == 1 && info.fences[0].driverName == "stub")
+        // Timelines: a point's fence; a point not submitted EINVAL; imported at a point.
+        let c = try fx.dev.syncobjCreate(f, flags: 0)
+        try fx.dev.syncobjTimelineSignal(f, count: 1, flags: 0, handles: { [c] }, points: { [3] })
+        #expect(throws: DrmError.EINVAL) { try fx.dev.syncobjHandleToFd(f, handle: c, flags: exp | tl, pad: 0, point: 5, pid: 7) }
+        let p3 = try fx.dev.syncobjHandleToFd(f, handle: c, flags: exp | tl, pad: 0, point: 3, pid: 7)
+        #expect(fx.dev.openExport(p3, pid: 7))
+        #expect(try fx.dev.syncFileInfo(p3).status == 1)
+        let pending = request(2)
+        install(f, a, DmaFence(pending))
+        let late = try fx.dev.syncobjHandleToFd(f, handle: a, flags: exp, pad: 0, point: 0, pid: 7)
+        #expect(fx.dev.openExport(late, pid: 7))
+        #expect(try fx.dev.syncobjFdToHandle(f, token: late, handle: c, flags: imp | tl, pad: 0, point: 7) == nil)
+        #expect(try fx.dev.syncobjQuery(f, count: 1, flags: UInt32(DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED), handles: { [c] }) == [7])
+        #expect(try fx.dev.syncobjQuery(f, count: 1, flags: 0, handles: { [c] }) == [3])
+        #expect(try waitOne(f, c, point: 3) == 0)
+        #expect(throws: DrmError.ETIME) { try waitOne(f, c, point: 7) }
+        pending.signal()
+        #expect(try waitOne(f, c, point: 7) == 0)
+        // The point flag without IMPORT_SYNC_FILE: EINVAL.
+        #expect(throws: DrmError.EINVAL) { try fx.dev.syncobjFdToHandle(f, token: late, handle: c, flags: tl, pad: 0, point: 7) }
     }
 }

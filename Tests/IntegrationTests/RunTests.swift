@@ -1,3 +1,4 @@
+import CDrm
 import Foundation
 import Testing
 
@@ -98,6 +99,14 @@ struct RunTests {
         #expect(r.stdout.contains("mountpoint"))
         #expect(r.stdout.components(separatedBy: "i915 dev=0000:00:02.0").count == 3, "\(r.stdout)")
         #expect(r.stdout.contains("i915_gem_objects"), "\(r.stdout)")
+    }
+
+    /// sw_sync where IGT looks for it, in strict mode only: the mount's
+    /// timeline file (its fences are fds the preload library makes).
+    @Test(arguments: [false, true])
+    func swSyncOnlyInStrictMode(strict: Bool) throws {
+        let r = try run("stat -c %i /sys/kernel/debug/sync/sw_sync 2>/dev/null || echo none", options: strict ? ["--strict"] : [])
+        #expect(r.stdout.contains(strict ? String(FDRM_SW_SYNC_INO) : "none"), "\(r.stdout)\(r.stderr)")
     }
 
     /// The device's sysfs node and PCI function: libpciaccess finds it in

@@ -30,7 +30,7 @@ struct StrictModeTests {
 
     /// The requirement: one example, run both ways.
     @Test(arguments: ["isolation", "readonly", "errno_table", "mmap_lifetime", "partial_mmap", "sync_fence",
-                      "prime_share", "userptr"],
+                      "prime_share", "syncobj_fd", "userptr"],
           [false, true])
     func bothWays(_ name: String, strict: Bool) throws {
         #expect(Harness.examplesBuilt)

@@ -25,10 +25,47 @@ static const uint32_t FDRM_IOCTL_MODE_CLOSEFB = 0;
 static const uint32_t FDRM_IOCTL_SYNCOBJ_EVENTFD = 0;
 #endif
 
+/* drm_syncobj_handle as the kernel has it since 6.16: libdrm's struct with
+ * `__u64 point` appended (the DRM_SYNCOBJ_*_FLAGS_TIMELINE flags). Older
+ * libdrm headers end at pad; then the point is added here, after their
+ * struct, where the kernel's sits. The device's HANDLE_TO_FD / FD_TO_HANDLE
+ * take this size; a caller's 16-byte struct is zero-extended (point 0). */
+struct fdrm_syncobj_handle {
+	struct drm_syncobj_handle args;
+#ifndef DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_TIMELINE
+	__u64 point;
+#endif
+};
+static inline uint64_t fdrm_syncobj_handle_point(const struct fdrm_syncobj_handle *h)
+{
+#ifdef DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_TIMELINE
+	return h->args.point;
+#else
+	return h->point;
+#endif
+}
+static inline void fdrm_syncobj_handle_set_point(struct fdrm_syncobj_handle *h, uint64_t point)
+{
+#ifdef DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_TIMELINE
+	h->args.point = point;
+#else
+	h->point = point;
+#endif
+}
+#define FDRM_RESIZED(cmd, type) _IOC(_IOC_DIR(cmd), _IOC_TYPE(cmd), _IOC_NR(cmd), sizeof(type))
+static const uint32_t FDRM_IOCTL_SYNCOBJ_HANDLE_TO_FD_POINT =
+	FDRM_RESIZED(DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD, struct fdrm_syncobj_handle);
+static const uint32_t FDRM_IOCTL_SYNCOBJ_FD_TO_HANDLE_POINT =
+	FDRM_RESIZED(DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE, struct fdrm_syncobj_handle);
+
 /* The sync_file and dma-buf ioctls the daemon's export files answer. */
 static const uint32_t FDRM_SYNC_IOC_FILE_INFO = SYNC_IOC_FILE_INFO;
 static const uint32_t FDRM_SYNC_IOC_MERGE = SYNC_IOC_MERGE;
 static const uint32_t FDRM_DMA_BUF_IOCTL_SYNC = DMA_BUF_IOCTL_SYNC;
+/* A sw_sync timeline's (fakedrm.h). */
+static const uint32_t FDRM_SW_SYNC_IOC_CREATE_FENCE = FAKEDRM_SW_SYNC_IOC_CREATE_FENCE;
+static const uint32_t FDRM_SW_SYNC_IOC_INC = FAKEDRM_SW_SYNC_IOC_INC;
+static const uint64_t FDRM_SW_SYNC_INO = FAKEDRM_SW_SYNC_INO;
 
 /* The libdrm name of an ioctl value ("DRM_IOCTL_MODE_GETRESOURCES"), for
  * every ioctl of ioctl_list.def, implemented or not: the exact value

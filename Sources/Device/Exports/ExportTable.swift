@@ -1,13 +1,18 @@
 import CDrm
 
-/// Files the daemon makes for a client (strict mode): sync_files and
-/// dma-bufs, each served as a hidden file of the mount that the preload
+/// Files the daemon makes for a client (strict mode): sync_files, syncobj
+/// files and dma-bufs, each served as a hidden file of the mount that the preload
 /// library opens to create the fd the kernel would have installed
 /// (include/fakedrm.h, "Daemon-made file descriptors"). A token names one;
 /// its inode is FAKEDRM_EXPORT_INO_BASE + token.
 struct Export {
     enum Kind {
         case syncFile(SyncFile)
+        /// A syncobj file (drm_syncobj_get_fd's "syncobj_file"): the same
+        /// syncobj, which every handle imported from it shares.
+        case syncobj(Syncobj)
+        /// A sw_sync timeline: one open of the sw_sync file (SwSync.swift).
+        case swSync(SwSyncTimeline)
         /// A dma-buf: the object, held by a hidden drm_file of its own
         /// (`holder`, a handle on it: the dma-buf's object reference), whose
         /// WB node at `mapOffset` backs the export file's pages.
@@ -68,6 +73,11 @@ struct ExportTable {
         return nil
     }
 
+    func syncobj(_ token: UInt32) -> Syncobj? {
+        if case .syncobj(let o)? = exports[token]?.kind, exports[token]!.claimed { return o }
+        return nil
+    }
+
     func dmaBuf(_ token: UInt32) -> GemObject? {
         if case .dmaBuf(let obj, _, _)? = exports[token]?.kind, exports[token]!.claimed { return obj }
         return nil
@@ -87,6 +97,10 @@ extension DrmDevice {
     /// What the transport serves for an export file.
     public enum ExportFile: Sendable {
         case syncFile
+        /// An anon inode with only a release method: no read, poll or ioctl.
+        case syncobj
+        /// sw_sync's debugfs file: only its two ioctls.
+        case swSync
         /// Its size, and the device offset of its pages (the object's WB node).
         case dmaBuf(size: UInt64, mapOffset: UInt64, holder: FileID)
     }
@@ -108,6 +122,8 @@ extension DrmDevice {
     private static func describe(_ e: Export) -> ExportFile {
         switch e.kind {
         case .syncFile: .syncFile
+        case .syncobj: .syncobj
+        case .swSync: .swSync
         case .dmaBuf(let obj, let holder, let at): .dmaBuf(size: obj.size, mapOffset: at, holder: holder)
         }
     }
@@ -132,15 +148,19 @@ extension DrmDevice {
     /// RELEASE of an export file: the last one frees it (a dma-buf's holder
     /// lets go of the object, which then lives on only by its handles).
     public func releaseExport(_ token: UInt32) {
-        let holder = state.withLock { s -> FileID? in
-            guard var e = s.exports.exports[token] else { return nil }
+        let (holder, closed) = state.withLock { s -> (FileID?, [Request]) in
+            guard var e = s.exports.exports[token] else { return (nil, []) }
             e.opens -= 1
             guard e.opens <= 0 else {
                 s.exports.exports[token] = e
-                return nil
+                return (nil, [])
             }
-            return s.exports.remove(token).flatMap { Self.holder(of: $0) }
+            guard let gone = s.exports.remove(token) else { return (nil, []) }
+            // A sw_sync timeline's pending points signal with -ENOENT.
+            if case .swSync(let tl) = gone.kind { return (nil, tl.close()) }
+            return (Self.holder(of: gone), [])
         }
+        for rq in closed { rq.signal() }
         if let holder { release(holder) }
     }
 

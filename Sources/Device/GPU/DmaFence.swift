@@ -1,7 +1,7 @@
 import Dispatch
 
-/// A dma_fence as syncobjs and execbuf fence arrays (and, later, sync_files)
-/// pass it around: GPU requests' completion — one request, or several
+/// A dma_fence as syncobjs, execbuf fence arrays and sync_files pass it
+/// around: GPU requests' completion — one request, or several
 /// merged as a dma_fence_array / the points of a dma_fence_chain — or an
 /// already signalled stub (dma_fence_get_stub), which may carry the error
 /// of the requests it replaced. Signalled when every request has; its

@@ -12,8 +12,10 @@ extension DrmDevice {
     public static func canonical(_ a: UInt64) -> UInt64 { UInt64(bitPattern: Int64(bitPattern: a << 16) >> 16) }
     static func noncanonical(_ a: UInt64) -> UInt64 { a & (GpuVm.size - 1) }
 
-    /// check_buffer_count and i915_gem_check_execbuffer: what needs no state.
-    public static func checkExecbuffer(_ a: inout drm_i915_gem_execbuffer2) throws(DrmError) {
+    /// check_buffer_count and i915_gem_check_execbuffer: what needs no state
+    /// but whether the caller has exec fences (`fences`: strict mode).
+    public static func checkExecbuffer(_ a: inout drm_i915_gem_execbuffer2,
+                                       fences: @autoclosure () -> Bool = false) throws(DrmError) {
         guard a.buffer_count >= 1, a.buffer_count <= UInt32(Int32.max) else { throw DrmError.EINVAL }
         guard a.flags & execIllegalFlags == 0 else { throw DrmError.EINVAL }
         if a.flags & UInt64(I915_EXEC_FENCE_ARRAY | I915_EXEC_USE_EXTENSIONS) == 0,
@@ -21,10 +23,11 @@ extension DrmDevice {
         if a.DR4 == 0xFFFF_FFFF { a.DR4 = 0 }
         guard a.DR1 == 0, a.DR4 == 0 else { throw DrmError.EINVAL }
         guard (a.batch_start_offset | a.batch_len) & 7 == 0 else { throw DrmError.EINVAL }
-        // Without exec fences (HAS_EXEC_FENCE is 0 here) rsvd2 must be clear,
-        // as before fences existed.
+        // Without exec fences (plain mode: HAS_EXEC_FENCE 0) rsvd2 must be
+        // clear, as before fences existed; with them it is ignored unless a
+        // fence flag names it (IGT's syncobj-channel passes rsvd2 = -1).
         let fenceFlags = UInt64(I915_EXEC_FENCE_IN | I915_EXEC_FENCE_OUT | I915_EXEC_FENCE_SUBMIT)
-        if a.flags & fenceFlags == 0, a.rsvd2 != 0 { throw DrmError.EINVAL }
+        if a.flags & fenceFlags == 0, a.rsvd2 != 0, !fences() { throw DrmError.EINVAL }
     }
 
     /// What a successful or failed execbuf leaves for the caller to copy out:
@@ -116,7 +119,13 @@ extension DrmDevice {
             if plan.context.closed { throw DrmError.ENOENT }
             // i915_reset_gen7_sol_offsets: gen7 only.
             if args.flags & UInt64(I915_EXEC_GEN7_SOL_RESET) != 0 { throw DrmError.EINVAL }
-            let rq = submit(&s, plan, args, inFence: inFence, awaits: DmaFence.merge(execFences.compactMap(\.awaited)))
+            // i915_request_await_dma_fence (FENCE_IN) joins the fence array's
+            // awaits: a fatal error of either skips the request with it.
+            // FENCE_SUBMIT (i915_request_await_execution) only orders the start.
+            let submitFence = args.flags & UInt64(I915_EXEC_FENCE_SUBMIT) != 0
+            var awaited = execFences.compactMap(\.awaited)
+            if let inFence, !submitFence { awaited.append(inFence) }
+            let rq = submit(&s, plan, args, submitFence: submitFence ? inFence : nil, awaits: DmaFence.merge(awaited))
             signalExecFences(&s, execFences, rq)
             if outFence { output.outFence = makeOutFence(&s, rq, file: file, pid: pid) }
             return touched.reduce(Flush()) { $0 + s.takeCached(of: $1) }
@@ -320,7 +329,7 @@ extension DrmDevice {
     /// (implicit sync unless EXEC_OBJECT_ASYNC), and queues it.
     @discardableResult
     private func submit(_ s: inout DeviceState, _ plan: Placement, _ args: drm_i915_gem_execbuffer2,
-                        inFence: SyncFile? = nil, awaits: DmaFence) -> Request {
+                        submitFence: DmaFence?, awaits: DmaFence) -> Request {
         var seen = Set<ObjectIdentifier>()
         var targets: [Request.Target] = []
         var deps: [Request] = []
@@ -342,14 +351,9 @@ extension DrmDevice {
         let batchObj = plan.objects[plan.batch]
         let batchIndex = targets.firstIndex { $0.object === batchObj } ?? 0
         s.gpu.nextSeqno += 1
-        // I915_EXEC_FENCE_IN waits for the fence; FENCE_SUBMIT for its start.
-        let submitFence = args.flags & UInt64(I915_EXEC_FENCE_SUBMIT) != 0
-        if let inFence, !submitFence {
-            for f in inFence.fences where !deps.contains(where: { $0 === f }) { deps.append(f) }
-        }
         let rq = Request(seqno: s.gpu.nextSeqno, context: plan.context, engine: plan.engine,
                          batchStart: plan.addresses[plan.batch] + UInt64(args.batch_start_offset), batchIndex: batchIndex,
-                         targets: targets, dependencies: deps, submitDependencies: submitFence ? inFence?.fences ?? [] : [],
+                         targets: targets, dependencies: deps, submitDependencies: submitFence?.requests ?? [],
                          awaits: awaits)
         rq.userRelocs = plan.userRelocs
         for t in targets { s.gpu.active[ObjectIdentifier(t.object), default: []].append(rq) }

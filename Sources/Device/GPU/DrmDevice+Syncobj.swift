@@ -53,24 +53,78 @@ extension DrmDevice {
         }
     }
 
-    /// SYNCOBJ_HANDLE_TO_FD / FD_TO_HANDLE: the kernel's argument checks.
-    /// FD_TO_HANDLE then answers EINVAL, as the kernel does for an fd that
-    /// is no syncobj file (or no sync_file): no such fd can exist here.
-    /// HANDLE_TO_FD is EOPNOTSUPP (deviation: a FUSE ioctl cannot install an
-    /// fd in the caller; see docs/gpu.md).
-    public func syncobjFdIoctl(_ file: FileID, toFd: Bool, handle: UInt32, flags: UInt32, pad: UInt32, point: UInt64) throws(DrmError) {
+    /// drm_syncobj_handle_to_fd_ioctl / fd_to_handle_ioctl's argument checks:
+    /// pad, unknown flags; then `point` counts only with the TIMELINE flag
+    /// (6.17's "Fix handle <-> fd ioctls with dirty stack"), and a point
+    /// without a sync_file to export or import is EINVAL. The point to use.
+    private static func syncobjFdArgs(toFd: Bool, flags: UInt32, pad: UInt32, point: UInt64) throws(DrmError) -> UInt64 {
         guard pad == 0 else { throw DrmError.EINVAL }
-        let valid = Self.syncobjFdTimeline | (toFd ? UInt32(DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE)
-                                                   : UInt32(DRM_SYNCOBJ_FD_TO_HANDLE_FLAGS_IMPORT_SYNC_FILE))
-        guard flags & ~valid == 0 else { throw DrmError.EINVAL }
-        let timeline = Self.syncobjFdTimeline
-        let syncFile = UInt32(toFd ? DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE : DRM_SYNCOBJ_FD_TO_HANDLE_FLAGS_IMPORT_SYNC_FILE)
-        let p = flags & timeline != 0 ? point : 0
+        let syncFile = toFd ? UInt32(DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE)
+                            : UInt32(DRM_SYNCOBJ_FD_TO_HANDLE_FLAGS_IMPORT_SYNC_FILE)
+        guard flags & ~(syncobjFdTimeline | syncFile) == 0 else { throw DrmError.EINVAL }
+        let p = flags & syncobjFdTimeline != 0 ? point : 0
         if flags & syncFile == 0, p != 0 { throw DrmError.EINVAL }
-        // drm_syncobj_handle_to_fd: an unknown handle is EINVAL.
-        guard toFd else { throw DrmError.EINVAL }
-        if flags & syncFile == 0, (try? lookupSyncobj(file, handle)) == nil { throw DrmError.EINVAL }
-        throw DrmError.EOPNOTSUPP
+        return p
+    }
+
+    /// SYNCOBJ_HANDLE_TO_FD. A syncobj file (drm_syncobj_handle_to_fd: an
+    /// unknown handle EINVAL) or, with EXPORT_SYNC_FILE, a sync_file of the
+    /// syncobj's fence at `point` (drm_syncobj_export_sync_file through
+    /// drm_syncobj_find_fence: unknown handle ENOENT, no fence or no such
+    /// point EINVAL). Returns the export's token, which the preload library
+    /// opens as the fd (O_CLOEXEC, as get_unused_fd_flags). A plain open
+    /// cannot hold one: EOPNOTSUPP after the handle check (deviation: a FUSE
+    /// ioctl cannot install an fd in the caller; docs/strict-mode.md).
+    public func syncobjHandleToFd(_ file: FileID, handle: UInt32, flags: UInt32, pad: UInt32, point: UInt64,
+                                  pid: Int32) throws(DrmError) -> UInt32 {
+        let p = try Self.syncobjFdArgs(toFd: true, flags: flags, pad: pad, point: point)
+        let exportSyncFile = flags & UInt32(DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE) != 0
+        return try withFile(file) { (s, f) throws(DrmError) -> UInt32 in
+            let o = s.gpu.file(f.id).syncobjs[handle]
+            guard f.strict else {
+                if !exportSyncFile, o == nil { throw DrmError.EINVAL }
+                throw DrmError.EOPNOTSUPP
+            }
+            guard exportSyncFile else {
+                guard let o else { throw DrmError.EINVAL }
+                return s.exports.add(Export(kind: .syncobj(o), creator: f.id, creatorPid: pid))
+            }
+            guard let o else { throw DrmError.ENOENT }
+            guard let fence = o.find(p) else { throw DrmError.EINVAL }
+            return s.exports.add(Export(kind: .syncFile(SyncFile(fence: fence)), creator: f.id, creatorPid: pid))
+        }
+    }
+
+    /// SYNCOBJ_FD_TO_HANDLE. `token` is the export the caller's fd opens
+    /// (FAKEDRM_TOKEN_NONE / _BADF: none). A syncobj file gives a new handle
+    /// in this file to the same syncobj (drm_syncobj_fd_to_handle: any other
+    /// fd, or none, EINVAL). With IMPORT_SYNC_FILE the sync_file's fence
+    /// replaces `handle`'s, or is added at `point`
+    /// (drm_syncobj_import_sync_file_fence: no sync_file EINVAL, then an
+    /// unknown handle ENOENT); nil is returned. A plain open can name no
+    /// such fd: EINVAL.
+    public func syncobjFdToHandle(_ file: FileID, token: UInt32, handle: UInt32, flags: UInt32, pad: UInt32,
+                                  point: UInt64) throws(DrmError) -> UInt32? {
+        let p = try Self.syncobjFdArgs(toFd: false, flags: flags, pad: pad, point: point)
+        let importSyncFile = flags & UInt32(DRM_SYNCOBJ_FD_TO_HANDLE_FLAGS_IMPORT_SYNC_FILE) != 0
+        return try withFile(file) { (s, f) throws(DrmError) -> UInt32? in
+            guard f.strict else { throw DrmError.EINVAL }
+            let fg = s.gpu.file(f.id)
+            guard importSyncFile else {
+                guard let o = s.exports.syncobj(token) else { throw DrmError.EINVAL }
+                let h = fg.syncobjIDs.allocate()
+                fg.syncobjs[h] = o
+                return h
+            }
+            guard let sf = s.exports.syncFile(token) else { throw DrmError.EINVAL }
+            guard let o = fg.syncobjs[handle] else { throw DrmError.ENOENT }
+            if p != 0 {
+                o.addPoint(sf.fence, p) { s.gpu.fenceContexts += 1; return s.gpu.fenceContexts }
+            } else {
+                o.replace(sf.fence)
+            }
+            return nil
+        }
     }
 
     /// drm_syncobj_find_fence: the fence at `point`, waiting up to 5 s for it

@@ -36,10 +36,15 @@ final class Request: @unchecked Sendable {
     /// Requests this one may start only once they have started (a FENCE_SUBMIT
     /// in-fence: i915_request_await_execution).
     let submitDependencies: [Request]
-    /// Explicit fences to wait for before running (syncobjs of the exec
-    /// fence array); the engine drops them once they signalled. Touched
-    /// under the device lock.
+    /// Explicit fences to wait for before running (the syncobjs of the exec
+    /// fence array and a FENCE_IN sync_file); the engine drops them once
+    /// they signalled, and a fatal error of theirs skips this request.
+    /// Touched under the device lock.
     var awaits: DmaFence
+    /// A sw_sync point's timeline name: a software fence that no engine
+    /// runs, signalled by SW_SYNC_IOC_INC (Exports/SwSync.swift); nil for a
+    /// GPU request.
+    let softwareTimeline: String?
     /// Relocations into userptr objects: written to the client's memory
     /// when the request starts (DrmDevice.loadUserptrs). Set before queueing.
     var userRelocs: [(object: GemObject, offset: Int, value: UInt64)] = []
@@ -56,7 +61,9 @@ final class Request: @unchecked Sendable {
     private let waiters = Mutex<[@Sendable () -> Void]>([])
 
     init(seqno: UInt64, context: GpuContext, engine: EngineID, batchStart: UInt64, batchIndex: Int,
-         targets: [Target], dependencies: [Request], submitDependencies: [Request] = [], awaits: DmaFence = .stub) {
+         targets: [Target], dependencies: [Request], submitDependencies: [Request] = [], awaits: DmaFence = .stub,
+         softwareTimeline: String? = nil) {
+        self.softwareTimeline = softwareTimeline
         self.submitDependencies = submitDependencies
         self.seqno = seqno
         self.context = context
