@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
 # Benchmarks, printed and never asserted: every figure next to a baseline
 # measured in the same run (BENCHMARKS.md explains them and the targets).
-# Usage: scripts/bench.sh [ioctl] [fault] [scale] [conc] [mem] [coh]   (default: all)
+# Usage: scripts/bench.sh [ioctl] [fault] [scale] [conc] [mem] [coh] [gpu]   (default: all)
 # Knobs (environment): PIN=CPU for the ioctl and scale runs (default 0; empty
 # to leave the scheduler alone), FAULT_MIB (64), SCALE_MAX (1000000),
 # IOCTL_N/IOCTL_ROUNDS, SCALE_K/SCALE_ROUNDS, CONC_MIN/CONC_MAX/CONC_MS/CONC_ROUNDS,
 # PLOT (where the conc section draws its curves, docs/img/scaling.png),
-# COH_ITERS/COH_ROUNDS/COH_BIG_MIB.
+# COH_ITERS/COH_ROUNDS/COH_BIG_MIB, GPU_N/GPU_ROUNDS/GPU_MIB/GPU_REPS.
 source "$(dirname "$0")/lib.sh"
 swift build -c release
 make -s -C bench
 
 sections=("$@")
-[[ ${#sections[@]} -gt 0 ]] || sections=(ioctl fault scale conc mem coh)
+[[ ${#sections[@]} -gt 0 ]] || sections=(ioctl fault scale conc mem coh gpu)
 want() { [[ " ${sections[*]} " == *" $1 "* ]]; }
 pin=${PIN-0}
 
@@ -112,4 +112,13 @@ if want coh; then
     echo "== coherency point cost: per-page PWRITE + SET_DOMAIN + WC read (IGT gem_pwrite big-gtt-*), big object vs 1 MiB"
     mount_device
     bench/build/coh_bench "$mnt/card0" "$(daemon_pid)"
+fi
+
+if want gpu; then
+    echo
+    echo "== software GPU: empty-batch execbuf round trip vs the floor, blitter copies vs memcpy${pin:+ (on CPU $pin)}"
+    mount_device
+    start_floor
+    pinned bench/build/gpu_bench "$mnt/card0" "$floor_mnt/card0"
+    stop_floor
 fi

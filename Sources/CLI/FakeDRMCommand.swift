@@ -11,5 +11,5 @@ struct FakeDRMCommand: ParsableCommand {
             MMAP_GTT / MMAP_OFFSET return. Page faults on those mappings are served \
             by the daemon, which enforces who may fault what.
             """,
-        subcommands: [Mount.self, Run.self, Ioctl.self, IoctlTableCommand.self])
+        subcommands: [Mount.self, Run.self, Ioctl.self, IoctlTableCommand.self, ProfileCommand.self])
 }

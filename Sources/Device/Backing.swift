@@ -53,7 +53,9 @@ public final class Backing: @unchecked Sendable {
     }
 
     public func copyOut(at offset: Int, into dst: UnsafeMutableRawPointer, count: Int) {
-        if written { dst.copyMemory(from: base + offset, byteCount: count) } else { dst.initializeMemory(as: UInt8.self, repeating: 0, count: count) }
+        // memset, not initializeMemory: a per-byte loop in a debug build (13% of
+        // a debug daemon's time under gem_tiled_blits, faulting fresh objects).
+        if written { dst.copyMemory(from: base + offset, byteCount: count) } else { memset(dst, 0, count) }
     }
 
     public func copyIn(at offset: Int, from src: UnsafeRawPointer, count: Int) {

@@ -6,7 +6,13 @@ import Glibc
 /// What hardware the device pretends to be. Defaults: a Tiger Lake GT2
 /// integrated part (gen 12.0), the profile SEMANTICS.md recommends: it has a
 /// mappable aperture, fences and swizzle NONE, and still allows PREAD/PWRITE.
-public struct DeviceProfile: Sendable {
+/// `--profile FILE` loads one from Mesa's `intel_dev_info --json` keys
+/// (DeviceProfile+JSON.swift); `fakedrm profile` prints the current one.
+public struct DeviceProfile: Sendable, Equatable {
+    /// Mesa's intel_device_info name and platform, for people (the dump).
+    public var name = "Intel(R) Xe Graphics (TGL GT2)"
+    public var platform = "INTEL_PLATFORM_TGL"
+    public var gt = 2
     public var chipsetID: UInt16 = 0x9A49
     public var revision: Int32 = 1
     public var graphicsVersion = 12
@@ -39,7 +45,7 @@ public struct DeviceProfile: Sendable {
 }
 
 /// struct sseu_dev_info, for one slice's worth of identical subslices.
-public struct Sseu: Sendable {
+public struct Sseu: Sendable, Equatable {
     public var maxSlices: Int
     public var maxSubslices: Int
     public var maxEUsPerSubslice: Int

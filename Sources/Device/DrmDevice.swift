@@ -20,10 +20,14 @@ public final class DrmDevice: Sendable {
     /// The FUSE mount's device number, 1 << 63 | major << 32 | minor, or 0
     /// (DrmDevice+Userptr.swift: mappings of it are not user pages).
     let mountDeviceNumber = Atomic<UInt64>(0)
+    /// `--trace-commands`: each command the engines run or skip, or nil.
+    let commandTrace: (any CommandTraceSink)?
 
-    public init(profile: DeviceProfile = DeviceProfile(), cache: any PageCacheControl = NoPageCache()) {
+    public init(profile: DeviceProfile = DeviceProfile(), cache: any PageCacheControl = NoPageCache(),
+                commandTrace: (any CommandTraceSink)? = nil) {
         self.profile = profile
         self.cache = cache
+        self.commandTrace = commandTrace
         self.state = DeviceLock(DeviceState(ggtt: Ggtt(mappableBytes: profile.apertureSize, fences: profile.fences), hasLLC: profile.hasLLC))
     }
 

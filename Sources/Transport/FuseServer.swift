@@ -41,12 +41,14 @@ public final class FuseServer: @unchecked Sendable {
     let owner = getuid()
 
     /// Builds the device with this server's page cache as its revoker.
-    public init(profile: DeviceProfile, threads: UInt32 = 256, trace: Trace? = nil, permissions: NodePermissions? = nil) {
+    /// `traceCommands`: the engines also write each command into `trace`.
+    public init(profile: DeviceProfile, threads: UInt32 = 256, trace: Trace? = nil, traceCommands: Bool = false,
+                permissions: NodePermissions? = nil) {
         let cache = FusePageCache(trace: trace)
         self.trace = trace
         self.permissions = permissions
         pageCache = cache
-        device = DrmDevice(profile: profile, cache: cache)
+        device = DrmDevice(profile: profile, cache: cache, commandTrace: traceCommands ? trace : nil)
         dispatcher = IoctlDispatcher(device: device)
         self.threads = threads
     }

@@ -9,7 +9,13 @@ enum Gpu {
         out ? [("rsvd2", TraceFields.hex(e.rsvd2))]
             : [("buffers_ptr", TraceFields.hex(e.buffers_ptr)), ("buffer_count", "\(e.buffer_count)"),
                ("batch_start_offset", "\(e.batch_start_offset)"), ("batch_len", "\(e.batch_len)"),
-               ("flags", TraceFields.hex(e.flags)), ("ctx_id", "\(UInt32(truncatingIfNeeded: e.rsvd1))")]
+               ("flags", ExecbufTrace.flags(e.flags)), ("ctx_id", "\(UInt32(truncatingIfNeeded: e.rsvd1))")]
+    }
+
+    /// After the call: rsvd2 (the out-fence), then the exec list as the
+    /// caller sees it now (offsets written back), with each relocation.
+    static func execbuffer2Result(_ e: drm_i915_gem_execbuffer2, errno: Int32, _ memory: any UserMemory) -> String {
+        (errno == 0 ? "{rsvd2=" + TraceFields.hex(e.rsvd2) + "} " : "") + ExecbufTrace.objects(e, memory)
     }
 
     static func contextCreate(_ dev: DrmDevice, _ g: inout drm_i915_gem_context_create_ext, _ c: IoctlCaller) throws(DrmError) {

@@ -128,7 +128,8 @@ extension IoctlDispatcher {
         IoctlDesc(FDRM_IOCTL_I915_QUERY, .renderAllow, Gem.query, trace: Gem.queryFields, result: Gem.queryResult),
         // EXECBUFFER2 shares its number with _WR; CONTEXT_CREATE with _EXT
         // (the short struct is zero-extended).
-        IoctlDesc(FDRM_IOCTL_I915_GEM_EXECBUFFER2_WR, .renderAllow, Gpu.execbuffer2, trace: Gpu.execbuffer2Fields),
+        IoctlDesc(FDRM_IOCTL_I915_GEM_EXECBUFFER2_WR, .renderAllow, Gpu.execbuffer2, trace: Gpu.execbuffer2Fields,
+                  result: Gpu.execbuffer2Result),
         IoctlDesc(FDRM_IOCTL_I915_GEM_CONTEXT_CREATE_EXT, .renderAllow, Gpu.contextCreate, trace: Gpu.contextCreateFields),
         IoctlDesc(FDRM_IOCTL_I915_GEM_CONTEXT_DESTROY, .renderAllow, Gpu.contextDestroy, trace: Gpu.contextDestroyFields),
         IoctlDesc(FDRM_IOCTL_I915_GEM_CONTEXT_GETPARAM, .renderAllow, Gpu.contextGetParam, trace: Gpu.contextGetParamFields),

@@ -80,3 +80,8 @@ public struct TraceOpenError: Error, CustomStringConvertible {
     public let errno: Int32
     public var description: String { "\(path): \(String(cString: strerror(errno)))" }
 }
+
+/// `--trace-commands`: the engines' lines go to the same file, whole.
+extension Trace: CommandTraceSink {
+    public func commandTrace(_ line: String) { note(line) }
+}

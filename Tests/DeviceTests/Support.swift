@@ -36,8 +36,8 @@ struct Fixture {
     let cache = RecordingCache()
     let dev: DrmDevice
 
-    init(profile: DeviceProfile = DeviceProfile()) {
-        dev = DrmDevice(profile: profile, cache: cache)
+    init(profile: DeviceProfile = DeviceProfile(), commandTrace: (any CommandTraceSink)? = nil) {
+        dev = DrmDevice(profile: profile, cache: cache, commandTrace: commandTrace)
     }
 
     /// A render-node open through its own inode.

@@ -7,7 +7,8 @@ struct MountCommandTests {
     @Test func helpExplainsEveryOption() throws {
         let r = try Harness.run([Harness.fakedrm, "mount", "--help"])
         #expect(r.status == 0)
-        for opt in ["--foreground", "--aperture-size", "--ggtt-size", "--fences", "--chipset-id", "MOUNTPOINT"] {
+        for opt in ["--foreground", "--aperture-size", "--ggtt-size", "--fences", "--chipset-id", "MOUNTPOINT",
+                    "--profile", "intel_dev_info", "--trace-commands", "skipped"] {
             #expect(r.stdout.lowercased().contains(opt.lowercased()), "missing \(opt) in:\n\(r.stdout)")
         }
     }
@@ -79,6 +80,38 @@ struct MountCommandTests {
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.contains("cleared the dead fakedrm mount"), "\(r.stderr)")
         #expect(m.isMounted && FileManager.default.fileExists(atPath: m.device))
+    }
+
+    /// `--profile FILE` (Mesa's intel_dev_info --json keys) reaches
+    /// GETPARAM; options still override it; `fakedrm profile` prints what
+    /// a mount would use; a bad file says which key and why.
+    @Test func profileFileReachesTheDevice() throws {
+        #expect(Harness.examplesBuilt)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("fakedrm-profile-\(getpid()).json").path
+        defer { unlink(path) }
+        try """
+            {"name": "Intel(R) Graphics (ADL GT2)", "platform": "INTEL_PLATFORM_ADL", "ver": 12, "verx10": 120,
+             "pci_device_id": 18086, "pci_revision_id": 12, "has_llc": true, "fakedrm": {"fences": 8}}
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let m = try Mounted(["--profile", path])
+        let r = try Harness.run([Harness.example("device_info"), m.device])
+        #expect(r.stdout.lowercased().contains("0x46a6"), "\(r.stdout)")
+        let dumped = try Harness.run([Harness.fakedrm, "profile", "--profile", path, "--fences", "4"])
+        #expect(dumped.status == 0, "\(dumped.stderr)")
+        for line in ["\"pci_device_id\": 18086", "\"pci_revision_id\": 12", "\"platform\": \"INTEL_PLATFORM_ADL\"",
+                     "\"fences\": 4", "\"has_llc\": false"] {
+            #expect(dumped.stdout.contains(line), "no '\(line)' in \(dumped.stdout)")
+        }
+        let builtIn = try Harness.run([Harness.fakedrm, "profile", "--dump"])
+        #expect(builtIn.stdout.contains("\"pci_device_id\": 39497") && builtIn.stdout.contains("\"name\": \"Intel(R) Xe Graphics (TGL GT2)\""),
+                "\(builtIn.stdout)")
+        try "{\"pci_device_id\": 18086, \"ver\": 9}".write(toFile: path, atomically: true, encoding: .utf8)
+        let bad = try Harness.run([Harness.fakedrm, "mount", "/tmp", "--profile", path])
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("--profile \(path): ver: expected 12"), "\(bad.stderr)")
+        let missing = try Harness.run([Harness.fakedrm, "profile", "--profile", "/nonexistent/p.json"])
+        #expect(missing.status != 0 && missing.stderr.contains("--profile /nonexistent/p.json: No such file or directory"),
+                "\(missing.stderr)")
     }
 
     @Test func optionsReachTheDevice() throws {

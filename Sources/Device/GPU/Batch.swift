@@ -37,8 +37,16 @@ struct CommandStreamer {
     var arbitrated = false
     private var unpreemptibleSince: UInt64?
     static let heartbeatResetNs: UInt64 = 3_140_000_000
+    /// `--trace-commands`, or nil: the decode loop's one check.
+    let tracer: (any CommandTraceSink)?
+    private let tracePrefix: String
+    /// Loop iterations not traced (a spinner would fill the trace).
+    private var untracedLoops = 0
 
-    init(request: Request, regs: Registers, swizzle: @escaping (UInt32) -> UInt32, poll: @escaping (Int) -> Void) {
+    init(request: Request, regs: Registers, swizzle: @escaping (UInt32) -> UInt32, poll: @escaping (Int) -> Void,
+         tracer: (any CommandTraceSink)? = nil) {
+        self.tracer = tracer
+        self.tracePrefix = tracer == nil ? "" : Self.tracePrefix(request)
         self.request = request
         self.regs = regs
         self.written = Array(repeating: false, count: request.targets.count)
@@ -101,11 +109,15 @@ struct CommandStreamer {
                     dw[i] = d
                 }
                 executed += 1
+                if let tracer { trace(tracer, dw, at: ip) }
                 switch try execute(dw, at: ip) {
                 case .next:
                     ip += UInt64(len) * 4
                 case .end:
-                    guard let r = returnTo else { return .completed }
+                    guard let r = returnTo else {
+                        if let tracer { leaveLoop(tracer) }
+                        return .completed
+                    }
                     returnTo = nil
                     ip = r
                 case .jump(let target, let secondLevel):
@@ -115,6 +127,9 @@ struct CommandStreamer {
                     if !visited.insert(target).inserted {
                         try heartbeat()
                         spin(target)
+                        if let tracer { enterLoop(tracer) }
+                    } else if let tracer {
+                        leaveLoop(tracer)
                     }
                     ip = target
                 }
@@ -125,6 +140,25 @@ struct CommandStreamer {
     }
 
     enum Flow { case next, end, jump(UInt64, secondLevel: Bool) }
+
+    /// One command's trace line, unless the batch is looping (traced once).
+    private func trace(_ tracer: any CommandTraceSink, _ dw: [UInt32], at ip: UInt64) {
+        guard untracedLoops == 0 else { return }
+        tracer.commandTrace(tracePrefix + "0x" + String(ip, radix: 16) + ": " + describe(dw))
+    }
+
+    private mutating func enterLoop(_ tracer: any CommandTraceSink) {
+        if untracedLoops == 0 {
+            tracer.commandTrace(tracePrefix + "looping: commands not traced until the batch leaves the loop")
+        }
+        untracedLoops += 1
+    }
+
+    private mutating func leaveLoop(_ tracer: any CommandTraceSink) {
+        guard untracedLoops > 0 else { return }
+        tracer.commandTrace(tracePrefix + "left the loop after " + String(untracedLoops) + " iterations")
+        untracedLoops = 0
+    }
 
     /// A loop with no arbitration point is reset as the heartbeat would.
     /// Called on every jump back to a target already taken.

@@ -33,7 +33,12 @@ extension DrmDevice {
         let swizzleX = profile.swizzleX, swizzleY = profile.swizzleY
         var cs = CommandStreamer(request: rq, regs: Registers(mmioBase: rq.engine.mmioBase, saved: saved),
                                  swizzle: { $0 == UInt32(I915_TILING_X) ? swizzleX : $0 == UInt32(I915_TILING_Y) ? swizzleY : 0 },
-                                 poll: { [unowned self] i in self.flushCPU(rq, target: i) })
+                                 poll: { [unowned self] i in self.flushCPU(rq, target: i) }, tracer: commandTrace)
+        if let commandTrace {
+            commandTrace.commandTrace(CommandStreamer.tracePrefix(rq) + "start batch=0x" + String(rq.batchStart, radix: 16)
+                                      + " objects=" + String(rq.targets.count)
+                                      + (profile.gpu == .noop ? " (--gpu noop: no command is executed)" : ""))
+        }
         let snapshots = loadUserptrs(rq)
         let outcome: CommandStreamer.Outcome = rq.cancelled != .none ? .cancelled(rq.cancelled)
             : profile.gpu == .noop ? .completed : cs.run()
@@ -72,7 +77,18 @@ extension DrmDevice {
         if hung { handleHang() }
         if outcome != .completed, rq.fenceError.load(ordering: .relaxed) == 0 { rq.fenceError.store(EIO, ordering: .relaxed) }
         state.withLock { s in s.gpu.retire(rq) }
+        if let commandTrace { commandTrace.commandTrace(CommandStreamer.tracePrefix(rq) + Self.describe(outcome, cs)) }
         rq.signal()
+    }
+
+    /// The last trace line of a request.
+    private static func describe(_ outcome: CommandStreamer.Outcome, _ cs: CommandStreamer) -> String {
+        let counts = String(cs.executed) + " commands, " + String(cs.skipped) + " skipped"
+        switch outcome {
+        case .completed: return "completed: " + counts
+        case .hung(let reason): return "hung: " + reason + " (engine reset; " + counts + ")"
+        case .cancelled(let why): return "cancelled (" + String(describing: why) + "): " + counts
+        }
     }
 
     /// Requests that have not signalled on `obj`; `writers` only those writing it.

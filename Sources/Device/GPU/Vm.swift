@@ -22,17 +22,30 @@ final class GpuVm {
 
     /// Sorted by start; never overlapping.
     private(set) var bindings: [Binding] = []
+    /// The binding of each object, for execbuf's lookups (a scan of every
+    /// binding with a weak load each cost a VM of 2000 objects most of an
+    /// execbuf). An entry whose object died may share a new object's
+    /// identifier: lookups check the weak reference.
+    private var byObject: [ObjectIdentifier: Binding] = [:]
     /// Contexts using it; the VM lives while one does or a VM id names it.
     var users = 0
 
     func binding(of obj: GemObject) -> Binding? {
-        bindings.first { $0.object === obj }
+        guard let b = byObject[ObjectIdentifier(obj)], b.object === obj else { return nil }
+        return b
     }
 
     /// Drops bindings whose object is gone.
-    func prune() { bindings.removeAll { $0.object == nil } }
+    func prune() {
+        let before = bindings.count
+        bindings.removeAll { $0.object == nil }
+        if bindings.count != before { byObject = byObject.filter { $0.value.object != nil } }
+    }
 
-    func unbind(_ b: Binding) { bindings.removeAll { $0 === b } }
+    func unbind(_ b: Binding) {
+        bindings.removeAll { $0 === b }
+        if let o = b.object, byObject[ObjectIdentifier(o)] === b { byObject[ObjectIdentifier(o)] = nil }
+    }
 
     /// Bindings overlapping [start, start+size).
     func overlapping(_ start: UInt64, _ size: UInt64) -> [Binding] {
@@ -45,6 +58,7 @@ final class GpuVm {
         let b = Binding(obj, start: start, size: size)
         let i = bindings.firstIndex { $0.start > start } ?? bindings.count
         bindings.insert(b, at: i)
+        byObject[ObjectIdentifier(obj)] = b
         return b
     }
 
