@@ -119,8 +119,8 @@ extension DeviceState {
     }
 
     var objectsHeader: String {
-        "\(objectCount) objects, \(objectBytes) bytes\n"
-            + (userptrCount > 0 ? "\(userptrCount) userptr objects\n" : "")
+        "\(lifetime.count) objects, \(lifetime.bytes) bytes\n"
+            + (lifetime.userptrCount > 0 ? "\(lifetime.userptrCount) userptr objects\n" : "")
             + "object       size handles name tiling stride  madv readonly caching  nodes (type@offset: allowed/ever/userfault)\n"
     }
 

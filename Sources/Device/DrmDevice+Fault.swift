@@ -46,7 +46,7 @@ extension DrmDevice {
                 }
                 let mmo = hit.value
                 guard mmo.mayFault(file) else { f?.stats.deniedFaults += 1; throw DrmError.EACCES }
-                s.mappings.noteFault(file, mmo)
+                s.lifetime.mappings.noteFault(file, mmo)
                 // The whole run of this request that lies in this node.
                 let inObject = Int(at - mmo.byteOffset)
                 let n = min(buffer.count - done, Int(mmo.byteLength) - inObject)

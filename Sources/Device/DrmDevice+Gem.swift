@@ -19,8 +19,7 @@ extension DrmDevice {
             s.nextSerial += 1
             let obj = GemObject(serial: s.nextSerial, size: rounded, backing: backing!, caching: caching)
             obj.pagesError = pagesError
-            s.objectCount += 1
-            s.objectBytes += obj.accountedBytes
+            s.lifetime.created(obj)
             return (f.addHandle(obj), rounded)
         }
     }
@@ -50,8 +49,8 @@ extension DrmDevice {
     public func gemClose(_ file: FileID, handle: UInt32) throws(DrmError) {
         let zombies = try withFile(file, revoking: { (s, f, revoke) throws(DrmError) in
             guard let obj = s.closeHandle(handle, of: f) else { throw DrmError.EINVAL }
-            revoke += s.reclaimIfUnused(obj)
-            return (s.zombies.count, s.zombieBytes)
+            revoke += s.put(obj)
+            return s.lifetime.zombieUsage
         })
         reportZombies(zombies)
     }
@@ -60,19 +59,14 @@ extension DrmDevice {
     /// handle closes.
     public func gemFlink(_ file: FileID, handle: UInt32) throws(DrmError) -> UInt32 {
         try withFile(file) { (s, f) throws(DrmError) in
-            let obj = try s.lookup(handle, in: f)
-            if obj.flinkName == 0 {
-                obj.flinkName = s.flinkIDs.allocate()
-                s.flinkNames[obj.flinkName] = obj
-            }
-            return obj.flinkName
+            s.lifetime.flink(try s.lookup(handle, in: f))
         }
     }
 
     /// drm_gem_open_ioctl: a new handle on every call.
     public func gemOpen(_ file: FileID, name: UInt32) throws(DrmError) -> (handle: UInt32, size: UInt64) {
         try withFile(file) { (s, f) throws(DrmError) in
-            guard let obj = s.flinkNames[name] else { throw DrmError.ENOENT }
+            guard let obj = s.lifetime.object(named: name) else { throw DrmError.ENOENT }
             return (f.addHandle(obj), obj.size)
         }
     }

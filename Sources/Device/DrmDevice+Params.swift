@@ -109,7 +109,7 @@ extension DrmDevice {
     }
 
     public var memoryRegions: [MemoryRegion] {
-        let used = state.withLock { $0.objectBytes }
+        let used = state.withLock { $0.lifetime.bytes }
         let system = profile.systemMemory
         return [MemoryRegion(memoryClass: UInt16(I915_MEMORY_CLASS_SYSTEM.rawValue), instance: 0,
                              probedSize: system, unallocatedSize: system - min(used, system))]

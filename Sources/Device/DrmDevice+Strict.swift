@@ -28,7 +28,7 @@ extension DrmDevice {
             guard mmo.isAllowed(f.id) else { throw DrmError.EACCES }
             let obj = mmo.object
             if obj.readonly, prot & PROT_WRITE != 0 { throw DrmError.EINVAL }
-            return (try s.mappings.register(file: f.id, mmo: mmo), obj.readonly)
+            return (try s.lifetime.mappings.register(file: f.id, mmo: mmo), obj.readonly)
         }
     }
 
@@ -53,7 +53,7 @@ extension DrmDevice {
             guard offset < obj.size, size <= obj.size - offset else { throw DrmError.EINVAL }
             guard offset & 4095 == 0, size != 0 else { throw DrmError.EINVAL }
             let mmo = try s.node(of: obj, type: type, stale: &revoke)
-            let cookie = try s.mappings.register(file: f.id, mmo: mmo)
+            let cookie = try s.lifetime.mappings.register(file: f.id, mmo: mmo)
             revoke += s.allowMapping(f, mmo, of: obj, once: false)
             // i915 maps the object's one shmem file: here its one export
             // (Exports/), so every open's legacy maps share a page cache.
@@ -68,7 +68,7 @@ extension DrmDevice {
     public func vmaOpen(cookie: UInt64, uid: UInt32 = 0) throws(DrmError) {
         try state.withLock { (s: inout DeviceState) throws(DrmError) in
             try s.checkMaker(of: cookie, uid: uid)
-            guard s.mappings.open(cookie) else { throw DrmError.ENOENT }
+            guard s.lifetime.mappings.open(cookie) else { throw DrmError.ENOENT }
         }
     }
 
@@ -78,8 +78,8 @@ extension DrmDevice {
     public func vmaClose(cookie: UInt64, uid: UInt32 = 0) throws(DrmError) {
         try withLock(revoking: { (s: inout DeviceState, revoke: inout Flush) throws(DrmError) in
             try s.checkMaker(of: cookie, uid: uid)
-            guard let obj = try s.mappings.close(cookie) else { return }
-            revoke += s.reclaimIfUnused(obj)
+            guard let obj = try s.lifetime.mappings.close(cookie) else { return }
+            revoke += s.put(obj)
         })
     }
 
@@ -93,7 +93,7 @@ extension DeviceState {
     /// A mapping's holders are its maker's processes: a caller of another
     /// user (not root) gets EPERM; an unknown cookie is left to the registry.
     func checkMaker(of cookie: UInt64, uid: UInt32) throws(DrmError) {
-        guard uid != 0, let file = mappings.file(of: cookie) else { return }
+        guard uid != 0, let file = lifetime.mappings.file(of: cookie) else { return }
         // A mapping outlives its open (mappings hold the object, and the
         // open's release forgets them): no open, no mapping to check.
         guard let f = files[file], f.uid == uid else { throw DrmError.EPERM }

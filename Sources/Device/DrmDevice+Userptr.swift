@@ -42,9 +42,7 @@ extension DrmDevice {
             let obj = GemObject(serial: s.nextSerial, size: size, backing: backing, caching: UInt32(I915_CACHING_CACHED))
             obj.userptr = memory
             obj.readonly = flags & UInt32(I915_USERPTR_READ_ONLY) != 0
-            s.objectCount += 1
-            s.objectBytes += obj.accountedBytes
-            s.userptrCount += 1
+            s.lifetime.created(obj)
             return f.addHandle(obj)
         }
     }

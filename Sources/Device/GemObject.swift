@@ -10,7 +10,8 @@ public final class GemObject {
     /// Bytes, a whole number of pages.
     public let size: UInt64
     public let backing: Backing
-    /// Handles naming this object across all files; the flink name dies with the last.
+    /// Handles naming this object across all files (drm's handle_count);
+    /// the flink name dies with the last. Who else holds it: ObjectLifetime.swift.
     var handleCount = 0
     var flinkName: UInt32 = 0
     /// I915_BO_READONLY: no path may change the contents.

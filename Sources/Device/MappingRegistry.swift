@@ -1,5 +1,5 @@
 /// The mappings strict mode reports: what i915's VMAs do for object
-/// lifetime. Each registered mapping holds its object, as a VMA holds an
+/// lifetime (the second holder of ObjectLifetime.swift's rule). Each registered mapping holds its object, as a VMA holds an
 /// object reference from i915_gem_mmap to vm_close; a fork's copy is one
 /// more holder of the same mapping (vm_open).
 ///
