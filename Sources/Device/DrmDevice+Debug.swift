@@ -12,7 +12,7 @@ extension DrmDevice {
         case wedged = "i915_wedged"
         case dropCaches = "i915_gem_drop_caches"
         case engineInfo = "i915_engine_info"
-        // Fault injection (FaultInjection.swift).
+        // Fault injection (FaultInjection.swift; parsed and printed in DrmDevice+DebugControl.swift).
         case failFaults = "fail_faults"
         case failIoctl = "fail_ioctl"
         case exhaustAperture = "exhaust_aperture"

@@ -1,4 +1,7 @@
 import CDrm
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The fault path: page faults (FUSE READ at a fake offset) and writeback of
 /// dirty mapped pages (FUSE WRITE).
@@ -25,6 +28,43 @@ extension DrmDevice {
         try faultRetrying(file, pid: pid, offset: offset, into: buffer, deferring: &revocations) { (r: inout [Invalidation]) throws(DrmError) in
             try faultOnce(file, inode: inode, offset: offset, into: buffer, deferring: &r)
         }
+    }
+
+    /// How long a fault keeps retrying while the aperture or the fences are
+    /// exhausted. The kernel retries for ever (ENOSPC and ENOBUFS are
+    /// VM_FAULT_NOPAGE: the access faults again); a FUSE READ, once sent,
+    /// cannot be interrupted by its client, so the daemon gives up and the
+    /// touch gets SIGBUS rather than hang.
+    public static let exhaustionRetryNanoseconds: UInt64 = 500_000_000
+
+    /// `fault` with the kernel's NOPAGE retry for an exhausted aperture or
+    /// fence pool, and the armed fault failures.
+    func faultRetrying(_ file: FileID, pid: Int32, offset: UInt64, into buffer: UnsafeMutableRawBufferPointer,
+                       deferring revocations: inout [Invalidation],
+                       _ once: (inout [Invalidation]) throws(DrmError) -> Void) throws(DrmError) {
+        if let injected = injection.faultFailure(file, pid: pid, offset: offset, length: buffer.count) {
+            state.withLock { $0.files[file]?.stats.deniedFaults += 1 }
+            throw injected
+        }
+        var deadline: UInt64 = 0
+        while true {
+            do throws(DrmError) {
+                return try once(&revocations)
+            } catch {
+                let (aperture, fences) = exhaustion
+                guard (error == .ENOSPC && aperture) || (error == .ENOBUFS && fences) else { throw error }
+                let now = Self.monotonicNanoseconds()
+                if deadline == 0 { deadline = now + Self.exhaustionRetryNanoseconds }
+                guard now < deadline else { throw error }
+                usleep(2_000)
+            }
+        }
+    }
+
+    static func monotonicNanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
 
     /// One attempt at a fault (fault injection may retry it).

@@ -192,7 +192,7 @@ extension FuseServer {
                     return
                 }
                 let text = String(decoding: UnsafeRawBufferPointer(start: data, count: size), as: UTF8.self)
-                let ok = DebugFiles.write(text, to: file, on: srv.device)
+                let ok = srv.device.writeDebug(file, text)
                 // Armed injections and resets belong in the story the trace tells.
                 srv.trace?.note("DEBUG \(file.rawValue) <- \(text.split(separator: "\n").joined(separator: "; "))" + (ok ? "" : " = -1 EINVAL"))
                 if ok { fuse_reply_write(req, size) } else { fuse_reply_err(req, EINVAL) }
