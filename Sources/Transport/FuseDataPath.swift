@@ -17,25 +17,25 @@ extension FuseServer {
         if readExport(req, fh, size: size, offset: offset) { return }
         if DebugFiles.isDebug(fh) {
             let bytes = debugFiles.read(fh, offset: Int(offset), size: size, on: device)
-            fuse_reply_buf(req, bytes, bytes.count)
+            channel.replyBuf(req, bytes, bytes.count)
             return
         }
         guard let mem = cfuse_thread_buffer(size) else {
-            fuse_reply_err(req, ENOMEM)
+            channel.replyErr(req, ENOMEM)
             return
         }
         let buf = UnsafeMutableRawBufferPointer(start: mem, count: size)
         var revocations: [Invalidation] = []
         let start = trace != nil ? Trace.now() : 0
         var failure: Int32 = 0
-        let pid = fuse_req_ctx(req)!.pointee.pid // the request is gone once answered
+        let pid = channel.context(req).pid // the request is gone once answered
         do throws(DrmError) {
             try device.fault(fh, inode: ino, offset: UInt64(offset), into: buf, pid: pid, deferring: &revocations)
             // Always the full length: a short reply shrinks i_size.
-            fuse_reply_buf(req, buf.baseAddress, size)
+            channel.replyBuf(req, buf.baseAddress, size)
         } catch {
             failure = error.errno
-            fuse_reply_err(req, error.errno)
+            channel.replyErr(req, error.errno)
         }
         if let trace {
             trace.record(file: fh, pid: pid,
@@ -60,7 +60,7 @@ extension FuseServer {
         }
         let start = trace != nil ? Trace.now() : 0
         var failure: Int32 = 0
-        let pid = fuse_req_ctx(req)!.pointee.pid // the request is gone once answered
+        let pid = channel.context(req).pid // the request is gone once answered
         do throws(DrmError) {
             let end = FuseServer.deviceFileSize, at = UInt64(offset)
             // Past the end, as a file at its size limit: EFBIG, or a short
@@ -74,10 +74,10 @@ extension FuseServer {
             } else {
                 try device.writeback(inode: ino, offset: at, data: bytes)
             }
-            fuse_reply_write(req, n)
+            channel.replyWrite(req, n)
         } catch {
             failure = error.errno
-            fuse_reply_err(req, error.errno)
+            channel.replyErr(req, error.errno)
         }
         if let trace {
             trace.record(file: fi?.pointee.fh ?? 0, pid: pid,
@@ -96,18 +96,18 @@ extension FuseServer {
             do throws(DrmError) { try device.params.write(name, bytes) } catch { failure = error.errno }
             trace?.note("PARAM \(name) <- \(String(decoding: bytes, as: UTF8.self).split(separator: "\n").joined(separator: "; "))"
                         + (failure == 0 ? "" : " = -1 \(DrmError.name(of: failure))"))
-            if failure == 0 { fuse_reply_write(req, data.count) } else { fuse_reply_err(req, failure) }
+            if failure == 0 { channel.replyWrite(req, data.count) } else { channel.replyErr(req, failure) }
             return
         }
         guard case .debug(let file) = node, file.isWritable else {
-            fuse_reply_err(req, EACCES)
+            channel.replyErr(req, EACCES)
             return
         }
         let text = String(decoding: data, as: UTF8.self)
         let ok = device.writeDebug(file, text)
         // Armed injections and resets belong in the story the trace tells.
         trace?.note("DEBUG \(file.rawValue) <- \(text.split(separator: "\n").joined(separator: "; "))" + (ok ? "" : " = -1 EINVAL"))
-        if ok { fuse_reply_write(req, data.count) } else { fuse_reply_err(req, EINVAL) }
+        if ok { channel.replyWrite(req, data.count) } else { channel.replyErr(req, EINVAL) }
     }
 
     // MARK: IOCTL
@@ -118,7 +118,7 @@ extension FuseServer {
                inBuf: UnsafeRawPointer?, inSize: Int, outSize: Int) {
         // 32-bit callers would need every pointer-bearing struct translated.
         if flags & UInt32(FUSE_IOCTL_COMPAT) != 0 {
-            fuse_reply_err(req, ENOTTY)
+            channel.replyErr(req, ENOTTY)
             return
         }
         // The mount's root: the strict-mode library's control channel.
@@ -127,7 +127,7 @@ extension FuseServer {
             return
         }
         if ioctlExport(req, fi!.pointee.fh, cmd: cmd, inBuf: inBuf, inSize: inSize, outSize: outSize) { return }
-        let ctx = fuse_req_ctx(req)!.pointee
+        let ctx = channel.context(req)
         // Before the call: a caller from outside our pid namespace
         // disables zombie reclaim before a close could start a scan.
         reclaimer?.noteCaller(pid: ctx.pid)
@@ -141,7 +141,7 @@ extension FuseServer {
             } else {
                 dispatcher.dispatch(cmd: cmd, input: input, output: output, caller: caller)
             }
-            fuse_reply_ioctl(req, -r.errno, r.outBytes > 0 ? out.baseAddress : nil, r.outBytes)
+            channel.replyIoctl(req, -r.errno, r.outBytes > 0 ? out.baseAddress : nil, r.outBytes)
         }
     }
 }

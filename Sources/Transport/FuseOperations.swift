@@ -56,7 +56,7 @@ extension FuseServer {
     func lookup(_ req: fuse_req_t?, parent: UInt64, name: UnsafePointer<CChar>?) {
         if parent == InodeTable.root, let name, lookupExport(req, String(cString: name)) { return }
         guard let name, let (ino, _) = inodes.lookup(String(cString: name), in: parent), let st = attributes(ino) else {
-            fuse_reply_err(req, ENOENT)
+            channel.replyErr(req, ENOENT)
             return
         }
         var e = fuse_entry_param()
@@ -64,32 +64,32 @@ extension FuseServer {
         e.attr = st
         e.attr_timeout = 0
         e.entry_timeout = 0
-        fuse_reply_entry(req, &e)
+        channel.replyEntry(req, e)
     }
 
     /// FORGET: the kernel dropped `lookups` references to an inode.
     func forget(_ req: fuse_req_t?, ino: UInt64, lookups: UInt64) {
         inodes.forget(ino, lookups)
-        fuse_reply_none(req)
+        channel.replyNone(req)
     }
 
     func forgetMulti(_ req: fuse_req_t?, _ forgets: UnsafeBufferPointer<fuse_forget_data>) {
         for f in forgets { inodes.forget(UInt64(f.ino), f.nlookup) }
-        fuse_reply_none(req)
+        channel.replyNone(req)
     }
 
     func getattr(_ req: fuse_req_t?, ino: UInt64) {
         if getattrExport(req, ino) { return }
-        guard var st = attributes(ino) else {
-            fuse_reply_err(req, ENOENT)
+        guard let st = attributes(ino) else {
+            channel.replyErr(req, ENOENT)
             return
         }
-        fuse_reply_attr(req, &st, 0)
+        channel.replyAttr(req, st)
     }
 
     func readdir(_ req: fuse_req_t?, ino: UInt64, size: Int, offset: off_t) {
         guard let entries = InodeTable.listing(ino) else {
-            fuse_reply_err(req, ENOTDIR)
+            channel.replyErr(req, ENOTDIR)
             return
         }
         let listing: [(String, mode_t)] = entries.map { name, node in
@@ -108,16 +108,16 @@ extension FuseServer {
                 if n > size - used { break }
                 used += n
             }
-            fuse_reply_buf(req, buf.baseAddress, used)
+            channel.replyBuf(req, buf.baseAddress, used)
         }
     }
 
     func readlink(_ req: fuse_req_t?, ino: UInt64) {
         guard case .link(let target) = inodes.node(ino) else {
-            fuse_reply_err(req, EINVAL)
+            channel.replyErr(req, EINVAL)
             return
         }
-        fuse_reply_readlink(req, target)
+        channel.replyReadlink(req, target)
     }
 
     // MARK: opens
@@ -132,9 +132,9 @@ extension FuseServer {
             // debugfs is root's: whatever the mount options, only root
             // and the daemon's own user open it (reads list every
             // client's objects; writes reset the GPU, arm failures).
-            let uid = fuse_req_ctx(req)!.pointee.uid
+            let uid = channel.context(req).uid
             guard uid == 0 || uid == owner else {
-                fuse_reply_err(req, EACCES)
+                channel.replyErr(req, EACCES)
                 return
             }
         default: break
@@ -142,45 +142,45 @@ extension FuseServer {
         if case .param(let name) = node, let fi {
             // kernfs: no store method, no opening for write.
             if fi.pointee.flags & O_ACCMODE != O_RDONLY, ModuleParams.param(named: name)?.isWritable != true {
-                fuse_reply_err(req, EACCES)
+                channel.replyErr(req, EACCES)
                 return
             }
             fi.pointee.fh = debugFiles.open(text: device.params.text(name) ?? "")
             fi.pointee.direct_io = 1
-            fuse_reply_open(req, fi)
+            channel.replyOpen(req, fi)
             return
         }
         if case .debug(let file) = node, let fi {
             fi.pointee.fh = debugFiles.open(file, on: device)
             fi.pointee.direct_io = 1 // sized by content, not by i_size
-            fuse_reply_open(req, fi)
+            channel.replyOpen(req, fi)
             return
         }
         guard case .device(let minor) = node, let fi else {
-            fuse_reply_err(req, ENOENT)
+            channel.replyErr(req, ENOENT)
             return
         }
-        let ctx = fuse_req_ctx(req)!.pointee
+        let ctx = channel.context(req)
         reclaimer?.noteOpen(pid: ctx.pid)
         fi.pointee.fh = device.open(minor: minor, inode: ino, pid: ctx.pid, uid: ctx.uid, privileged: ctx.uid == 0)
         // Without keep_cache every open() would drop every cached page.
         fi.pointee.keep_cache = 1
         fi.pointee.direct_io = 0
-        fuse_reply_open(req, fi)
+        channel.replyOpen(req, fi)
     }
 
     /// RELEASE: FUSE sends it once no mapping made through the open is left.
     func release(_ req: fuse_req_t?, fh: UInt64) {
         if releaseExport(req, fh) { return }
         if DebugFiles.isDebug(fh) { debugFiles.release(fh) } else { device.release(fh) }
-        fuse_reply_err(req, 0)
+        channel.replyErr(req, 0)
     }
 
     /// FLUSH (every close(2)): nothing to do, RELEASE lets go.
-    func flush(_ req: fuse_req_t?) { fuse_reply_err(req, 0) }
+    func flush(_ req: fuse_req_t?) { channel.replyErr(req, 0) }
 
     func fsync(_ req: fuse_req_t?, ino: UInt64) {
         device.sync(inode: ino)
-        fuse_reply_err(req, 0)
+        channel.replyErr(req, 0)
     }
 }
