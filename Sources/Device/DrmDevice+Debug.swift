@@ -127,7 +127,7 @@ extension DeviceState {
     func objectLine(_ o: GemObject) -> String {
         let tiling = o.tiling.mode == UInt32(I915_TILING_X) ? "X" : o.tiling.mode == UInt32(I915_TILING_Y) ? "Y" : "none"
         let madv = o.madv == .willNeed ? "need" : o.madv == .dontNeed ? "dont" : "purged"
-        return pad("\(o.serial)", 6) + pad("\(o.size)", 11) + pad("\(o.handleCount)", 8) + pad("\(o.flinkName)", 5)
+        return pad("\(o.serial)", 6) + pad("\(o.size)", 11) + pad("\(o.handleCount)", 8) + pad("\(o.flinkName?.rawValue ?? 0)", 5)
             + pad(tiling, 7) + pad("\(o.tiling.stride)", 7) + pad(madv, 6) + pad(o.readonly ? "y" : "n", 9)
             + pad("\(o.caching)", 8) + " "
             + (o.userptr.map { "userptr@0x\(hex($0.address)) pid \($0.tgid)" + (o.mmos.isEmpty ? "" : ", ") } ?? "")

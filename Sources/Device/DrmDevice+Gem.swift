@@ -57,14 +57,14 @@ extension DrmDevice {
 
     /// drm_gem_flink_ioctl: one global name per object, kept until its last
     /// handle closes.
-    public func gemFlink(_ file: FileID, handle: UInt32) throws(DrmError) -> UInt32 {
+    public func gemFlink(_ file: FileID, handle: UInt32) throws(DrmError) -> FlinkName {
         try withFile(file) { (s, f) throws(DrmError) in
             s.lifetime.flink(try s.lookup(handle, in: f))
         }
     }
 
     /// drm_gem_open_ioctl: a new handle on every call.
-    public func gemOpen(_ file: FileID, name: UInt32) throws(DrmError) -> (handle: UInt32, size: UInt64) {
+    public func gemOpen(_ file: FileID, name: FlinkName) throws(DrmError) -> (handle: UInt32, size: UInt64) {
         try withFile(file) { (s, f) throws(DrmError) in
             guard let obj = s.lifetime.object(named: name) else { throw DrmError.ENOENT }
             return (f.addHandle(obj), obj.size)

@@ -17,7 +17,7 @@ extension DrmDevice {
     /// past MappingRegistry.maxPerFile, as mmap past vm.max_map_count).
     /// `readonly` says VM_MAYWRITE is clear: mprotect may never add write.
     public func strictMmap(_ file: FileID, offset: UInt64, size: UInt64, prot: Int32) throws(DrmError)
-        -> (cookie: UInt64, readonly: Bool) {
+        -> (cookie: Cookie, readonly: Bool) {
         try withFile(file) { (s, f) throws(DrmError) in
             // The syscall's own checks come first in the kernel; the library
             // only asks after they passed, so these only guard bad payloads.
@@ -39,7 +39,7 @@ extension DrmDevice {
     /// the shmem file and no offset node is involved.
     public func legacyMmap(_ file: FileID, handle: UInt32, offset: UInt64, size: UInt64, flags: UInt64,
                            pid: Int32 = 0) throws(DrmError)
-        -> (mapOffset: UInt64, cookie: UInt64, token: UInt32) {
+        -> (mapOffset: UInt64, cookie: Cookie, token: UInt32) {
         // Disallowed on discrete parts and past gen 12.0.
         guard profile.graphicsVersion <= 12 else { throw DrmError.EOPNOTSUPP }
         guard flags & ~UInt64(I915_MMAP_WC) == 0 else { throw DrmError.EINVAL }
@@ -65,7 +65,7 @@ extension DrmDevice {
     /// vm_open: a forked child holds a copy of a registered mapping. From
     /// the mount's root (`uid` given), only the user of the open that made
     /// the mapping, or root, may: EPERM for anyone else.
-    public func vmaOpen(cookie: UInt64, uid: UInt32 = 0) throws(DrmError) {
+    public func vmaOpen(cookie: Cookie, uid: UInt32 = 0) throws(DrmError) {
         try state.withLock { (s: inout DeviceState) throws(DrmError) in
             try s.checkMaker(of: cookie, uid: uid)
             guard s.lifetime.mappings.open(cookie) else { throw DrmError.ENOENT }
@@ -75,7 +75,7 @@ extension DrmDevice {
     /// vm_close: one holder of a registered mapping let go of it. With the
     /// last one gone, an object without handles is freed at once. `uid` as
     /// for vmaOpen.
-    public func vmaClose(cookie: UInt64, uid: UInt32 = 0) throws(DrmError) {
+    public func vmaClose(cookie: Cookie, uid: UInt32 = 0) throws(DrmError) {
         try withLock(revoking: { (s: inout DeviceState, revoke: inout Flush) throws(DrmError) in
             try s.checkMaker(of: cookie, uid: uid)
             guard let obj = try s.lifetime.mappings.close(cookie) else { return }
@@ -92,7 +92,7 @@ extension DrmDevice {
 extension DeviceState {
     /// A mapping's holders are its maker's processes: a caller of another
     /// user (not root) gets EPERM; an unknown cookie is left to the registry.
-    func checkMaker(of cookie: UInt64, uid: UInt32) throws(DrmError) {
+    func checkMaker(of cookie: Cookie, uid: UInt32) throws(DrmError) {
         guard uid != 0, let file = lifetime.mappings.file(of: cookie) else { return }
         // A mapping outlives its open (mappings hold the object, and the
         // open's release forgets them): no open, no mapping to check.

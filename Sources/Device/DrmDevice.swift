@@ -34,7 +34,7 @@ public final class DrmDevice: Sendable {
     /// makes a file authenticated.
     public func open(minor: Minor, inode: UInt64, pid: Int32, uid: UInt32 = 0, privileged: Bool) -> FileID {
         state.withLock { s in
-            s.nextFileID += 1
+            s.nextFileID = s.nextFileID.next
             let file = DrmFile(id: s.nextFileID, minor: minor, inode: inode, pid: pid, uid: uid, authenticated: privileged)
             if minor == .primary, s.master == nil {
                 s.master = file.id

@@ -13,7 +13,7 @@ public final class GemObject {
     /// Handles naming this object across all files (drm's handle_count);
     /// the flink name dies with the last. Who else holds it: ObjectLifetime.swift.
     var handleCount = 0
-    var flinkName: UInt32 = 0
+    var flinkName: FlinkName?
     /// I915_BO_READONLY: no path may change the contents.
     var readonly = false
     var madv = Madvise.willNeed

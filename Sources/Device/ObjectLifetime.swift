@@ -56,7 +56,7 @@ struct ObjectLifetime {
     /// Strict mode's registered mappings (holder 2).
     var mappings = MappingRegistry()
     /// Flink names (dev->object_name_idr): not holders.
-    private var names: [UInt32: GemObject] = [:]
+    private var names: [FlinkName: GemObject] = [:]
     private var nameIDs = IDAllocator()
 
     /// A new object (GEM_CREATE, USERPTR): counted until it is freed.
@@ -69,23 +69,23 @@ struct ObjectLifetime {
     // MARK: flink names
 
     /// drm_gem_flink_ioctl: the object's one global name, made on first use.
-    mutating func flink(_ obj: GemObject) -> UInt32 {
-        if obj.flinkName == 0 {
-            obj.flinkName = nameIDs.allocate()
-            names[obj.flinkName] = obj
-        }
-        return obj.flinkName
+    mutating func flink(_ obj: GemObject) -> FlinkName {
+        if let name = obj.flinkName { return name }
+        let name = FlinkName(rawValue: nameIDs.allocate())
+        obj.flinkName = name
+        names[name] = obj
+        return name
     }
 
     /// drm_gem_open_ioctl's lookup: nil when no object has the name.
-    func object(named name: UInt32) -> GemObject? { names[name] }
+    func object(named name: FlinkName) -> GemObject? { names[name] }
 
     /// drm_gem_object_handle_free: the last handle takes the name with it.
     mutating func handleClosed(_ obj: GemObject) {
-        guard obj.handleCount == 0, obj.flinkName != 0 else { return }
-        names[obj.flinkName] = nil
-        nameIDs.free(obj.flinkName)
-        obj.flinkName = 0
+        guard obj.handleCount == 0, let name = obj.flinkName else { return }
+        names[name] = nil
+        nameIDs.free(name.rawValue)
+        obj.flinkName = nil
     }
 
     // MARK: the rule

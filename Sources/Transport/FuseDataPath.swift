@@ -30,7 +30,7 @@ extension FuseServer {
         var failure: Int32 = 0
         let pid = channel.context(req).pid // the request is gone once answered
         do throws(DrmError) {
-            try device.fault(fh, inode: ino, offset: UInt64(offset), into: buf, pid: pid, deferring: &revocations)
+            try device.fault(FileID(rawValue: fh), inode: ino, offset: UInt64(offset), into: buf, pid: pid, deferring: &revocations)
             // Always the full length: a short reply shrinks i_size.
             channel.replyBuf(req, buf.baseAddress, size)
         } catch {
@@ -70,7 +70,7 @@ extension FuseServer {
             let bytes = UnsafeRawBufferPointer(start: data, count: n)
             if let fi, fi.pointee.writepage == 0 {
                 // write(2) through this open: its own rights, as read(2).
-                try device.write(fi.pointee.fh, inode: ino, offset: at, data: bytes)
+                try device.write(FileID(rawValue: fi.pointee.fh), inode: ino, offset: at, data: bytes)
             } else {
                 try device.writeback(inode: ino, offset: at, data: bytes)
             }
@@ -131,7 +131,7 @@ extension FuseServer {
         // Before the call: a caller from outside our pid namespace
         // disables zombie reclaim before a close could start a scan.
         reclaimer?.noteCaller(pid: ctx.pid)
-        let caller = IoctlCaller(file: fi!.pointee.fh, pid: ctx.pid, privileged: ctx.uid == 0,
+        let caller = IoctlCaller(file: FileID(rawValue: fi!.pointee.fh), pid: ctx.pid, privileged: ctx.uid == 0,
                                  memory: ProcessMemory(pid: ctx.pid))
         withUnsafeTemporaryAllocation(byteCount: max(outSize, 1), alignment: 16) { out in
             let input = UnsafeRawBufferPointer(start: inBuf, count: inSize)

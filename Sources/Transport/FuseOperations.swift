@@ -162,7 +162,7 @@ extension FuseServer {
         }
         let ctx = channel.context(req)
         reclaimer?.noteOpen(pid: ctx.pid)
-        fi.pointee.fh = device.open(minor: minor, inode: ino, pid: ctx.pid, uid: ctx.uid, privileged: ctx.uid == 0)
+        fi.pointee.fh = device.open(minor: minor, inode: ino, pid: ctx.pid, uid: ctx.uid, privileged: ctx.uid == 0).rawValue
         // Without keep_cache every open() would drop every cached page.
         fi.pointee.keep_cache = 1
         fi.pointee.direct_io = 0
@@ -172,7 +172,7 @@ extension FuseServer {
     /// RELEASE: FUSE sends it once no mapping made through the open is left.
     func release(_ req: fuse_req_t?, fh: UInt64) {
         if releaseExport(req, fh) { return }
-        if DebugFiles.isDebug(fh) { debugFiles.release(fh) } else { device.release(fh) }
+        if DebugFiles.isDebug(fh) { debugFiles.release(fh) } else { device.release(FileID(rawValue: fh)) }
         channel.replyErr(req, 0)
     }
 

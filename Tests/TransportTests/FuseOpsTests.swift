@@ -33,7 +33,7 @@ import Testing
             return
         }
         #expect(fh != 0 && keep && !direct)
-        #expect((try? s.srv.device.minor(of: fh)) == .render)
+        #expect((try? s.srv.device.minor(of: FileID(rawValue: fh))) == .render)
         // The debug tree is root's (and the daemon user's).
         let other = Server(uid: 1234)
         let debug = other.reply { "debug".withCString { other.srv.lookup(other.req, parent: InodeTable.root, name: $0) } }
