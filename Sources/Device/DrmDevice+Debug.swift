@@ -141,13 +141,13 @@ extension DeviceState {
 
     var gttHeader: String {
         let used = ggtt.vmas.reduce(0) { $0 + $1.view.pages }
-        return "aperture: \(ggtt.mappablePages << 12) bytes, \(used << 12) bound, \(ggtt.vmas.count) bindings; "
+        return "aperture: \(ggtt.mappablePages << Page.shift) bytes, \(used << Page.shift) bound, \(ggtt.vmas.count) bindings; "
             + "binds \(ggtt.stats.binds), evictions \(ggtt.stats.evictions), fence steals \(ggtt.stats.fenceSteals), resets \(ggtt.stats.resets)\n"
             + "      ggtt range        object  view                 fence  userfault inodes\n"
     }
 
     func bindingLine(_ v: Vma) -> String {
-        "  [0x" + hex(v.start << 12, 8) + " - 0x" + hex(v.end << 12, 8) + "]" + pad("\(v.object.serial)", 7) + "  "
+        "  [0x" + hex(v.start << Page.shift, 8) + " - 0x" + hex(v.end << Page.shift, 8) + "]" + pad("\(v.object.serial)", 7) + "  "
             + v.view.description.padding(20) + pad(v.fence.map { "\($0)" } ?? "-", 6) + "  "
             + v.userfault.sorted().map { "\($0)" }.joined(separator: ",") + "\n"
     }

@@ -27,7 +27,7 @@ extension DrmDevice {
     /// The checks __i915_gem_object_create_user_ext makes on a size: 0, or
     /// wrapping when rounded to the page, is EINVAL; past MAX_LFS_FILESIZE E2BIG.
     func objectSize(_ size: UInt64) throws(DrmError) -> UInt64 {
-        let rounded = (size &+ 4095) & ~4095
+        let rounded = Page.roundUp(size)
         guard rounded != 0 else { throw DrmError.EINVAL }
         guard rounded <= UInt64(Int64.max) else { throw DrmError.E2BIG }
         return rounded
@@ -38,7 +38,7 @@ extension DrmDevice {
     /// than an unsigned int counts (sg_alloc_table) is E2BIG, more bytes
     /// than the system memory region holds ENOMEM.
     func pagesError(size: UInt64) -> DrmError? {
-        if size >> 12 > UInt64(UInt32.max) { return DrmError.E2BIG }
+        if size >> Page.shift > UInt64(UInt32.max) { return DrmError.E2BIG }
         if size > profile.systemMemory { return DrmError.ENOMEM }
         return nil
     }

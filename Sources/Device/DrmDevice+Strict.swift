@@ -21,8 +21,8 @@ extension DrmDevice {
         try withFile(file) { (s, f) throws(DrmError) in
             // The syscall's own checks come first in the kernel; the library
             // only asks after they passed, so these only guard bad payloads.
-            guard offset & 4095 == 0, size != 0, size <= UInt64.max - 4095 else { throw DrmError.EINVAL }
-            guard let mmo = s.offsets.rangeLookup(page: offset >> 12, pages: (size + 4095) >> 12) else {
+            guard Page.offset(offset) == 0, size != 0, size <= UInt64.max - UInt64(Page.size - 1) else { throw DrmError.EINVAL }
+            guard let mmo = s.offsets.rangeLookup(page: Page.index(offset), pages: Page.count(covering: size)) else {
                 throw DrmError.EINVAL
             }
             guard mmo.isAllowed(f.id) else { throw DrmError.EACCES }
@@ -51,7 +51,7 @@ extension DrmDevice {
             if obj.readonly || obj.userptr != nil { throw DrmError.ENXIO }
             // range_overflows(), then vm_mmap's own checks.
             guard offset < obj.size, size <= obj.size - offset else { throw DrmError.EINVAL }
-            guard offset & 4095 == 0, size != 0 else { throw DrmError.EINVAL }
+            guard Page.offset(offset) == 0, size != 0 else { throw DrmError.EINVAL }
             let mmo = try s.node(of: obj, type: type, stale: &revoke)
             let cookie = try s.lifetime.mappings.register(file: f.id, mmo: mmo)
             revoke += s.allowMapping(f, mmo, of: obj, once: false)

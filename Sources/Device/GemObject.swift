@@ -58,7 +58,7 @@ public final class GemObject {
         self.caching = caching
     }
 
-    var pages: UInt64 { size >> 12 }
+    var pages: UInt64 { size >> Page.shift }
 
     func mmo(_ type: MmapType) -> MmapOffset? { mmos.first { $0.type == type } }
 

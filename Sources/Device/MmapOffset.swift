@@ -30,8 +30,8 @@ public final class MmapOffset {
         self.object = object
     }
 
-    public var byteOffset: UInt64 { start << 12 }
-    public var byteLength: UInt64 { pages << 12 }
+    public var byteOffset: UInt64 { start << Page.shift }
+    public var byteLength: UInt64 { pages << Page.shift }
 
     // MARK: the allow list (drm_vma_node_allow_once / _revoke / _is_allowed)
 

@@ -48,7 +48,7 @@ extension FuseServer {
         // that dropped root (with --allow-other) must still get its fd.
         st.st_mode = S_IFREG | 0o666
         st.st_nlink = 1
-        st.st_blksize = 4096
+        st.st_blksize = blksize_t(Page.size)
         if case .dmaBuf(let size, _, _) = file { st.st_size = off_t(size) }
         return st
     }

@@ -83,8 +83,8 @@ final class FusePageCache: PageCacheControl, @unchecked Sendable {
     /// it had already passed it.
     func refuse(_ range: Invalidation, contents: [UInt8]) {
         guard se != nil, let range = translated(range) else { return }
-        let pages = Invalidation(inode: range.inode, offset: range.offset & ~4095,
-                                 length: ((range.offset & 4095) + range.length + 4095) & ~4095)
+        let whole = PageRange(bytes: range.offset, count: range.length)
+        let pages = Invalidation(inode: range.inode, offset: whole.byteOffset, length: whole.byteLength)
         let overlaps = inFlight.withLock { list in
             list.contains { $0.inode == range.inode && $0.offset < range.offset + range.length && range.offset < $0.offset + $0.length }
         }

@@ -190,7 +190,7 @@ public final class FuseServer: @unchecked Sendable {
         case nil:
             return nil
         }
-        st.st_blksize = 4096
+        st.st_blksize = blksize_t(Page.size)
         return st
     }
 }
