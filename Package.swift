@@ -52,6 +52,8 @@ let package = Package(
         .executableTarget(name: "fakedrm-fuzz", dependencies: ["FakeDRMFuzz"], path: "Sources/FuzzMain"),
         .testTarget(name: "DeviceTests", dependencies: ["FakeDRMDevice", "CDrm"]),
         .testTarget(name: "UAPITests", dependencies: ["FakeDRMUAPI", "FakeDRMDevice", "CDrm"]),
+        // The FUSE ops behind a recording FuseChannel: no mount, no root.
+        .testTarget(name: "TransportTests", dependencies: ["FakeDRMTransport", "FakeDRMDevice", "CFuse", "CDrm"]),
         .testTarget(name: "IntegrationTests", dependencies: ["CDrm"]),
     ],
     swiftLanguageModes: [.v6]

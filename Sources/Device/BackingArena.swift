@@ -39,7 +39,7 @@ final class BackingArena: Sendable {
     private let reaper = DispatchQueue(label: "fakedrm.backing-reaper")
 
     private static func classOf(_ bytes: Int) -> Int {
-        let pages = (bytes + 4095) >> 12
+        let pages = Page.count(covering: bytes)
         return pages <= 1 ? 0 : Int.bitWidth - (pages - 1).leadingZeroBitCount
     }
 
@@ -47,7 +47,7 @@ final class BackingArena: Sendable {
     /// large to pack or no address space could be reserved.
     func allocate(_ bytes: Int) -> UnsafeMutableRawPointer? {
         guard bytes > 0, bytes <= Self.maxPackedBytes else { return nil }
-        let c = Self.classOf(bytes), blockBytes = 4096 << c
+        let c = Self.classOf(bytes), blockBytes = Page.size << c
         let addr = state.withLock { s -> UInt in
             if let a = s.free[c].popLast() { return a }
             if s.remaining < blockBytes {
@@ -74,7 +74,7 @@ final class BackingArena: Sendable {
     /// A block never `written` holds no page (reads map the zero page).
     func free(_ base: UnsafeMutableRawPointer, bytes: Int, written: Bool) {
         let c = Self.classOf(bytes)
-        if written { _ = madvise(base, 4096 << c, MADV_DONTNEED) }
+        if written { _ = madvise(base, Page.size << c, MADV_DONTNEED) }
         state.withLock { $0.free[c].append(UInt(bitPattern: base)) }
     }
 

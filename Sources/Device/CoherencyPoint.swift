@@ -15,14 +15,14 @@
 /// faulted counts as a view: it may be mapped already and faulted next.
 extension DeviceState {
     /// Nodes up to this many pages are revoked whole: one readahead window.
-    static var untrackedPages: UInt64 { UInt64(OffsetManager<MmapOffset>.readaheadBytes >> 12) }
+    static var untrackedPages: UInt64 { UInt64(OffsetManager<MmapOffset>.readaheadBytes >> Page.shift) }
 
     /// A fault (or write(2)) put bytes `bytes` of `mmo` in `inode`'s page cache.
     mutating func noteCached(_ mmo: MmapOffset, inode: UInt64, bytes: Range<Int>) {
         mmo.noteUserfault(inode)
         guard mmo.pages > Self.untrackedPages, !bytes.isEmpty else { return }
         let key = CacheKey(object: mmo.object.serial, type: mmo.type.rawValue, inode: inode)
-        let pages = UInt64(bytes.lowerBound >> 12)..<UInt64((bytes.upperBound + 4095) >> 12)
+        let pages = PageRange(bytes: UInt64(bytes.lowerBound), count: UInt64(bytes.count)).range
         cachedPages[key, default: CachedPages()].cached.insert(pages)
     }
 
@@ -48,8 +48,8 @@ extension DeviceState {
                 cachedPages.values[i].flushes += 1
                 out.taken.append(key)
                 for r in runs {
-                    out.ranges.append(Invalidation(inode: ino, offset: mmo.byteOffset + r.lowerBound << 12,
-                                                   length: UInt64(r.count) << 12))
+                    out.ranges.append(Invalidation(inode: ino, offset: mmo.byteOffset + r.lowerBound << Page.shift,
+                                                   length: UInt64(r.count) << Page.shift))
                 }
             }
         }

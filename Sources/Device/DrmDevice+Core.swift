@@ -53,10 +53,10 @@ extension DrmDevice {
         let stride = cpp * width
         guard height <= UInt32.max / stride else { throw DrmError.EINVAL }
         // PAGE_ALIGN of a u32 that wraps to 0.
-        guard (height * stride &+ 4095) & ~UInt32(4095) != 0 else { throw DrmError.EINVAL }
+        guard Page.roundUp(height * stride) != 0 else { throw DrmError.EINVAL }
         guard [1, 2, 4].contains(cpp) else { throw DrmError.EINVAL }
         var pitch = (width &* cpp &+ 63) & ~UInt32(63)
-        pitch = (pitch &+ 4095) & ~UInt32(4095)
+        pitch = Page.roundUp(pitch)
         guard pitch >= width else { throw DrmError.EINVAL }
         let created = try gemCreate(file, size: UInt64(pitch) * UInt64(height))
         return (created.handle, pitch, created.size)

@@ -12,7 +12,7 @@ extension DrmDevice {
         case wedged = "i915_wedged"
         case dropCaches = "i915_gem_drop_caches"
         case engineInfo = "i915_engine_info"
-        // Fault injection (FaultInjection.swift).
+        // Fault injection (FaultInjection.swift; parsed and printed in DrmDevice+DebugControl.swift).
         case failFaults = "fail_faults"
         case failIoctl = "fail_ioctl"
         case exhaustAperture = "exhaust_aperture"
@@ -119,15 +119,15 @@ extension DeviceState {
     }
 
     var objectsHeader: String {
-        "\(objectCount) objects, \(objectBytes) bytes\n"
-            + (userptrCount > 0 ? "\(userptrCount) userptr objects\n" : "")
+        "\(lifetime.count) objects, \(lifetime.bytes) bytes\n"
+            + (lifetime.userptrCount > 0 ? "\(lifetime.userptrCount) userptr objects\n" : "")
             + "object       size handles name tiling stride  madv readonly caching  nodes (type@offset: allowed/ever/userfault)\n"
     }
 
     func objectLine(_ o: GemObject) -> String {
         let tiling = o.tiling.mode == UInt32(I915_TILING_X) ? "X" : o.tiling.mode == UInt32(I915_TILING_Y) ? "Y" : "none"
         let madv = o.madv == .willNeed ? "need" : o.madv == .dontNeed ? "dont" : "purged"
-        return pad("\(o.serial)", 6) + pad("\(o.size)", 11) + pad("\(o.handleCount)", 8) + pad("\(o.flinkName)", 5)
+        return pad("\(o.serial)", 6) + pad("\(o.size)", 11) + pad("\(o.handleCount)", 8) + pad("\(o.flinkName?.rawValue ?? 0)", 5)
             + pad(tiling, 7) + pad("\(o.tiling.stride)", 7) + pad(madv, 6) + pad(o.readonly ? "y" : "n", 9)
             + pad("\(o.caching)", 8) + " "
             + (o.userptr.map { "userptr@0x\(hex($0.address)) pid \($0.tgid)" + (o.mmos.isEmpty ? "" : ", ") } ?? "")
@@ -141,13 +141,13 @@ extension DeviceState {
 
     var gttHeader: String {
         let used = ggtt.vmas.reduce(0) { $0 + $1.view.pages }
-        return "aperture: \(ggtt.mappablePages << 12) bytes, \(used << 12) bound, \(ggtt.vmas.count) bindings; "
+        return "aperture: \(ggtt.mappablePages << Page.shift) bytes, \(used << Page.shift) bound, \(ggtt.vmas.count) bindings; "
             + "binds \(ggtt.stats.binds), evictions \(ggtt.stats.evictions), fence steals \(ggtt.stats.fenceSteals), resets \(ggtt.stats.resets)\n"
             + "      ggtt range        object  view                 fence  userfault inodes\n"
     }
 
     func bindingLine(_ v: Vma) -> String {
-        "  [0x" + hex(v.start << 12, 8) + " - 0x" + hex(v.end << 12, 8) + "]" + pad("\(v.object.serial)", 7) + "  "
+        "  [0x" + hex(v.start << Page.shift, 8) + " - 0x" + hex(v.end << Page.shift, 8) + "]" + pad("\(v.object.serial)", 7) + "  "
             + v.view.description.padding(20) + pad(v.fence.map { "\($0)" } ?? "-", 6) + "  "
             + v.userfault.sorted().map { "\($0)" }.joined(separator: ",") + "\n"
     }

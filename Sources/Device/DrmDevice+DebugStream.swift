@@ -40,7 +40,7 @@ extension DrmDevice {
                 case .objects:
                     for o in s.liveObjects(after: after ?? 0) { guard take(o.serial, { s.objectLine(o) }) else { break } }
                 case .clients:
-                    for f in s.files.values.sorted(by: { $0.id < $1.id }) { guard take(f.id, { s.clientLine(f) }) else { break } }
+                    for f in s.files.values.sorted(by: { $0.id < $1.id }) { guard take(f.id.rawValue, { s.clientLine(f) }) else { break } }
                 default:
                     for v in s.ggtt.vmas { guard take(UInt64(v.start), { s.bindingLine(v) }) else { break } }
                 }

@@ -1,4 +1,7 @@
 import CDrm
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The fault path: page faults (FUSE READ at a fake offset) and writeback of
 /// dirty mapped pages (FUSE WRITE).
@@ -27,6 +30,43 @@ extension DrmDevice {
         }
     }
 
+    /// How long a fault keeps retrying while the aperture or the fences are
+    /// exhausted. The kernel retries for ever (ENOSPC and ENOBUFS are
+    /// VM_FAULT_NOPAGE: the access faults again); a FUSE READ, once sent,
+    /// cannot be interrupted by its client, so the daemon gives up and the
+    /// touch gets SIGBUS rather than hang.
+    public static let exhaustionRetryNanoseconds: UInt64 = 500_000_000
+
+    /// `fault` with the kernel's NOPAGE retry for an exhausted aperture or
+    /// fence pool, and the armed fault failures.
+    func faultRetrying(_ file: FileID, pid: Int32, offset: UInt64, into buffer: UnsafeMutableRawBufferPointer,
+                       deferring revocations: inout [Invalidation],
+                       _ once: (inout [Invalidation]) throws(DrmError) -> Void) throws(DrmError) {
+        if let injected = injection.faultFailure(file, pid: pid, offset: offset, length: buffer.count) {
+            state.withLock { $0.files[file]?.stats.deniedFaults += 1 }
+            throw injected
+        }
+        var deadline: UInt64 = 0
+        while true {
+            do throws(DrmError) {
+                return try once(&revocations)
+            } catch {
+                let (aperture, fences) = exhaustion
+                guard (error == .ENOSPC && aperture) || (error == .ENOBUFS && fences) else { throw error }
+                let now = Self.monotonicNanoseconds()
+                if deadline == 0 { deadline = now + Self.exhaustionRetryNanoseconds }
+                guard now < deadline else { throw error }
+                usleep(2_000)
+            }
+        }
+    }
+
+    static func monotonicNanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
     /// One attempt at a fault (fault injection may retry it).
     func faultOnce(_ file: FileID, inode: UInt64, offset: UInt64, into buffer: UnsafeMutableRawBufferPointer,
                    deferring revocations: inout [Invalidation]) throws(DrmError) {
@@ -37,16 +77,16 @@ extension DrmDevice {
             var done = 0
             while done < buffer.count {
                 let at = offset + UInt64(done)
-                guard let hit = s.offsets.lookup(page: at >> 12) else {
+                guard let hit = s.offsets.lookup(page: Page.index(at)) else {
                     // A guard gap (or below the first node): zeros, a page at a time.
-                    let n = min(buffer.count - done, 4096 - Int(at & 4095))
+                    let n = min(buffer.count - done, Page.remaining(at))
                     UnsafeMutableRawBufferPointer(rebasing: buffer[done..<done + n]).initializeMemory(as: UInt8.self, repeating: 0)
                     done += n
                     continue
                 }
                 let mmo = hit.value
                 guard mmo.mayFault(file) else { f?.stats.deniedFaults += 1; throw DrmError.EACCES }
-                s.mappings.noteFault(file, mmo)
+                s.lifetime.mappings.noteFault(file, mmo)
                 // The whole run of this request that lies in this node.
                 let inObject = Int(at - mmo.byteOffset)
                 let n = min(buffer.count - done, Int(mmo.byteLength) - inObject)
@@ -77,9 +117,9 @@ extension DrmDevice {
         try state.withLock { (s: inout DeviceState) throws(DrmError) in
             let f = s.files[file]
             var any = false
-            var page = offset >> 12
-            let end = (offset + UInt64(data.count) + 4095) >> 12
-            while page < end {
+            let pages = PageRange(bytes: offset, count: UInt64(data.count))
+            var page = pages.lowerBound
+            while page < pages.upperBound {
                 guard let hit = s.offsets.lookup(page: page) else {
                     page += 1
                     continue
@@ -109,12 +149,12 @@ extension DrmDevice {
             var done = 0
             while done < data.count {
                 let at = offset + UInt64(done)
-                let n = min(data.count - done, 4096 - Int(at & 4095))
+                let n = min(data.count - done, Page.remaining(at))
                 defer { done += n }
-                guard let mmo = s.offsets.lookup(page: at >> 12)?.value else { continue }
+                guard let mmo = s.offsets.lookup(page: Page.index(at))?.value else { continue }
                 let obj = mmo.object
                 let inObject = Int(at - mmo.byteOffset)
-                let layout = mmo.type == .gtt ? obj.servedTiling(page: inObject >> 12, inode: inode) : .none
+                let layout = mmo.type == .gtt ? obj.servedTiling(page: inObject >> Page.shift, inode: inode) : .none
                 let src = UnsafeRawBufferPointer(rebasing: data[done..<done + n])
                 if obj.readonly {
                     var truth = [UInt8](repeating: 0, count: n)
@@ -157,12 +197,12 @@ extension DeviceState {
         var done = 0
         while done < dst.count {
             let l = at + done
-            let page = l >> 12
-            let n = min(dst.count - done, 4096 - l & 4095)
+            let page = l >> Page.shift
+            let n = min(dst.count - done, Page.size - Page.offset(l))
             if vma == nil || !vma!.view.contains(page: page) {
                 vma = try gttBinding(mmo, page: page, inode: inode, deferring: &revoke)
             }
-            readThroughAperture(vma!, page: page, at: l & 4095, inode: inode,
+            readThroughAperture(vma!, page: page, at: Page.offset(l), inode: inode,
                                 into: UnsafeMutableRawBufferPointer(rebasing: dst[done..<done + n]))
             done += n
         }
@@ -180,10 +220,10 @@ extension DeviceState {
         if vma == nil {
             var evicted: [Vma] = []
             let whole = GttView(offset: 0, pages: Int(obj.pages), isPartial: false)
-            (vma, _) = ggtt.bind(obj, whole, reserve: obj.tiling.fenceSize(objectSize: whole.pages << 12) >> 12, evict: false)
+            (vma, _) = ggtt.bind(obj, whole, reserve: obj.tiling.fenceSize(objectSize: whole.pages << Page.shift) >> Page.shift, evict: false)
             if vma == nil {
                 let view = GttView.partial(objectPages: Int(obj.pages), page: page, tiling: obj.tiling)
-                (vma, evicted) = ggtt.bind(obj, view, reserve: obj.tiling.fenceSize(objectSize: view.pages << 12) >> 12, evict: true)
+                (vma, evicted) = ggtt.bind(obj, view, reserve: obj.tiling.fenceSize(objectSize: view.pages << Page.shift) >> Page.shift, evict: true)
             }
             revoke += evicted.flatMap(\.revocations)
         }
@@ -211,19 +251,19 @@ extension DeviceState {
             dst.initializeMemory(as: UInt8.self, repeating: 0)
             return
         }
-        let size = vma.view.pages << 12, base = obj.backing.base
+        let size = vma.view.pages << Page.shift, base = obj.backing.base
         // Consecutive runs (16 bytes each under Y tiling) mostly land in the
         // same aperture page: translate it through the PTEs once for them.
         var aperturePage = -1
         var source: UnsafeMutableRawPointer?
-        obj.tiling.forEachRun(from: (page - vma.view.offset) << 12 + pageOffset, count: dst.count) { done, t, run in
+        obj.tiling.forEachRun(from: (page - vma.view.offset) << Page.shift + pageOffset, count: dst.count) { done, t, run in
             let out = dst.baseAddress! + done
-            if t >> 12 != aperturePage {
-                aperturePage = t >> 12
-                source = ggtt.pte(vma.start + aperturePage).map { base + $0 << 12 }
+            if t >> Page.shift != aperturePage {
+                aperturePage = t >> Page.shift
+                source = ggtt.pte(vma.start + aperturePage).map { base + $0 << Page.shift }
             }
             if t + run <= size, let source {
-                out.copyMemory(from: source + t & 4095, byteCount: run)
+                out.copyMemory(from: source + Page.offset(t), byteCount: run)
             } else {
                 out.initializeMemory(as: UInt8.self, repeating: 0, count: run)
             }

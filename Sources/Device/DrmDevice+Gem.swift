@@ -19,8 +19,7 @@ extension DrmDevice {
             s.nextSerial += 1
             let obj = GemObject(serial: s.nextSerial, size: rounded, backing: backing!, caching: caching)
             obj.pagesError = pagesError
-            s.objectCount += 1
-            s.objectBytes += obj.accountedBytes
+            s.lifetime.created(obj)
             return (f.addHandle(obj), rounded)
         }
     }
@@ -28,7 +27,7 @@ extension DrmDevice {
     /// The checks __i915_gem_object_create_user_ext makes on a size: 0, or
     /// wrapping when rounded to the page, is EINVAL; past MAX_LFS_FILESIZE E2BIG.
     func objectSize(_ size: UInt64) throws(DrmError) -> UInt64 {
-        let rounded = (size &+ 4095) & ~4095
+        let rounded = Page.roundUp(size)
         guard rounded != 0 else { throw DrmError.EINVAL }
         guard rounded <= UInt64(Int64.max) else { throw DrmError.E2BIG }
         return rounded
@@ -39,7 +38,7 @@ extension DrmDevice {
     /// than an unsigned int counts (sg_alloc_table) is E2BIG, more bytes
     /// than the system memory region holds ENOMEM.
     func pagesError(size: UInt64) -> DrmError? {
-        if size >> 12 > UInt64(UInt32.max) { return DrmError.E2BIG }
+        if size >> Page.shift > UInt64(UInt32.max) { return DrmError.E2BIG }
         if size > profile.systemMemory { return DrmError.ENOMEM }
         return nil
     }
@@ -50,29 +49,24 @@ extension DrmDevice {
     public func gemClose(_ file: FileID, handle: UInt32) throws(DrmError) {
         let zombies = try withFile(file, revoking: { (s, f, revoke) throws(DrmError) in
             guard let obj = s.closeHandle(handle, of: f) else { throw DrmError.EINVAL }
-            revoke += s.reclaimIfUnused(obj)
-            return (s.zombies.count, s.zombieBytes)
+            revoke += s.put(obj)
+            return s.lifetime.zombieUsage
         })
         reportZombies(zombies)
     }
 
     /// drm_gem_flink_ioctl: one global name per object, kept until its last
     /// handle closes.
-    public func gemFlink(_ file: FileID, handle: UInt32) throws(DrmError) -> UInt32 {
+    public func gemFlink(_ file: FileID, handle: UInt32) throws(DrmError) -> FlinkName {
         try withFile(file) { (s, f) throws(DrmError) in
-            let obj = try s.lookup(handle, in: f)
-            if obj.flinkName == 0 {
-                obj.flinkName = s.flinkIDs.allocate()
-                s.flinkNames[obj.flinkName] = obj
-            }
-            return obj.flinkName
+            s.lifetime.flink(try s.lookup(handle, in: f))
         }
     }
 
     /// drm_gem_open_ioctl: a new handle on every call.
-    public func gemOpen(_ file: FileID, name: UInt32) throws(DrmError) -> (handle: UInt32, size: UInt64) {
+    public func gemOpen(_ file: FileID, name: FlinkName) throws(DrmError) -> (handle: UInt32, size: UInt64) {
         try withFile(file) { (s, f) throws(DrmError) in
-            guard let obj = s.flinkNames[name] else { throw DrmError.ENOENT }
+            guard let obj = s.lifetime.object(named: name) else { throw DrmError.ENOENT }
             return (f.addHandle(obj), obj.size)
         }
     }

@@ -88,13 +88,13 @@ extension DrmDevice {
 
     /// drm_getmagic: a per-file token, from 1.
     public func getMagic(_ file: FileID) throws(DrmError) -> UInt32 {
-        try withFile(file) { (_, f) throws(DrmError) in UInt32(truncatingIfNeeded: f.id) }
+        try withFile(file) { (_, f) throws(DrmError) in UInt32(truncatingIfNeeded: f.id.rawValue) }
     }
 
     /// drm_authmagic (master only): authenticates the file owning `magic`.
     public func authMagic(_ file: FileID, magic: UInt32) throws(DrmError) {
         try withFile(file) { (s, _) throws(DrmError) in
-            guard let target = s.files[FileID(magic)] else { throw DrmError.EINVAL }
+            guard let target = s.files[FileID(rawValue: UInt64(magic))] else { throw DrmError.EINVAL }
             target.authenticated = true
         }
     }
@@ -109,7 +109,7 @@ extension DrmDevice {
     }
 
     public var memoryRegions: [MemoryRegion] {
-        let used = state.withLock { $0.objectBytes }
+        let used = state.withLock { $0.lifetime.bytes }
         let system = profile.systemMemory
         return [MemoryRegion(memoryClass: UInt16(I915_MEMORY_CLASS_SYSTEM.rawValue), instance: 0,
                              probedSize: system, unallocatedSize: system - min(used, system))]

@@ -1,4 +1,4 @@
-/// Reclaiming zombies in plain mode.
+/// Reclaiming zombies in plain mode (the rule they live by: ObjectLifetime.swift).
 ///
 /// i915 frees an object when its last handle is closed and no mapping holds
 /// it (every vma takes a reference). The daemon never sees mmap or munmap,
@@ -40,13 +40,13 @@ extension DrmDevice {
 
     /// How many zombies there are, and the bytes they hold.
     public var zombieUsage: (count: Int, bytes: UInt64) {
-        state.withLock { s in (s.zombies.count, s.zombieBytes) }
+        state.withLock { s in s.lifetime.zombieUsage }
     }
 
     /// The zombies of this instant: what a mapping scan that starts after
     /// this call may free.
     public func zombieSnapshot() -> ZombieSnapshot {
-        state.withLock { s in ZombieSnapshot(serials: Set(s.zombies.values.map(\.serial))) }
+        state.withLock { s in ZombieSnapshot(serials: Set(s.lifetime.zombieObjects.map(\.serial))) }
     }
 
     /// Frees every object of `snapshot` still a zombie whose nodes no file
@@ -58,12 +58,12 @@ extension DrmDevice {
     public func reclaimUnmapped(_ snapshot: ZombieSnapshot, mapped: MappedRanges) -> Int {
         return withLock(revoking: { (s: inout DeviceState, revoke: inout Flush) -> Int in
             var freed = 0
-            for obj in Array(s.zombies.values) where snapshot.serials.contains(obj.serial) {
+            for obj in s.lifetime.zombieObjects where snapshot.serials.contains(obj.serial) {
                 var holders = Set<FileID>(), mapping = Set<FileID>()
                 for mmo in obj.mmos {
                     for id in mmo.holders {
                         holders.insert(id)
-                        if let f = s.files[id], !s.mappings.maps(id, mmo),
+                        if let f = s.files[id], !s.lifetime.mappings.maps(id, mmo),
                            !mapped.covers(inode: f.inode, offset: mmo.byteOffset, length: mmo.byteLength) {
                             mmo.forget(id)
                         } else {
@@ -73,9 +73,9 @@ extension DrmDevice {
                 }
                 // A file with no mapping of any node of it lets it go.
                 for id in holders.subtracting(mapping) { s.files[id]?.mappable[ObjectIdentifier(obj)] = nil }
-                let before = s.objectCount
-                revoke += s.reclaimIfUnused(obj)
-                if s.objectCount < before { freed += 1 }
+                let before = s.lifetime.count
+                revoke += s.put(obj)
+                if s.lifetime.count < before { freed += 1 }
             }
             return freed
         })

@@ -17,18 +17,18 @@ extension DrmDevice {
     /// past MappingRegistry.maxPerFile, as mmap past vm.max_map_count).
     /// `readonly` says VM_MAYWRITE is clear: mprotect may never add write.
     public func strictMmap(_ file: FileID, offset: UInt64, size: UInt64, prot: Int32) throws(DrmError)
-        -> (cookie: UInt64, readonly: Bool) {
+        -> (cookie: Cookie, readonly: Bool) {
         try withFile(file) { (s, f) throws(DrmError) in
             // The syscall's own checks come first in the kernel; the library
             // only asks after they passed, so these only guard bad payloads.
-            guard offset & 4095 == 0, size != 0, size <= UInt64.max - 4095 else { throw DrmError.EINVAL }
-            guard let mmo = s.offsets.rangeLookup(page: offset >> 12, pages: (size + 4095) >> 12) else {
+            guard Page.offset(offset) == 0, size != 0, size <= UInt64.max - UInt64(Page.size - 1) else { throw DrmError.EINVAL }
+            guard let mmo = s.offsets.rangeLookup(page: Page.index(offset), pages: Page.count(covering: size)) else {
                 throw DrmError.EINVAL
             }
             guard mmo.isAllowed(f.id) else { throw DrmError.EACCES }
             let obj = mmo.object
             if obj.readonly, prot & PROT_WRITE != 0 { throw DrmError.EINVAL }
-            return (try s.mappings.register(file: f.id, mmo: mmo), obj.readonly)
+            return (try s.lifetime.mappings.register(file: f.id, mmo: mmo), obj.readonly)
         }
     }
 
@@ -39,7 +39,7 @@ extension DrmDevice {
     /// the shmem file and no offset node is involved.
     public func legacyMmap(_ file: FileID, handle: UInt32, offset: UInt64, size: UInt64, flags: UInt64,
                            pid: Int32 = 0) throws(DrmError)
-        -> (mapOffset: UInt64, cookie: UInt64, token: UInt32) {
+        -> (mapOffset: UInt64, cookie: Cookie, token: UInt32) {
         // Disallowed on discrete parts and past gen 12.0.
         guard profile.graphicsVersion <= 12 else { throw DrmError.EOPNOTSUPP }
         guard flags & ~UInt64(I915_MMAP_WC) == 0 else { throw DrmError.EINVAL }
@@ -51,9 +51,9 @@ extension DrmDevice {
             if obj.readonly || obj.userptr != nil { throw DrmError.ENXIO }
             // range_overflows(), then vm_mmap's own checks.
             guard offset < obj.size, size <= obj.size - offset else { throw DrmError.EINVAL }
-            guard offset & 4095 == 0, size != 0 else { throw DrmError.EINVAL }
+            guard Page.offset(offset) == 0, size != 0 else { throw DrmError.EINVAL }
             let mmo = try s.node(of: obj, type: type, stale: &revoke)
-            let cookie = try s.mappings.register(file: f.id, mmo: mmo)
+            let cookie = try s.lifetime.mappings.register(file: f.id, mmo: mmo)
             revoke += s.allowMapping(f, mmo, of: obj, once: false)
             // i915 maps the object's one shmem file: here its one export
             // (Exports/), so every open's legacy maps share a page cache.
@@ -65,21 +65,21 @@ extension DrmDevice {
     /// vm_open: a forked child holds a copy of a registered mapping. From
     /// the mount's root (`uid` given), only the user of the open that made
     /// the mapping, or root, may: EPERM for anyone else.
-    public func vmaOpen(cookie: UInt64, uid: UInt32 = 0) throws(DrmError) {
+    public func vmaOpen(cookie: Cookie, uid: UInt32 = 0) throws(DrmError) {
         try state.withLock { (s: inout DeviceState) throws(DrmError) in
             try s.checkMaker(of: cookie, uid: uid)
-            guard s.mappings.open(cookie) else { throw DrmError.ENOENT }
+            guard s.lifetime.mappings.open(cookie) else { throw DrmError.ENOENT }
         }
     }
 
     /// vm_close: one holder of a registered mapping let go of it. With the
     /// last one gone, an object without handles is freed at once. `uid` as
     /// for vmaOpen.
-    public func vmaClose(cookie: UInt64, uid: UInt32 = 0) throws(DrmError) {
+    public func vmaClose(cookie: Cookie, uid: UInt32 = 0) throws(DrmError) {
         try withLock(revoking: { (s: inout DeviceState, revoke: inout Flush) throws(DrmError) in
             try s.checkMaker(of: cookie, uid: uid)
-            guard let obj = try s.mappings.close(cookie) else { return }
-            revoke += s.reclaimIfUnused(obj)
+            guard let obj = try s.lifetime.mappings.close(cookie) else { return }
+            revoke += s.put(obj)
         })
     }
 
@@ -92,8 +92,8 @@ extension DrmDevice {
 extension DeviceState {
     /// A mapping's holders are its maker's processes: a caller of another
     /// user (not root) gets EPERM; an unknown cookie is left to the registry.
-    func checkMaker(of cookie: UInt64, uid: UInt32) throws(DrmError) {
-        guard uid != 0, let file = mappings.file(of: cookie) else { return }
+    func checkMaker(of cookie: Cookie, uid: UInt32) throws(DrmError) {
+        guard uid != 0, let file = lifetime.mappings.file(of: cookie) else { return }
         // A mapping outlives its open (mappings hold the object, and the
         // open's release forgets them): no open, no mapping to check.
         guard let f = files[file], f.uid == uid else { throw DrmError.EPERM }

@@ -5,14 +5,11 @@ extension DrmDevice {
     /// length), "no node" when there is none. Only traced faults ask.
     public func describeRange(_ offset: UInt64, _ length: Int) -> String {
         state.withLock { s in
-            var page = offset >> 12
-            let end = (offset + UInt64(max(length, 1)) + 4095) >> 12
-            while page < end {
+            for page in PageRange(bytes: offset, count: UInt64(max(length, 1))).range {
                 if let mmo = s.offsets.lookup(page: page)?.value {
-                    let at = max(offset, page << 12)
+                    let at = max(offset, page << Page.shift)
                     return "\(mmo.type.name) obj \(mmo.object.serial) +0x" + String(at - mmo.byteOffset, radix: 16)
                 }
-                page += 1
             }
             return "no node"
         }

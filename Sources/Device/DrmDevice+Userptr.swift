@@ -21,7 +21,7 @@ extension DrmDevice {
         guard flags & ~known == 0 else { throw DrmError.EINVAL }
         // i915_gem_object_size_2big: any u64 fits obj->base.size (size_t) on 64-bit.
         guard size != 0 else { throw DrmError.EINVAL }
-        guard (address | size) & 4095 == 0 else { throw DrmError.EINVAL }
+        guard Page.offset(address | size) == 0 else { throw DrmError.EINVAL }
         guard Self.accessOK(address, size) else { throw DrmError.EFAULT }
         // Unsynchronized userptr was removed (5.13): ENODEV.
         if flags & UInt32(I915_USERPTR_UNSYNCHRONIZED) != 0 { throw DrmError.ENODEV }
@@ -42,9 +42,7 @@ extension DrmDevice {
             let obj = GemObject(serial: s.nextSerial, size: size, backing: backing, caching: UInt32(I915_CACHING_CACHED))
             obj.userptr = memory
             obj.readonly = flags & UInt32(I915_USERPTR_READ_ONLY) != 0
-            s.objectCount += 1
-            s.objectBytes += obj.accountedBytes
-            s.userptrCount += 1
+            s.lifetime.created(obj)
             return f.addHandle(obj)
         }
     }
@@ -152,8 +150,8 @@ extension DrmDevice {
                 let n = up.size
                 while at < n {
                     // Skip equal pages fast, then find the changed runs.
-                    if at & 4095 == 0, at + 4096 <= n, memcmp(old.baseAddress! + at, now.baseAddress! + at, 4096) == 0 {
-                        at += 4096
+                    if Page.offset(at) == 0, at + Page.size <= n, memcmp(old.baseAddress! + at, now.baseAddress! + at, Page.size) == 0 {
+                        at += Page.size
                         continue
                     }
                     if old[at] == now[at] {

@@ -38,7 +38,7 @@ public final class DrmDevice: Sendable {
     /// makes a file authenticated.
     public func open(minor: Minor, inode: UInt64, pid: Int32, uid: UInt32 = 0, privileged: Bool) -> FileID {
         state.withLock { s in
-            s.nextFileID += 1
+            s.nextFileID = s.nextFileID.next
             let file = DrmFile(id: s.nextFileID, minor: minor, inode: inode, pid: pid, uid: uid, authenticated: privileged)
             if minor == .primary, s.master == nil {
                 s.master = file.id
@@ -68,7 +68,7 @@ public final class DrmDevice: Sendable {
         withLock(revoking: { (s: inout DeviceState, revoke: inout Flush) in
             guard let file = s.files.removeValue(forKey: id) else { return }
             holders = dropUnclaimedExports(&s, of: id)
-            s.mappings.release(id)
+            s.lifetime.mappings.release(id)
             s.gpu.close(file: id)
             injection.forget(id)
             if s.master == id { s.master = nil }
@@ -77,14 +77,7 @@ public final class DrmDevice: Sendable {
                 s.inodeFiles[file.inode] = nil
                 revoke += s.forget(inode: file.inode)
             }
-            for h in Array(file.handles.keys) {
-                if let obj = s.closeHandle(h, of: file) { revoke += s.reclaimIfUnused(obj) }
-            }
-            for obj in file.mappable.values {
-                for mmo in obj.mmos { mmo.forget(id) }
-                revoke += s.reclaimIfUnused(obj)
-            }
-            file.mappable = [:]
+            revoke += s.releaseObjects(of: file)
         })
     }
 
@@ -110,19 +103,10 @@ struct DeviceState: ~Copyable {
     var nextFileID: FileID = 0
     var master: FileID?
     var offsets = OffsetManager<MmapOffset>(guardPages: OffsetManager<MmapOffset>.readaheadGuardPages)
-    var flinkNames: [UInt32: GemObject] = [:]
-    /// Mappings strict mode reported (DrmDevice+Strict.swift).
-    var mappings = MappingRegistry()
-    var flinkIDs = IDAllocator()
     var nextSerial: UInt64 = 0
-    var objectCount = 0
-    var objectBytes: UInt64 = 0
-    /// Live userptr objects (debug/i915_gem_objects).
-    var userptrCount = 0
-    /// Objects with no handle left, alive only for mappings files may still
-    /// hold: what DrmDevice+Reclaim frees once no mapping is found.
-    var zombies: [ObjectIdentifier: GemObject] = [:]
-    var zombieBytes: UInt64 = 0
+    /// What holds each object and when it dies: flink names, registered
+    /// mappings, zombies, the counts (ObjectLifetime.swift).
+    var lifetime = ObjectLifetime()
     var ggtt: Ggtt
     /// Contexts, VMs and requests (GPU/).
     var gpu = GpuState()
@@ -158,47 +142,6 @@ struct DeviceState: ~Copyable {
             ggtt.unbind(vma)
         }
         return out
-    }
-
-    /// drm_gem_object_release_handle: revoke the file on every node of the
-    /// object (i915_gem_close_object), drop the flink name with the last handle.
-    mutating func closeHandle(_ h: UInt32, of file: DrmFile) -> GemObject? {
-        guard let obj = file.removeHandle(h) else { return nil }
-        for mmo in obj.mmos { mmo.revoke(file.id) }
-        if obj.handleCount == 0, obj.flinkName != 0 {
-            flinkNames[obj.flinkName] = nil
-            flinkIDs.free(obj.flinkName)
-            obj.flinkName = 0
-        }
-        return obj
-    }
-
-    /// Frees an object nobody can reach any more: no handle, no registered
-    /// mapping, and no open file that may hold a mapping nobody registered.
-    /// Returns the page-cache ranges to revoke so no stale copy outlives it.
-    mutating func reclaimIfUnused(_ obj: GemObject) -> [Invalidation] {
-        guard !obj.freed else { return [] }
-        guard obj.handleCount == 0, !mappings.isMapped(obj),
-              obj.mmos.allSatisfy({ $0.holders.allSatisfy(mappings.tracksEveryMapping) }) else {
-            // No handle but maybe a mapping: a zombie, for the plain-mode scan.
-            if obj.handleCount == 0, zombies.updateValue(obj, forKey: ObjectIdentifier(obj)) == nil { zombieBytes += obj.accountedBytes }
-            return []
-        }
-        obj.freed = true
-        if zombies.removeValue(forKey: ObjectIdentifier(obj)) != nil { zombieBytes -= obj.accountedBytes }
-        var invals = unbindAll(obj)
-        for mmo in obj.mmos {
-            for id in mmo.holders { files[id]?.mappable[ObjectIdentifier(obj)] = nil }
-            for ino in mmo.cachedIn { forgetServed(obj, inode: ino) }
-            invals += mmo.cachedIn.map { Invalidation(inode: $0, offset: mmo.byteOffset, length: mmo.byteLength) }
-            forgetCached(mmo)
-            offsets.remove(start: mmo.start)
-        }
-        obj.mmos = []
-        if obj.userptr != nil { userptrCount -= 1 }
-        objectCount -= 1
-        objectBytes -= obj.accountedBytes
-        return invals
     }
 
     /// The last open of `inode` is released: no mapping of it is left (FUSE

@@ -1,5 +1,18 @@
 /// Identifies one open of a device file (one FUSE file handle): a drm_file.
-public typealias FileID = UInt64
+/// Its own type (as swift-system's FileDescriptor): an inode number or a
+/// handle cannot be passed for it. Integer literals are ids (tests, the
+/// export ioctls' "no file" 0); Transport converts a FUSE fh with
+/// `init(rawValue:)`.
+public struct FileID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible,
+                      ExpressibleByIntegerLiteral {
+    public let rawValue: UInt64
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
+    public init(integerLiteral value: UInt64) { rawValue = value }
+    public static func < (a: FileID, b: FileID) -> Bool { a.rawValue < b.rawValue }
+    public var description: String { "\(rawValue)" }
+    /// The id handed out after this one.
+    var next: FileID { FileID(rawValue: rawValue + 1) }
+}
 
 /// Which device node a file was opened through.
 public enum Minor: Sendable {

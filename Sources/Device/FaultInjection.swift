@@ -92,31 +92,18 @@ public final class FaultInjection: Sendable {
         }
     }
 
-    // MARK: text
+    // MARK: what is armed (printed by DrmDevice+DebugControl.swift)
 
-    var failFaultsText: String {
-        let n = rules.withLock { $0.failFaults }
-        return n == 0 ? "0\n" : "\(n) (the next \(n) faults fail: SIGBUS)\n"
-    }
+    /// Faults still to fail.
+    var faultsToFail: Int { rules.withLock { $0.failFaults } }
 
-    /// One armed rule a line, as written: "GEM_CREATE ENOMEM 2".
-    var failIoctlText: String {
-        rules.withLock { r in
-            r.ioctls.sorted { $0.key < $1.key }.map { nr, rule in
-                "\(IoctlNames.name(nr: nr) ?? "0x" + String(nr, radix: 16)) \(DrmError.name(of: rule.errno)) \(rule.count)\n"
-            }.joined()
-        }
+    /// Armed ioctl failures by number: errno and calls left.
+    var armedIoctls: [(nr: UInt32, errno: Int32, count: Int)] {
+        rules.withLock { r in r.ioctls.sorted { $0.key < $1.key }.map { ($0.key, $0.value.errno, $0.value.count) } }
     }
 }
 
 extension DrmDevice {
-    /// How long a fault keeps retrying while the aperture or the fences are
-    /// exhausted. The kernel retries for ever (ENOSPC and ENOBUFS are
-    /// VM_FAULT_NOPAGE: the access faults again); a FUSE READ, once sent,
-    /// cannot be interrupted by its client, so the daemon gives up and the
-    /// touch gets SIGBUS rather than hang.
-    public static let exhaustionRetryNanoseconds: UInt64 = 500_000_000
-
     /// Exhausts the aperture: no free space, nothing evictable (as if every
     /// binding were pinned). Bindings already made keep serving faults;
     /// a fault that needs a new one fails with ENOSPC and retries.
@@ -128,82 +115,4 @@ extension DrmDevice {
     public func exhaustFences(_ on: Bool) { state.withLock { $0.ggtt.fencesExhausted = on } }
 
     var exhaustion: (aperture: Bool, fences: Bool) { state.withLock { ($0.ggtt.exhausted, $0.ggtt.fencesExhausted) } }
-
-    /// `fault` with the kernel's NOPAGE retry for an exhausted aperture or
-    /// fence pool, and the armed fault failures.
-    func faultRetrying(_ file: FileID, pid: Int32, offset: UInt64, into buffer: UnsafeMutableRawBufferPointer,
-                       deferring revocations: inout [Invalidation],
-                       _ once: (inout [Invalidation]) throws(DrmError) -> Void) throws(DrmError) {
-        if let injected = injection.faultFailure(file, pid: pid, offset: offset, length: buffer.count) {
-            state.withLock { $0.files[file]?.stats.deniedFaults += 1 }
-            throw injected
-        }
-        var deadline: UInt64 = 0
-        while true {
-            do throws(DrmError) {
-                return try once(&revocations)
-            } catch {
-                let (aperture, fences) = exhaustion
-                guard (error == .ENOSPC && aperture) || (error == .ENOBUFS && fences) else { throw error }
-                let now = Self.monotonicNanoseconds()
-                if deadline == 0 { deadline = now + Self.exhaustionRetryNanoseconds }
-                guard now < deadline else { throw error }
-                usleep(2_000)
-            }
-        }
-    }
-
-    static func monotonicNanoseconds() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-    }
-
-    // MARK: control files
-
-    /// Applies a write to a fault-injection control file; false (EINVAL for
-    /// the writer) when the text does not parse.
-    public func configureInjection(_ file: DebugFile, _ text: String) -> Bool {
-        let lines = text.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
-            .filter { !$0.isEmpty }
-        switch file {
-        case .failFaults, .exhaustAperture, .exhaustFences:
-            guard lines.count == 1, lines[0].count == 1, let n = Int(lines[0][0]), n >= 0 else { return false }
-            if file == .failFaults { injection.failFaults(n) } else if file == .exhaustAperture { exhaustAperture(n != 0) } else { exhaustFences(n != 0) }
-            return true
-        case .failIoctl:
-            // Parse every line before arming any.
-            var parsed: [(UInt32, Int32, Int)?] = []
-            for words in lines {
-                if words == ["clear"] || words == ["0"] {
-                    parsed.append(nil)
-                    continue
-                }
-                guard (2...3).contains(words.count), let nr = IoctlNames.nr(named: words[0]),
-                      let err = DrmError(named: words[1]) else { return false }
-                let count = words.count == 3 ? Int(words[2]) : 1
-                guard let count, count >= 0 else { return false }
-                parsed.append((nr, err.errno, count))
-            }
-            for p in parsed {
-                if let (nr, errno, count) = p { injection.failIoctl(nr: nr, errno: errno, count: count) } else { injection.clearIoctls() }
-            }
-            return true
-        default:
-            return false
-        }
-    }
-
-    func injectionText(_ file: DebugFile) -> String {
-        let (aperture, fences) = exhaustion
-        switch file {
-        case .failFaults: return injection.failFaultsText
-        case .failIoctl: return injection.failIoctlText
-        case .exhaustAperture:
-            return aperture ? "1 (no free space, nothing evictable: faults needing a new binding retry, then SIGBUS)\n" : "0\n"
-        case .exhaustFences:
-            return fences ? "1 (every fence pinned: tiled GTT faults needing a fence retry, then SIGBUS)\n" : "0\n"
-        default: return ""
-        }
-    }
 }

@@ -10,9 +10,10 @@ public final class GemObject {
     /// Bytes, a whole number of pages.
     public let size: UInt64
     public let backing: Backing
-    /// Handles naming this object across all files; the flink name dies with the last.
+    /// Handles naming this object across all files (drm's handle_count);
+    /// the flink name dies with the last. Who else holds it: ObjectLifetime.swift.
     var handleCount = 0
-    var flinkName: UInt32 = 0
+    var flinkName: FlinkName?
     /// I915_BO_READONLY: no path may change the contents.
     var readonly = false
     var madv = Madvise.willNeed
@@ -57,7 +58,7 @@ public final class GemObject {
         self.caching = caching
     }
 
-    var pages: UInt64 { size >> 12 }
+    var pages: UInt64 { size >> Page.shift }
 
     func mmo(_ type: MmapType) -> MmapOffset? { mmos.first { $0.type == type } }
 

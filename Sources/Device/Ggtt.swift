@@ -26,7 +26,7 @@ struct Ggtt {
     }
 
     init(mappableBytes: UInt64, fences: Int) {
-        mappablePages = Int(mappableBytes >> 12)
+        mappablePages = Int(mappableBytes >> Page.shift)
         freePages = mappablePages
         ptes = []
         self.fences = Array(repeating: Fence(), count: fences)
@@ -113,8 +113,8 @@ struct Ggtt {
         let previous = fences[f].vma
         previous?.fence = nil
         if previous != nil { stats.fenceSteals += 1 }
-        fences[f] = Fence(vma: vma, lastUse: now, tiling: tiling, start: vma.start << 12,
-                          size: tiling.fenceSize(objectSize: vma.view.pages << 12))
+        fences[f] = Fence(vma: vma, lastUse: now, tiling: tiling, start: vma.start << Page.shift,
+                          size: tiling.fenceSize(objectSize: vma.view.pages << Page.shift))
         vma.fence = f
         return previous
     }

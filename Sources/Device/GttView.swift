@@ -7,7 +7,7 @@ public struct GttView: Sendable, Equatable, CustomStringConvertible {
     public let isPartial: Bool
 
     /// MIN_CHUNK_PAGES: a partial view is 1 MiB, rounded up to whole tile rows.
-    public static let minChunkPages = (1 << 20) >> 12
+    public static let minChunkPages = (1 << 20) >> Page.shift
 
     /// compute_partial_view: the chunk around `page`, or the whole object
     /// when the chunk covers it.

@@ -1,18 +1,18 @@
-/// A set of file ids or inode numbers that holds one member inline: a node's
+/// A set of file ids or inode numbers (`IDSet<FileID>`, `IDSet<UInt64>`) that holds one member inline: a node's
 /// allow and userfault lists almost always name a single client, and a
 /// `Set` would be a heap allocation of about 80 bytes per list per node.
-public struct IDSet: Sequence, Equatable, ExpressibleByArrayLiteral, Sendable {
+public struct IDSet<ID: Hashable & Sendable>: Sequence, Equatable, ExpressibleByArrayLiteral, Sendable {
     private enum Storage: Sendable {
         case empty
-        case one(UInt64)
-        case many(Set<UInt64>) // two or more
+        case one(ID)
+        case many(Set<ID>) // two or more
     }
 
     private var storage = Storage.empty
 
     public init() {}
 
-    public init(arrayLiteral ids: UInt64...) {
+    public init(arrayLiteral ids: ID...) {
         for id in ids { insert(id) }
     }
 
@@ -28,7 +28,7 @@ public struct IDSet: Sequence, Equatable, ExpressibleByArrayLiteral, Sendable {
         }
     }
 
-    public func contains(_ id: UInt64) -> Bool {
+    public func contains(_ id: ID) -> Bool {
         switch storage {
         case .empty: false
         case .one(let x): x == id
@@ -36,7 +36,7 @@ public struct IDSet: Sequence, Equatable, ExpressibleByArrayLiteral, Sendable {
         }
     }
 
-    public mutating func insert(_ id: UInt64) {
+    public mutating func insert(_ id: ID) {
         switch storage {
         case .empty: storage = .one(id)
         case .one(let x) where x != id: storage = .many([x, id])
@@ -48,7 +48,7 @@ public struct IDSet: Sequence, Equatable, ExpressibleByArrayLiteral, Sendable {
         }
     }
 
-    public mutating func remove(_ id: UInt64) {
+    public mutating func remove(_ id: ID) {
         switch storage {
         case .one(let x) where x == id: storage = .empty
         case .many(var s):
@@ -59,19 +59,19 @@ public struct IDSet: Sequence, Equatable, ExpressibleByArrayLiteral, Sendable {
         }
     }
 
-    public func isDisjoint(with other: Set<UInt64>) -> Bool {
+    public func isDisjoint(with other: Set<ID>) -> Bool {
         !contains { other.contains($0) }
     }
 
-    public var asSet: Set<UInt64> { Set(self) }
+    public var asSet: Set<ID> { Set(self) }
 
-    public static func == (a: IDSet, b: IDSet) -> Bool { a.asSet == b.asSet }
+    public static func == (a: IDSet<ID>, b: IDSet<ID>) -> Bool { a.asSet == b.asSet }
 
     public struct Iterator: IteratorProtocol {
-        var single: UInt64?
-        var rest: Set<UInt64>.Iterator?
+        var single: ID?
+        var rest: Set<ID>.Iterator?
 
-        public mutating func next() -> UInt64? {
+        public mutating func next() -> ID? {
             if let x = single {
                 single = nil
                 return x

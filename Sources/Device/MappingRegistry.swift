@@ -1,5 +1,5 @@
 /// The mappings strict mode reports: what i915's VMAs do for object
-/// lifetime. Each registered mapping holds its object, as a VMA holds an
+/// lifetime (the second holder of ObjectLifetime.swift's rule). Each registered mapping holds its object, as a VMA holds an
 /// object reference from i915_gem_mmap to vm_close; a fork's copy is one
 /// more holder of the same mapping (vm_open).
 ///
@@ -17,7 +17,7 @@ struct MappingRegistry {
         var holders: Int
     }
 
-    private var mappings: [UInt64: Mapping] = [:]
+    private var mappings: [Cookie: Mapping] = [:]
     private var nextCookie: UInt64 = 0
     private var perObject: [ObjectIdentifier: Int] = [:]
     private var perNode: [NodeFile: Int] = [:]
@@ -36,22 +36,23 @@ struct MappingRegistry {
     var maxPerFile = 1 << 20
 
     /// A new mapping of `mmo` made through `file`; returns its cookie.
-    mutating func register(file: FileID, mmo: MmapOffset) throws(DrmError) -> UInt64 {
+    mutating func register(file: FileID, mmo: MmapOffset) throws(DrmError) -> Cookie {
         guard perFile[file, default: 0] < maxPerFile else { throw DrmError.ENOMEM }
         perFile[file, default: 0] += 1
         nextCookie += 1
-        mappings[nextCookie] = Mapping(file: file, mmo: mmo, holders: 1)
+        let cookie = Cookie(rawValue: nextCookie)
+        mappings[cookie] = Mapping(file: file, mmo: mmo, holders: 1)
         perObject[ObjectIdentifier(mmo.object), default: 0] += 1
         perNode[NodeFile(node: ObjectIdentifier(mmo), file: file), default: 0] += 1
         if !untracked.contains(file) { tracked.insert(file) }
-        return nextCookie
+        return cookie
     }
 
     /// The open a mapping was made through.
-    func file(of cookie: UInt64) -> FileID? { mappings[cookie]?.file }
+    func file(of cookie: Cookie) -> FileID? { mappings[cookie]?.file }
 
     /// vm_open: one more process holds the mapping. False: no such mapping.
-    mutating func open(_ cookie: UInt64) -> Bool {
+    mutating func open(_ cookie: Cookie) -> Bool {
         guard mappings[cookie] != nil else { return false }
         mappings[cookie]!.holders += 1
         return true
@@ -60,7 +61,7 @@ struct MappingRegistry {
     /// vm_close: one holder let go. Returns the mapping's object when this
     /// was the last holder (it may now be unused), nil when others remain;
     /// ENOENT for an unknown cookie.
-    mutating func close(_ cookie: UInt64) throws(DrmError) -> GemObject? {
+    mutating func close(_ cookie: Cookie) throws(DrmError) -> GemObject? {
         guard var m = mappings[cookie] else { throw DrmError.ENOENT }
         m.holders -= 1
         guard m.holders == 0 else {
@@ -80,7 +81,7 @@ struct MappingRegistry {
         untracked.remove(file)
     }
 
-    private mutating func remove(_ cookie: UInt64, _ m: Mapping) {
+    private mutating func remove(_ cookie: Cookie, _ m: Mapping) {
         mappings[cookie] = nil
         let obj = ObjectIdentifier(m.mmo.object), node = NodeFile(node: ObjectIdentifier(m.mmo), file: m.file)
         perObject[obj]! -= 1

@@ -12,14 +12,14 @@ public final class MmapOffset {
 
     /// The drm_vma_node allow list, with allow_once semantics: MMAP_OFFSET
     /// allows the calling file once, every GEM_CLOSE of the object by it revokes.
-    private var allowed = IDSet()
+    private var allowed = IDSet<FileID>()
     /// Files ever allowed, which may hold a mapping made while allowed (i915
     /// keeps it working after GEM_CLOSE). The daemon never sees mmap(), so
     /// faults are checked against this list, not `allowed`.
-    private var everAllowed = IDSet()
+    private var everAllowed = IDSet<FileID>()
     /// Inodes whose page cache may hold pages of this node: the kernel's
     /// userfault list, so coherency points and revocation touch only those.
-    private var userfault = IDSet()
+    private var userfault = IDSet<UInt64>()
     /// Last: it fits in the padding after `userfault` (96 allocated bytes, not 112).
     public let type: MmapType
 
@@ -30,8 +30,8 @@ public final class MmapOffset {
         self.object = object
     }
 
-    public var byteOffset: UInt64 { start << 12 }
-    public var byteLength: UInt64 { pages << 12 }
+    public var byteOffset: UInt64 { start << Page.shift }
+    public var byteLength: UInt64 { pages << Page.shift }
 
     // MARK: the allow list (drm_vma_node_allow_once / _revoke / _is_allowed)
 
@@ -74,7 +74,7 @@ public final class MmapOffset {
     }
 
     /// The files that may hold a mapping.
-    var holders: IDSet { everAllowed }
+    var holders: IDSet<FileID> { everAllowed }
 
     // MARK: the userfault list (i915_gem_object's userfault, per open)
 
@@ -94,8 +94,8 @@ public final class MmapOffset {
     func dropUserfault(_ inode: UInt64) { userfault.remove(inode) }
 
     /// Inodes whose page cache may hold pages of the node.
-    var cachedIn: IDSet { userfault }
+    var cachedIn: IDSet<UInt64> { userfault }
 
     /// The three lists, read only: the debug tree and tests.
-    var lists: (allowed: IDSet, everAllowed: IDSet, userfault: IDSet) { (allowed, everAllowed, userfault) }
+    var lists: (allowed: IDSet<FileID>, everAllowed: IDSet<FileID>, userfault: IDSet<UInt64>) { (allowed, everAllowed, userfault) }
 }

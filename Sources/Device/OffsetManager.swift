@@ -11,12 +11,12 @@
 /// tombstone that a later compaction sweeps.
 public struct OffsetManager<Value> {
     /// DRM_FILE_PAGE_OFFSET_START and _SIZE on 64-bit, in pages.
-    public static var firstPage: UInt64 { (0xFFFF_FFFF >> 12) + 1 }
-    public static var defaultPageCount: UInt64 { (0xFFFF_FFFF >> 12) * 256 }
+    public static var firstPage: UInt64 { (0xFFFF_FFFF >> Page.shift) + 1 }
+    public static var defaultPageCount: UInt64 { (0xFFFF_FFFF >> Page.shift) * 256 }
     /// The readahead window the transport asks for (128 KiB, the default
     /// bdi maximum), and a guard that no window reaches across: four windows.
     public static var readaheadBytes: Int { 128 << 10 }
-    public static var readaheadGuardPages: UInt64 { UInt64(readaheadBytes >> 12) * 4 }
+    public static var readaheadGuardPages: UInt64 { UInt64(readaheadBytes >> Page.shift) * 4 }
 
     private struct Entry {
         var start: UInt64

@@ -79,7 +79,7 @@ public final class UserptrMemory: @unchecked Sendable {
             var ok = true
             var at = 0
             while at < count {
-                let n = min(4096 - Int((address &+ UInt64(offset + at)) & 4095), count - at)
+                let n = min(Page.remaining(address &+ UInt64(offset + at)), count - at)
                 ok = readMem(at: offset + at, into: dst + at, count: n) && ok
                 at += n
             }

@@ -35,7 +35,7 @@ final class Vma {
     var revocations: [Invalidation] {
         guard let mmo else { return [] }
         return userfault.map {
-            Invalidation(inode: $0, offset: mmo.byteOffset + UInt64(view.offset) << 12, length: UInt64(view.pages) << 12)
+            Invalidation(inode: $0, offset: mmo.byteOffset + UInt64(view.offset) << Page.shift, length: UInt64(view.pages) << Page.shift)
         }
     }
 }

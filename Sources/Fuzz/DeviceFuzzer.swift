@@ -83,7 +83,7 @@ public struct DeviceFuzzer {
         if let h = handles.last, let name = try? device.gemFlink(files[0], handle: h),
            let other = try? device.gemOpen(files[2], name: name).handle,
            let off = try? device.mmapOffset(files[2], handle: other, flags: MmapType.gtt.rawValue) {
-            names = [name]
+            names = [name.rawValue]
             granted.append((2, off))
         }
     }

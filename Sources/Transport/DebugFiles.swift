@@ -4,8 +4,9 @@ import Synchronization
 /// Open debug files. Reads are served as seq_file serves them: each open
 /// keeps a position (the last record read) and at most the unread rest of
 /// one piece (pieceBytes), never a copy of the whole text; a read at another offset
-/// starts over from the top (like lseek on a seq_file). Writes act on the
-/// device. Their file handles live above 2^63, apart from drm_file ids.
+/// starts over from the top (like lseek on a seq_file). Only bytes move
+/// here: the text and what a write means are the device's
+/// (DrmDevice+Debug.swift, DrmDevice+DebugControl.swift). Their file handles live above 2^63, apart from drm_file ids.
 final class DebugFiles: Sendable {
     private struct Reader {
         /// nil for a fixed text (a module parameter), held whole in `text`.
@@ -81,20 +82,4 @@ final class DebugFiles: Sendable {
     }
 
     func release(_ fh: UInt64) { _ = open.withLock { $0.removeValue(forKey: fh) } }
-
-    /// A write to a control file: i915_wedged resets as the `reset`
-    /// parameter allows (i915_wedged_set is given an engine mask; 0 does
-    /// nothing), i915_gem_drop_caches takes DROP_* bits. Returns false for text that is no number.
-    static func write(_ text: String, to file: DrmDevice.DebugFile, on device: DrmDevice) -> Bool {
-        if file.isInjection { return device.configureInjection(file, text) }
-        let t = text.split(whereSeparator: { $0 == "\n" || $0 == " " }).first.map(String.init) ?? ""
-        let value = t.lowercased().hasPrefix("0x") ? UInt64(t.dropFirst(2), radix: 16) : UInt64(t)
-        guard let value else { return false }
-        switch file {
-        case .wedged: device.handleError(engineMask: value)
-        case .dropCaches: device.dropCaches(value)
-        default: return false
-        }
-        return true
-    }
 }

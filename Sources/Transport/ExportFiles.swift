@@ -25,16 +25,16 @@ extension FuseServer {
     /// LOOKUP in the root of an export's name; false when `name` is none.
     func lookupExport(_ req: fuse_req_t?, _ name: String) -> Bool {
         guard name.hasPrefix(Self.exportPrefix) else { return false }
-        let ctx = fuse_req_ctx(req)!.pointee
+        let ctx = channel.context(req)
         guard let token = UInt32(name.dropFirst(Self.exportPrefix.utf8.count)),
               let file = device.lookupExport(token, pid: ctx.pid, uid: ctx.uid) else {
-            fuse_reply_err(req, ENOENT)
+            channel.replyErr(req, ENOENT)
             return true
         }
         var e = fuse_entry_param()
         e.ino = fuse_ino_t(DrmDevice.exportInode(token))
         e.attr = exportAttributes(e.ino, file)
-        fuse_reply_entry(req, &e)
+        channel.replyEntry(req, e)
         return true
     }
 
@@ -50,7 +50,7 @@ extension FuseServer {
         // that dropped root (with --allow-other) must still get its fd.
         st.st_mode = S_IFREG | 0o666
         st.st_nlink = 1
-        st.st_blksize = 4096
+        st.st_blksize = blksize_t(Page.size)
         if case .dmaBuf(let size, _, _) = file { st.st_size = off_t(size) }
         return st
     }
@@ -62,7 +62,7 @@ extension FuseServer {
         var e = fuse_entry_param()
         e.ino = fuse_ino_t(FDRM_SW_SYNC_INO)
         e.attr = exportAttributes(FDRM_SW_SYNC_INO, .swSync)
-        fuse_reply_entry(req, &e)
+        channel.replyEntry(req, e)
         return true
     }
 
@@ -70,12 +70,12 @@ extension FuseServer {
     /// comm (sw_sync_debugfs_open); the open's handle is its export's.
     func openSwSync(_ req: fuse_req_t?, _ ino: UInt64, _ fi: UnsafeMutablePointer<fuse_file_info>) -> Bool {
         guard ino == FDRM_SW_SYNC_INO else { return false }
-        let pid = fuse_req_ctx(req)!.pointee.pid
+        let pid = channel.context(req).pid
         let token = device.swSyncOpen(pid: pid, name: Self.comm(pid))
         fi.pointee.fh = Self.exportHandleBit | UInt64(token)
         fi.pointee.direct_io = 1
         fi.pointee.nonseekable = 1
-        fuse_reply_open(req, fi)
+        channel.replyOpen(req, fi)
         return true
     }
 
@@ -92,26 +92,25 @@ extension FuseServer {
     /// GETATTR; false when `ino` is no export inode.
     func getattrExport(_ req: fuse_req_t?, _ ino: UInt64) -> Bool {
         if ino == FDRM_SW_SYNC_INO {
-            var st = exportAttributes(ino, .swSync)
-            fuse_reply_attr(req, &st, 0)
+            channel.replyAttr(req, exportAttributes(ino, .swSync))
             return true
         }
         guard let token = DrmDevice.exportToken(inode: ino) else { return false }
         guard let file = device.exportAttributes(token) else {
-            fuse_reply_err(req, ENOENT)
+            channel.replyErr(req, ENOENT)
             return true
         }
-        var st = exportAttributes(ino, file)
-        fuse_reply_attr(req, &st, 0)
+        let st = exportAttributes(ino, file)
+        channel.replyAttr(req, st)
         return true
     }
 
     /// OPEN; false when `ino` is no export inode.
     func openExport(_ req: fuse_req_t?, _ ino: UInt64, _ fi: UnsafeMutablePointer<fuse_file_info>) -> Bool {
         guard let token = DrmDevice.exportToken(inode: ino) else { return false }
-        let pid = fuse_req_ctx(req)!.pointee.pid
+        let pid = channel.context(req).pid
         guard let file = device.exportAttributes(token), device.openExport(token, pid: pid) else {
-            fuse_reply_err(req, ENOENT)
+            channel.replyErr(req, ENOENT)
             return true
         }
         fi.pointee.fh = Self.exportHandleBit | UInt64(token)
@@ -122,7 +121,7 @@ extension FuseServer {
         } else {
             fi.pointee.direct_io = 1
         }
-        fuse_reply_open(req, fi)
+        channel.replyOpen(req, fi)
         return true
     }
 
@@ -131,7 +130,7 @@ extension FuseServer {
         guard let token = Self.exportToken(fh: fh) else { return false }
         device.releaseExport(token)
         if device.exportAttributes(token) == nil { pageCache.shift(inode: DrmDevice.exportInode(token), by: nil) }
-        fuse_reply_err(req, 0)
+        channel.replyErr(req, 0)
         return true
     }
 
@@ -139,12 +138,12 @@ extension FuseServer {
     func readExport(_ req: fuse_req_t?, _ fh: UInt64, size: Int, offset: off_t) -> Bool {
         guard let token = Self.exportToken(fh: fh) else { return false }
         guard case .dmaBuf(let objSize, let at, let holder)? = device.exportAttributes(token) else {
-            fuse_reply_err(req, EINVAL)
+            channel.replyErr(req, EINVAL)
             return true
         }
         let n = offset >= off_t(objSize) ? 0 : min(size, Int(objSize) - Int(offset))
         guard let mem = cfuse_thread_buffer(max(n, 1)) else {
-            fuse_reply_err(req, ENOMEM)
+            channel.replyErr(req, ENOMEM)
             return true
         }
         var revocations: [Invalidation] = []
@@ -152,11 +151,11 @@ extension FuseServer {
             if n > 0 {
                 try device.faultDmaBuf(holder: holder, token: token, mapOffset: at, offset: UInt64(offset),
                                        into: UnsafeMutableRawBufferPointer(start: mem, count: n),
-                                       pid: fuse_req_ctx(req)!.pointee.pid, deferring: &revocations)
+                                       pid: channel.context(req).pid, deferring: &revocations)
             }
-            fuse_reply_buf(req, mem, n)
+            channel.replyBuf(req, mem, n)
         } catch {
-            fuse_reply_err(req, error.errno)
+            channel.replyErr(req, error.errno)
         }
         pageCache.invalidateSoon(revocations)
         return true
@@ -167,21 +166,21 @@ extension FuseServer {
     func writeExport(_ req: fuse_req_t?, _ ino: UInt64, _ fi: UnsafeMutablePointer<fuse_file_info>?,
                      data: UnsafeRawPointer?, size: Int, offset: off_t) -> Bool {
         if ino == FDRM_SW_SYNC_INO {
-            fuse_reply_err(req, EINVAL)
+            channel.replyErr(req, EINVAL)
             return true
         }
         guard let token = DrmDevice.exportToken(inode: ino) else { return false }
         guard fi == nil || fi!.pointee.writepage != 0,
               case .dmaBuf(let objSize, let at, _)? = device.exportAttributes(token), UInt64(offset) < objSize else {
-            fuse_reply_err(req, EINVAL)
+            channel.replyErr(req, EINVAL)
             return true
         }
         let n = min(size, Int(objSize) - Int(offset))
         do throws(DrmError) {
             try device.writeback(inode: ino, offset: at + UInt64(offset), data: UnsafeRawBufferPointer(start: data, count: n))
-            fuse_reply_write(req, size)
+            channel.replyWrite(req, size)
         } catch {
-            fuse_reply_err(req, error.errno)
+            channel.replyErr(req, error.errno)
         }
         return true
     }
@@ -189,12 +188,12 @@ extension FuseServer {
     /// IOCTL on an export file; false when `fh` is no export open.
     func ioctlExport(_ req: fuse_req_t?, _ fh: UInt64, cmd: UInt32, inBuf: UnsafeRawPointer?, inSize: Int, outSize: Int) -> Bool {
         guard let token = Self.exportToken(fh: fh) else { return false }
-        let ctx = fuse_req_ctx(req)!.pointee
+        let ctx = channel.context(req)
         let caller = IoctlCaller(file: 0, pid: ctx.pid, privileged: ctx.uid == 0, memory: ProcessMemory(pid: ctx.pid))
         withUnsafeTemporaryAllocation(byteCount: max(outSize, 1), alignment: 16) { out in
             let r = dispatcher.dispatchExport(token: token, cmd: cmd, input: UnsafeRawBufferPointer(start: inBuf, count: inSize),
                                               output: UnsafeMutableRawBufferPointer(rebasing: out[0..<outSize]), caller: caller)
-            fuse_reply_ioctl(req, -r.errno, r.outBytes > 0 ? out.baseAddress : nil, r.outBytes)
+            channel.replyIoctl(req, -r.errno, r.outBytes > 0 ? out.baseAddress : nil, r.outBytes)
         }
         return true
     }
@@ -206,7 +205,7 @@ extension FuseServer {
         let ready = UInt32(POLLIN | POLLRDNORM), writable = UInt32(POLLOUT | POLLWRNORM)
         guard let token = Self.exportToken(fh: fh), let file = device.exportAttributes(token) else {
             if let ph { fuse_pollhandle_destroy(ph) }
-            fuse_reply_poll(req, ready | writable)
+            channel.replyPoll(req, ready | writable)
             return
         }
         let handle = PollHandle(ph)
@@ -225,7 +224,7 @@ extension FuseServer {
         }
         // Nothing left to wait for: no wake-up will come.
         if revents & ready != 0, revents & writable != 0 || file.isSyncFile { handle.wake() }
-        fuse_reply_poll(req, revents)
+        channel.replyPoll(req, revents)
     }
 }
 

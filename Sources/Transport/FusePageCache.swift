@@ -12,8 +12,12 @@ final class FusePageCache: PageCacheControl, @unchecked Sendable {
     private let session = Atomic<UInt>(0)
     private let queue = DispatchQueue(label: "fakedrm.invalidate")
     private let trace: Trace?
+    private let channel: any FuseChannel
 
-    init(trace: Trace? = nil) { self.trace = trace }
+    init(trace: Trace? = nil, channel: any FuseChannel = Libfuse()) {
+        self.trace = trace
+        self.channel = channel
+    }
 
     func attach(_ se: OpaquePointer) { session.store(UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(se))), ordering: .releasing) }
     func detach() { session.store(0, ordering: .releasing) }
@@ -39,7 +43,7 @@ final class FusePageCache: PageCacheControl, @unchecked Sendable {
         for r in ranges.compactMap(translated) {
             inFlight.withLock { $0.append(r) }
             // ENOENT: the kernel already forgot the inode, nothing is cached.
-            _ = fuse_lowlevel_notify_inval_inode(se, fuse_ino_t(r.inode), off_t(r.offset), off_t(r.length))
+            _ = channel.notifyInvalInode(se, r.inode, Int64(r.offset), Int64(r.length))
             trace?.note("REVOKE {inode=\(r.inode), offset=0x\(String(r.offset, radix: 16)), length=\(r.length)}")
             inFlight.withLock { list in
                 if let i = list.firstIndex(of: r) { list.remove(at: i) }
@@ -79,8 +83,8 @@ final class FusePageCache: PageCacheControl, @unchecked Sendable {
     /// it had already passed it.
     func refuse(_ range: Invalidation, contents: [UInt8]) {
         guard se != nil, let range = translated(range) else { return }
-        let pages = Invalidation(inode: range.inode, offset: range.offset & ~4095,
-                                 length: ((range.offset & 4095) + range.length + 4095) & ~4095)
+        let whole = PageRange(bytes: range.offset, count: range.length)
+        let pages = Invalidation(inode: range.inode, offset: whole.byteOffset, length: whole.byteLength)
         let overlaps = inFlight.withLock { list in
             list.contains { $0.inode == range.inode && $0.offset < range.offset + range.length && range.offset < $0.offset + $0.length }
         }
@@ -107,13 +111,7 @@ final class FusePageCache: PageCacheControl, @unchecked Sendable {
     /// fuse_lowlevel_notify_store of `contents` at `range`.
     private func store(_ range: Invalidation, _ contents: [UInt8]) {
         guard let se = self.se else { return }
-        contents.withUnsafeBytes { b in
-            var bufv = fuse_bufvec()
-            bufv.count = 1
-            bufv.buf.mem = UnsafeMutableRawPointer(mutating: b.baseAddress)
-            bufv.buf.size = b.count
-            _ = fuse_lowlevel_notify_store(se, fuse_ino_t(range.inode), off_t(range.offset), &bufv, fuse_buf_copy_flags(0))
-        }
+        _ = contents.withUnsafeBytes { channel.notifyStore(se, range.inode, Int64(range.offset), $0) }
     }
 
     /// The same as `invalidate`, from the one invalidation thread, in order:

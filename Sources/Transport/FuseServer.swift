@@ -15,6 +15,8 @@ public final class FuseServer: @unchecked Sendable {
     let inodes = InodeTable()
     let debugFiles = DebugFiles()
     let pageCache: FusePageCache
+    /// Replies and notifications: libfuse, or a test's recorder (FuseChannel.swift).
+    let channel: any FuseChannel
     /// `--trace FILE`, or nil: every hook checks this once.
     let trace: Trace?
     /// Frees zombies no process maps any more; nil when the mount's device
@@ -42,9 +44,17 @@ public final class FuseServer: @unchecked Sendable {
 
     /// Builds the device with this server's page cache as its revoker.
     /// `traceCommands`: the engines also write each command into `trace`.
-    public init(profile: DeviceProfile, threads: UInt32 = 256, trace: Trace? = nil, traceCommands: Bool = false,
-                permissions: NodePermissions? = nil) {
-        let cache = FusePageCache(trace: trace)
+    public convenience init(profile: DeviceProfile, threads: UInt32 = 256, trace: Trace? = nil, traceCommands: Bool = false,
+                            permissions: NodePermissions? = nil) {
+        self.init(profile: profile, threads: threads, trace: trace, traceCommands: traceCommands, permissions: permissions,
+                  channel: Libfuse())
+    }
+
+    /// The same, answering through `channel` (tests: without a mount).
+    init(profile: DeviceProfile, threads: UInt32 = 256, trace: Trace? = nil, traceCommands: Bool = false,
+         permissions: NodePermissions? = nil, channel: any FuseChannel) {
+        let cache = FusePageCache(trace: trace, channel: channel)
+        self.channel = channel
         self.trace = trace
         self.permissions = permissions
         pageCache = cache
@@ -183,7 +193,7 @@ public final class FuseServer: @unchecked Sendable {
         case nil:
             return nil
         }
-        st.st_blksize = 4096
+        st.st_blksize = blksize_t(Page.size)
         return st
     }
 }

@@ -11,17 +11,17 @@ extension FuseServer {
     /// directory, and any other ioctl, is ENOTTY.
     func rootIoctl(_ req: fuse_req_t?, ino: UInt64, cmd: UInt32, inBuf: UnsafeRawPointer?, inSize: Int, outSize: Int) {
         guard ino == InodeTable.root else {
-            fuse_reply_err(req, ENOTTY)
+            channel.replyErr(req, ENOTTY)
             return
         }
-        let uid = fuse_req_ctx(req)!.pointee.uid
+        let uid = channel.context(req).uid
         withUnsafeTemporaryAllocation(byteCount: max(outSize, 1), alignment: 16) { out in
             let r = dispatcher.dispatchRoot(cmd: cmd, uid: uid, input: UnsafeRawBufferPointer(start: inBuf, count: inSize),
                                             output: UnsafeMutableRawBufferPointer(rebasing: out[0..<outSize])) { ino in
                 if case .device(let minor) = self.inodes.node(ino) { return minor }
                 return nil
             }
-            fuse_reply_ioctl(req, -r.errno, r.outBytes > 0 ? out.baseAddress : nil, r.outBytes)
+            channel.replyIoctl(req, -r.errno, r.outBytes > 0 ? out.baseAddress : nil, r.outBytes)
         }
     }
 }

@@ -60,13 +60,13 @@ enum Gem {
     }
 
     static func flink(_ dev: DrmDevice, _ g: inout drm_gem_flink, _ c: IoctlCaller) throws(DrmError) {
-        g.name = try dev.gemFlink(c.file, handle: g.handle)
+        g.name = try dev.gemFlink(c.file, handle: g.handle).rawValue
     }
 
     static func flinkFields(_ g: drm_gem_flink, out: Bool) -> Fields { out ? [("name", "\(g.name)")] : [("handle", "\(g.handle)")] }
 
     static func open(_ dev: DrmDevice, _ g: inout drm_gem_open, _ c: IoctlCaller) throws(DrmError) {
-        (g.handle, g.size) = try dev.gemOpen(c.file, name: g.name)
+        (g.handle, g.size) = try dev.gemOpen(c.file, name: FlinkName(rawValue: g.name))
     }
 
     static func openFields(_ g: drm_gem_open, out: Bool) -> Fields {

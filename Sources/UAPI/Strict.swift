@@ -28,31 +28,31 @@ enum Strict {
 
     static func mmap(_ dev: DrmDevice, _ m: inout drm_fakedrm_mmap, _ c: IoctlCaller) throws(DrmError) {
         let r = try dev.strictMmap(c.file, offset: m.offset, size: m.size, prot: Int32(bitPattern: m.prot))
-        (m.cookie, m.readonly) = (r.cookie, r.readonly ? 1 : 0)
+        (m.cookie, m.readonly) = (r.cookie.rawValue, r.readonly ? 1 : 0)
     }
 
     static func vmaOpen(_ dev: DrmDevice, _ v: inout drm_fakedrm_vma, _ c: IoctlCaller) throws(DrmError) {
-        try dev.vmaOpen(cookie: v.cookie)
+        try dev.vmaOpen(cookie: Cookie(rawValue: v.cookie))
     }
 
     static func vmaClose(_ dev: DrmDevice, _ v: inout drm_fakedrm_vma, _ c: IoctlCaller) throws(DrmError) {
-        try dev.vmaClose(cookie: v.cookie)
+        try dev.vmaClose(cookie: Cookie(rawValue: v.cookie))
     }
 
     /// On the root, VMA_OPEN and VMA_CLOSE act on another open's mapping:
     /// only a caller of the same uid as the open that made it, or root, may
     /// (EPERM, the model's).
     static func vmaOpenRoot(_ dev: DrmDevice, _ v: inout drm_fakedrm_vma, _ c: RootCaller) throws(DrmError) {
-        try dev.vmaOpen(cookie: v.cookie, uid: c.uid)
+        try dev.vmaOpen(cookie: Cookie(rawValue: v.cookie), uid: c.uid)
     }
 
     static func vmaCloseRoot(_ dev: DrmDevice, _ v: inout drm_fakedrm_vma, _ c: RootCaller) throws(DrmError) {
-        try dev.vmaClose(cookie: v.cookie, uid: c.uid)
+        try dev.vmaClose(cookie: Cookie(rawValue: v.cookie), uid: c.uid)
     }
 
     static func gemMmap(_ dev: DrmDevice, _ g: inout drm_fakedrm_gem_mmap, _ c: IoctlCaller) throws(DrmError) {
         let r = try dev.legacyMmap(c.file, handle: g.args.handle, offset: g.args.offset, size: g.args.size, flags: g.args.flags,
                                    pid: c.pid)
-        (g.map_offset, g.cookie, g.token) = (r.mapOffset, r.cookie, r.token)
+        (g.map_offset, g.cookie, g.token) = (r.mapOffset, r.cookie.rawValue, r.token)
     }
 }

@@ -17,7 +17,7 @@ extension IoctlDispatcher {
                 event = String(cString: name) + " [not implemented] "
                     + (fdrm_ioc_in(cmd) != 0 ? TraceFields.raw(input) : "{}")
             }
-            trace.record(file: caller.file, pid: caller.pid, event, errno: r.errno, since: start)
+            trace.record(file: caller.file.rawValue, pid: caller.pid, event, errno: r.errno, since: start)
             return r
         }
         let observer = TraceObserver(desc: desc, memory: caller.memory)
@@ -27,7 +27,7 @@ extension IoctlDispatcher {
         if desc.cmd == FDRM_IOCTL_I915_GEM_MMAP_OFFSET, fdrm_ioc_size(cmd) == UInt32(MemoryLayout<drm_i915_gem_mmap_gtt>.size) {
             name = "GEM_MMAP_GTT"
         }
-        trace.record(file: caller.file, pid: caller.pid, name + " " + observer.args, errno: r.errno, result: observer.result, since: start)
+        trace.record(file: caller.file.rawValue, pid: caller.pid, name + " " + observer.args, errno: r.errno, result: observer.result, since: start)
         return r
     }
 }

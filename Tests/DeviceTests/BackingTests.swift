@@ -69,7 +69,7 @@ import Testing
     }
 
     @Test func idSetHoldsOneInlineAndManyAsASet() {
-        var s = IDSet()
+        var s = IDSet<UInt64>()
         #expect(s.isEmpty && s.count == 0 && !s.contains(0))
         s.insert(0)
         s.insert(0)

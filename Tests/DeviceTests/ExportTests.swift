@@ -156,11 +156,11 @@ import Testing
         let c = try fx.dev.primeFdToHandle(g, token: t)
         #expect(try read(g, c) == 0x1234)
         try fx.dev.gemClose(g, handle: c)
-        let before = fx.dev.state.withLock { $0.objectCount }
+        let before = fx.dev.state.withLock { $0.lifetime.count }
         fx.dev.releaseExport(t)
         // The second export's open was never made: it goes with its creator.
         fx.dev.release(f)
-        #expect(fx.dev.state.withLock { $0.objectCount } == before - 1)
+        #expect(fx.dev.state.withLock { $0.lifetime.count } == before - 1)
         #expect(throws: DrmError.EINVAL) { try fx.dev.primeFdToHandle(g, token: t) }
     }
 

@@ -78,12 +78,12 @@ import Testing
         let fx = Fixture()
         let a = fx.open(inode: 1, minor: .primary), b = fx.open(inode: 2, minor: .primary)
         #expect(throws: DrmError.ENOENT) { try fx.dev.gemFlink(a, handle: 1) }
-        #expect(throws: DrmError.ENOENT) { try fx.dev.gemOpen(b, name: 1) }
-        #expect(throws: DrmError.ENOENT) { try fx.dev.gemOpen(b, name: 0) }
+        #expect(throws: DrmError.ENOENT) { try fx.dev.gemOpen(b, name: FlinkName(rawValue: 1)) }
+        #expect(throws: DrmError.ENOENT) { try fx.dev.gemOpen(b, name: FlinkName(rawValue: 0)) }
 
         let h = try fx.dev.gemCreate(a, size: 5000).handle
         let name = try fx.dev.gemFlink(a, handle: h)
-        #expect(name == 1)
+        #expect(name.rawValue == 1)
         #expect(try fx.dev.gemFlink(a, handle: h) == name) // one name per object
         let o1 = try fx.dev.gemOpen(b, name: name)
         let o2 = try fx.dev.gemOpen(b, name: name)

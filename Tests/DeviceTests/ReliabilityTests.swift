@@ -164,7 +164,7 @@ import Testing
         #expect(!dev.configureInjection(.failIoctl, "GEM_CREATE 512"))
         #expect(!dev.configureInjection(.failIoctl, "GEM_CREATE 517 2"))
         #expect(dev.configureInjection(.failIoctl, "GEM_CREATE 133 0"))
-        #expect(dev.injection.failIoctlText.isEmpty || !dev.injection.failIoctlText.contains("GEM_CREATE"))
+        #expect(!dev.debugText(.failIoctl).contains("GEM_CREATE"))
     }
 }
 

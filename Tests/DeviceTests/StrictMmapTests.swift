@@ -182,7 +182,7 @@ import Testing
 
     @Test func mappingsPerOpenAreBounded() throws {
         let fx = Fixture()
-        fx.dev.state.withLock { $0.mappings.maxPerFile = 2 }
+        fx.dev.state.withLock { $0.lifetime.mappings.maxPerFile = 2 }
         let a = fx.open(inode: 1), b = fx.open(inode: 2, minor: .primary)
         let h = try fx.dev.gemCreate(a, size: 4096).handle
         let off = try fx.dev.mmapOffset(a, handle: h, flags: MmapType.wb.rawValue)

@@ -69,7 +69,7 @@ extension DrmDevice {
         }
     }
 
-    var liveObjects: Int { state.withLock { $0.objectCount } }
+    var liveObjects: Int { state.withLock { $0.lifetime.count } }
 
     /// A page fault of `count` bytes through `inode`.
     func faultBytes(_ file: FileID, inode: UInt64, offset: UInt64, count: Int = 4096) throws(DrmError) -> [UInt8] {

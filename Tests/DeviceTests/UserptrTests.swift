@@ -65,7 +65,7 @@ import Glibc
         try fx.dev.setCaching(f, handle: h, caching: UInt32(I915_CACHING_CACHED))
         #expect(try fx.dev.getCaching(f, handle: h) == UInt32(I915_CACHING_CACHED))
         #expect(throws: DrmError.ENXIO) { try fx.dev.legacyMmap(f, handle: h, offset: 0, size: 4096, flags: 0) }
-        #expect(try fx.dev.gemFlink(f, handle: h) != 0)
+        #expect(try fx.dev.gemFlink(f, handle: h).rawValue != 0)
         // DONTNEED is recorded, the object retained, and its pages cannot be pinned.
         #expect(try fx.dev.madvise(f, handle: h, madv: UInt32(I915_MADV_DONTNEED)))
         #expect(throws: DrmError.EFAULT) { try fx.dev.setDomain(f, handle: h, readDomains: 1, writeDomain: 0, pid: me) }

@@ -134,5 +134,5 @@ func uptr<T>(_ addr: UInt64) -> UnsafeMutablePointer<T>? { UnsafeMutablePointer(
 
 extension DrmDevice {
     /// Objects not yet reclaimed.
-    var liveObjects: Int { state.withLock { $0.objectCount } }
+    var liveObjects: Int { state.withLock { $0.lifetime.count } }
 }

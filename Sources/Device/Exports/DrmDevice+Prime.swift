@@ -86,7 +86,7 @@ extension DeviceState {
         }
         let mmo = try node(of: obj, type: .wb, stale: &revoke)
         let token = exports.reserve()
-        nextFileID += 1
+        nextFileID = nextFileID.next
         let holder = DrmFile(id: nextFileID, minor: .render, inode: DrmDevice.exportInode(token), pid: pid,
                              uid: f.uid, authenticated: true)
         holder.strict = true
