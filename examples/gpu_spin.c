@@ -66,10 +66,25 @@ int main(int argc, char **argv)
 	CHECK(busy == 0);
 	info("spinner ended by a CPU store through a WB mapping");
 
-	/* Destroying the context ends its spinner. */
+	/* Contexts are persistent by default: destroying one leaves its
+	 * requests running (context_close: kill_engines kills only
+	 * non-persistent ones); the spinner ends through the mapping. */
 	map[0] = MI_ARB_CHECK;
 	gem_set_domain(fd, batch, I915_GEM_DOMAIN_CPU, I915_GEM_DOMAIN_CPU);
 	uint32_t ctx = ctx_create(fd);
+	CHECK_OK(submit(fd, ctx, batch, I915_EXEC_RENDER));
+	CHECK_OK(__ctx_destroy(fd, ctx));
+	CHECK_ERRNO(wait_ms(fd, batch, 50), ETIME);
+	map[0] = MI_BATCH_BUFFER_END;
+	gem_set_domain(fd, batch, I915_GEM_DOMAIN_CPU, I915_GEM_DOMAIN_CPU);
+	CHECK_OK(wait_ms(fd, batch, 5000));
+	info("a persistent context's spinner outlives CONTEXT_DESTROY");
+
+	/* Destroying a non-persistent context ends its spinner. */
+	map[0] = MI_ARB_CHECK;
+	gem_set_domain(fd, batch, I915_GEM_DOMAIN_CPU, I915_GEM_DOMAIN_CPU);
+	ctx = ctx_create(fd);
+	CHECK_OK(__ctx_setparam(fd, ctx, I915_CONTEXT_PARAM_PERSISTENCE, 0));
 	CHECK_OK(submit(fd, ctx, batch, I915_EXEC_RENDER));
 	CHECK_ERRNO(wait_ms(fd, batch, 10), ETIME);
 	CHECK_OK(__ctx_destroy(fd, ctx));
@@ -121,5 +136,5 @@ int main(int argc, char **argv)
 	CHECK_OK(munmap((void *)map, PAGE_SZ));
 	gem_close(fd, batch);
 	close(fd);
-	pass(NAME, "BUSY/WAIT/ETIME around a spinner ended by a mapping, by context destroy and fd close; hang stats and ban");
+	pass(NAME, "BUSY/WAIT/ETIME around a spinner ended by a mapping, by destroying a non-persistent context and by fd close; a persistent one outlives its context; hang stats and ban");
 }

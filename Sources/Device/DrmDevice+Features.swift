@@ -43,9 +43,11 @@ extension DrmDevice {
     }
 
 
-    /// An engine map's extension chain (load balancing, bonds, parallel
-    /// submission): not emulated, ENODEV.
-    public func checkEngineMapExtensions(_ first: UInt64) throws(DrmError) {
-        if first != 0 { throw DrmError.ENODEV }
+    /// An engine map's first extension, its header read by the uapi layer
+    /// (load balancing, bonds, parallel submission): not emulated, ENODEV.
+    public func checkEngineMapExtension(name: UInt32) throws(DrmError) {
+        // i915_user_extensions: a name past set_proto_ctx_engines_extensions is EINVAL.
+        guard name <= UInt32(I915_CONTEXT_ENGINES_EXT_PARALLEL_SUBMIT) else { throw DrmError.EINVAL }
+        throw DrmError.ENODEV
     }
 }

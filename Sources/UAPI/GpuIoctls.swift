@@ -43,8 +43,7 @@ enum Gpu {
     static func contextDestroyFields(_ d: drm_i915_gem_context_destroy, out: Bool) -> Fields { [("ctx_id", "\(d.ctx_id)")] }
 
     static func contextSetParam(_ dev: DrmDevice, _ p: inout drm_i915_gem_context_param, _ c: IoctlCaller) throws(DrmError) {
-        try dev.contextSetParam(c.file, context: p.ctx_id,
-                                DrmDevice.ContextParamArg(param: p.param, size: p.size, value: p.value), privileged: c.privileged)
+        try dev.contextSetParam(c.file, context: p.ctx_id, try paramArg(dev, p, c), privileged: c.privileged)
     }
 
     static func contextSetParamFields(_ p: drm_i915_gem_context_param, out: Bool) -> Fields {
@@ -78,12 +77,15 @@ enum Gpu {
     /// DRM_IOCTL_FAKEDRM_GPU_RESET.
     static func reset(_ dev: DrmDevice, _ c: IoctlCaller) throws(DrmError) { dev.gpuReset() }
 
-    /// A context param as given; ENGINES' map read from the caller
-    /// (set_proto_ctx_engines' size rules here; whether its extensions,
-    /// load balancing and bonds, are supported is the model's: ENODEV).
+    /// A context param as given, by SETPARAM or CREATE_EXT's extension;
+    /// ENGINES' map read from the caller as set_proto_ctx_engines reads it:
+    /// the size rules (size 0 too: no "default map" any more), each entry
+    /// copied and looked up (ENOENT) before the extensions are read
+    /// (EFAULT); whether those, load balancing and bonds, are supported is
+    /// the model's (ENODEV).
     private static func paramArg(_ dev: DrmDevice, _ p: drm_i915_gem_context_param, _ c: IoctlCaller) throws(DrmError) -> DrmDevice.ContextParamArg {
         var arg = DrmDevice.ContextParamArg(param: p.param, size: p.size, value: p.value)
-        guard p.param == UInt64(I915_CONTEXT_PARAM_ENGINES), p.size != 0 else { return arg }
+        guard p.param == UInt64(I915_CONTEXT_PARAM_ENGINES) else { return arg }
         let header = MemoryLayout<i915_context_param_engines>.size, entry = MemoryLayout<i915_engine_class_instance>.size
         guard Int(p.size) >= header, (Int(p.size) - header) % entry == 0 else { throw DrmError.EINVAL }
         let n = (Int(p.size) - header) / entry
@@ -91,10 +93,11 @@ enum Gpu {
         var list: [(cls: UInt16, instance: UInt16)] = []
         for i in 0..<n {
             let e = try c.memory.load(i915_engine_class_instance.self, at: p.value + UInt64(header + i * entry))
+            try dev.lookupUserEngine(class: e.engine_class, instance: e.engine_instance)
             list.append((e.engine_class, e.engine_instance))
         }
         let ext = try c.memory.load(UInt64.self, at: p.value)
-        try dev.checkEngineMapExtensions(ext)
+        if ext != 0 { try dev.checkEngineMapExtension(name: try c.memory.load(i915_user_extension.self, at: ext).name) }
         arg.engines = list
         return arg
     }

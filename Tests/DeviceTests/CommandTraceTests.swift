@@ -78,7 +78,7 @@ import Testing
     /// A spinner is traced once, not once per iteration.
     @Test func loopsAreTracedOnce() throws {
         let f = t.fx.open(inode: 1)
-        let ctx = try t.fx.dev.contextCreate(f, flags: 0, params: [], privileged: false)
+        let ctx = try t.fx.dev.contextCreate(f, flags: 0, params: [DrmDevice.ContextParamArg(param: UInt64(I915_CONTEXT_PARAM_PERSISTENCE), size: 0, value: 0)], privileged: false)
         let batch = try t.create(f, [0x05 << 23, 0x31 << 23 | 1 << 8 | 1, 0x10000, 0])
         try t.exec(f, [(batch, 0x10000, 0)], ring: UInt64(I915_EXEC_BLT), ctx: ctx)
         var waited = 0

@@ -105,7 +105,7 @@ import Testing
         let f = fx.open(inode: 1)
         fx.dev.markStrict(f)
         let spin = try create(f, [0x05 << 23, 0x31 << 23 | 1 << 8 | 1, 0x10000, 0])
-        let ctx = try fx.dev.contextCreate(f, flags: 0, params: [], privileged: false)
+        let ctx = try fx.dev.contextCreate(f, flags: 0, params: [DrmDevice.ContextParamArg(param: UInt64(I915_CONTEXT_PARAM_PERSISTENCE), size: 0, value: 0)], privileged: false)
         let a = try #require(try exec(f, batch: spin, flags: UInt64(I915_EXEC_BLT | I915_EXEC_FENCE_OUT), ctx: ctx))
         #expect(fx.dev.openExport(a, pid: 7))
         // An unopened token, a bad fd and both flags: EINVAL.
@@ -128,7 +128,7 @@ import Testing
         #expect(fx.dev.openExport(m, pid: 7))
         let info = try fx.dev.syncFileInfo(m)
         #expect(info.name == "both" && info.fences.count == 2 && info.status == 0)
-        // End the spinner: its context goes.
+        // End the spinner: its (non-persistent) context goes.
         try fx.dev.contextDestroy(f, context: ctx, pad: 0)
         #expect(waitSignalled(m))
         #expect(waitSignalled(b))

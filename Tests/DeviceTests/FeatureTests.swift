@@ -15,8 +15,8 @@ import Testing
         #expect(throws: DrmError.ENODEV) { try dev.checkQueryItem(UInt64(DRM_I915_QUERY_HWCONFIG_BLOB)) }
         #expect(throws: DrmError.ENODEV) { try dev.checkQueryItem(UInt64(DRM_I915_QUERY_GEOMETRY_SUBSLICES)) }
         #expect(throws: Never.self) { try dev.checkQueryItem(UInt64(DRM_I915_QUERY_MEMORY_REGIONS)) }
-        #expect(throws: DrmError.ENODEV) { try dev.checkEngineMapExtensions(0x1000) }
-        #expect(throws: Never.self) { try dev.checkEngineMapExtensions(0) }
+        #expect(throws: DrmError.ENODEV) { try dev.checkEngineMapExtension(name: UInt32(I915_CONTEXT_ENGINES_EXT_LOAD_BALANCE)) }
+        #expect(throws: DrmError.EINVAL) { try dev.checkEngineMapExtension(name: 3) }
     }
 
     @Test func placementsAreTheDevicesRegions() {

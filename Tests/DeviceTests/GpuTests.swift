@@ -122,7 +122,7 @@ import Testing
 
     @Test func spinnerBusyUntilItsContextGoes() throws {
         let f = fx.open(inode: 1)
-        let ctx = try fx.dev.contextCreate(f, flags: 0, params: [], privileged: false)
+        let ctx = try fx.dev.contextCreate(f, flags: 0, params: [DrmDevice.ContextParamArg(param: UInt64(I915_CONTEXT_PARAM_PERSISTENCE), size: 0, value: 0)], privileged: false)
         let target = try create(f)
         let batch = try create(f, [0x05 << 23, 0x31 << 23 | 1 << 8 | 1, 0x10000, 0])
         try exec(f, [(target, 0x20000, UInt64(EXEC_OBJECT_WRITE)), (batch, 0x10000, 0)], ring: UInt64(I915_EXEC_BLT), ctx: ctx)
@@ -144,9 +144,9 @@ import Testing
         let gate = try create(f), t1 = try create(f), t2 = try create(f)
         let spinner = try create(f, [0x05 << 23, 0x31 << 23 | 1 << 8 | 1, 0x10000, 0])
         let batch = try create(f, [Self.sdi, 0, 0, 0xC0FFEE, Self.bbe])
-        // The spinner (its own context) writes `gate`; each store request
-        // reads it, so it queues behind until the context goes.
-        let ctx = try fx.dev.contextCreate(f, flags: 0, params: [], privileged: false)
+        // The spinner (its own non-persistent context) writes `gate`; each
+        // store request reads it, so it queues behind until the context goes.
+        let ctx = try fx.dev.contextCreate(f, flags: 0, params: [DrmDevice.ContextParamArg(param: UInt64(I915_CONTEXT_PARAM_PERSISTENCE), size: 0, value: 0)], privileged: false)
         try exec(f, [(gate, 0x30000, UInt64(EXEC_OBJECT_WRITE)), (spinner, 0x10000, 0)], ring: UInt64(I915_EXEC_BLT), ctx: ctx)
         let dev = fx.dev
         @Sendable func storeInto(_ target: UInt32, at addr: UInt64) throws {

@@ -99,15 +99,20 @@ struct GpuState {
     /// Closing a file closes its contexts: their requests are cancelled.
     mutating func close(file id: FileID) {
         guard let f = files.removeValue(forKey: id) else { return }
-        for ctx in f.contexts.values { ctx.close() }
+        // Deviation: the kernel lets a persistent context's requests run
+        // on after its file closes (a dead client's spinner would spin on
+        // until a heartbeat reset); here they stop with the file.
+        for ctx in f.contexts.values { ctx.close(killing: true) }
     }
 }
 
 extension GpuContext {
-    /// Context close (kill_context): queued and running requests stop.
-    func close() {
+    /// Context close (context_close -> kill_context): with `killing`, its
+    /// queued and running requests stop; a persistent context's otherwise
+    /// run to their end (kill_engines revokes only non-persistent ones).
+    func close(killing: Bool) {
         closed = true
-        for rq in requests { rq.cancel(.closed) }
+        if killing { for rq in requests { rq.cancel(.closed) } }
         vm.users -= 1
     }
 }

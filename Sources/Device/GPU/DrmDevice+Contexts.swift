@@ -59,7 +59,8 @@ extension DrmDevice {
     }
 
     /// i915_gem_context_destroy_ioctl: pad must be 0, the default context
-    /// cannot go (ENOENT), its requests are cancelled.
+    /// cannot go (ENOENT); a non-persistent context's requests are
+    /// cancelled, a persistent one's (the default) run on.
     public func contextDestroy(_ file: FileID, context: UInt32, pad: UInt32) throws(DrmError) {
         try withFile(file) { (s, f) throws(DrmError) in
             guard pad == 0 else { throw DrmError.EINVAL }
@@ -67,7 +68,7 @@ extension DrmDevice {
             let fg = s.gpu.file(f.id)
             guard let ctx = fg.contexts.removeValue(forKey: context) else { throw DrmError.ENOENT }
             fg.contextIDs.free(context)
-            ctx.close()
+            ctx.close(killing: !ctx.persistence)
         }
     }
 
@@ -79,6 +80,21 @@ extension DrmDevice {
             guard let ctx = fg.contexts[context] else { throw DrmError.ENOENT }
             try setParam(ctx, fg, p, privileged: privileged, proto: ctx.proto)
         }
+    }
+
+    /// intel_engine_lookup_user for an engine map's entry: nil for the
+    /// invalid/none placeholder, ENOENT for no such engine.
+    static func userEngine(class cls: UInt16, instance: UInt16) throws(DrmError) -> EngineID? {
+        if cls == UInt16(truncatingIfNeeded: I915_ENGINE_CLASS_INVALID.rawValue),
+           instance == UInt16(truncatingIfNeeded: I915_ENGINE_CLASS_INVALID_NONE) { return nil }
+        guard let id = EngineID.lookup(class: cls, instance: instance) else { throw DrmError.ENOENT }
+        return id
+    }
+
+    /// The same for the uapi layer, which looks each entry up as it copies
+    /// it (the kernel's order: ENOENT before the extensions' EFAULT).
+    public func lookupUserEngine(class cls: UInt16, instance: UInt16) throws(DrmError) {
+        _ = try Self.userEngine(class: cls, instance: instance)
     }
 
     /// set_proto_ctx_param (proto) and ctx_setparam (registered): VM and
@@ -116,20 +132,12 @@ extension DrmDevice {
             ctx.vm = vm
             vm.users += 1
         case UInt64(I915_CONTEXT_PARAM_ENGINES) where proto:
-            guard let list = p.engines else {
-                ctx.engines = nil
-                return
+            // set_proto_ctx_engines: "Cannot set engines twice".
+            guard ctx.engines == nil, let list = p.engines, list.count <= Int(I915_EXEC_RING_MASK) + 1 else {
+                throw DrmError.EINVAL
             }
-            guard list.count <= Int(I915_EXEC_RING_MASK) + 1 else { throw DrmError.EINVAL }
             var map: [EngineID?] = []
-            for e in list {
-                if e.cls == UInt16(truncatingIfNeeded: I915_ENGINE_CLASS_INVALID.rawValue), e.instance == UInt16(truncatingIfNeeded: I915_ENGINE_CLASS_INVALID_NONE) {
-                    map.append(nil)
-                    continue
-                }
-                guard let id = EngineID.lookup(class: e.cls, instance: e.instance) else { throw DrmError.ENOENT }
-                map.append(id)
-            }
+            for e in list { map.append(try Self.userEngine(class: e.cls, instance: e.instance)) }
             ctx.engines = map
         case UInt64(I915_CONTEXT_PARAM_PROTECTED_CONTENT) where proto:
             throw DrmError.ENODEV // no PXP
