@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The full test suite: unit tests of the device model and uapi decoding, and
 # integration tests that mount real devices and drive them from the C
-# examples, the fuzzer and the CLI.
+# conformance programs, the examples, the fuzzer and the CLI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -10,6 +10,7 @@ scripts/setup.sh
 scripts/setup.sh --optional intel-gpu-tools python3 xxd libegl-dev libgles-dev libegl-mesa0 libgl1-mesa-dri mesa-vulkan-drivers vulkan-tools clinfo intel-opencl-icd
 export PATH="/opt/swift/usr/bin:$PATH"
 swift build --build-tests
+make -s -C conformance
 make -s -C examples
 swift test --skip-build "$@"
 # CI also runs the unit tests under the thread and address sanitizers.

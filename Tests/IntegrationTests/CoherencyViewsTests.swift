@@ -13,9 +13,9 @@ struct CoherencyViewsTests {
 
     @Test(arguments: [false, true])
     func everyPairOfViews(strict: Bool) throws {
-        #expect(Harness.examplesBuilt)
+        #expect(Harness.conformanceBuilt)
         let m = try Self.mount.get()
-        let r = try Harness.run([Harness.example("coherency_views"), m.device], timeout: 120,
+        let r = try Harness.run([Harness.conformance("coherency_views"), m.device], timeout: 120,
                                 env: StrictModeTests.env(strict: strict))
         #expect(r.status == 0, "coherency_views (\(strict ? "strict" : "plain")) failed:\n\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("PASS coherency_views"), "\(r.stdout)")

@@ -25,7 +25,7 @@ struct DebugTreeTests {
     @Test func stateFollowsAClient() throws {
         let m = try Mounted()
         // gem_basic leaves nothing behind: its objects are reclaimed on close.
-        #expect(try Harness.run([Harness.example("gem_basic"), m.device]).status == 0)
+        #expect(try Harness.run([Harness.conformance("gem_basic"), m.device]).status == 0)
         #expect(try read(m, "i915_gem_objects").hasPrefix("0 objects, 0 bytes"))
         #expect(try read(m, "i915_gem_gtt").contains("binds 1,"))
     }

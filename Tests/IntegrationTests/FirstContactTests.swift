@@ -12,9 +12,9 @@ struct FirstContactTests {
 
     @Test(arguments: [false, true])
     func firstContactUnderRun(strict: Bool) throws {
-        #expect(Harness.examplesBuilt)
+        #expect(Harness.conformanceBuilt)
         let r = try Harness.run([Harness.fakedrm, "run"] + (strict ? ["--strict"] : [])
-                                + ["--", Harness.example("first_contact"), "/dev/dri/card0"], timeout: 60)
+                                + ["--", Harness.conformance("first_contact"), "/dev/dri/card0"], timeout: 60)
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("PASS first_contact") && r.stdout.contains("drmOpen by name and bus id"), "\(r.stdout)")
     }
@@ -27,7 +27,7 @@ struct FirstContactTests {
             set -e
             mount -t tmpfs none /sys/dev/char
             mkdir -p /sys/dev/char/226:0/device/drm /sys/dev/char/226:128/device/drm
-            exec \(Harness.fakedrm) run --strict -- \(Harness.example("first_contact")) /dev/dri/card0
+            exec \(Harness.fakedrm) run --strict -- \(Harness.conformance("first_contact")) /dev/dri/card0
             """], timeout: 60)
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("PASS first_contact"), "\(r.stdout)")
@@ -43,7 +43,7 @@ struct FirstContactTests {
         #expect(!d.stdout.lowercased().contains("swift"), "\(d.stdout)")
         let s = try Harness.run(["readelf", "--dyn-syms", "-W", Self.preload], timeout: 30)
         #expect(!s.stdout.contains("swift_"), "\(s.stdout)")
-        let r = try Harness.run([Harness.fakedrm, "run", "--strict", "--", Harness.example("strict_runtime"), "/dev/dri/card0"],
+        let r = try Harness.run([Harness.fakedrm, "run", "--strict", "--", Harness.conformance("strict_runtime"), "/dev/dri/card0"],
                                 timeout: 60)
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("PASS strict_runtime"), "\(r.stdout)")
@@ -53,7 +53,7 @@ struct FirstContactTests {
     @Test func traceNamesWhatIsNotImplemented() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("fakedrm-fc-trace-\(getpid())").path
         defer { unlink(path) }
-        let r = try Harness.run([Harness.fakedrm, "run", "--trace", path, "--", Harness.example("first_contact"), "/dev/dri/card0"],
+        let r = try Harness.run([Harness.fakedrm, "run", "--trace", path, "--", Harness.conformance("first_contact"), "/dev/dri/card0"],
                                 timeout: 60)
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""

@@ -16,7 +16,7 @@ struct GgttTests {
     }
 
     static let examples: [String] = {
-        let dir = Harness.root.appendingPathComponent("examples").path
+        let dir = Harness.root.appendingPathComponent("conformance").path
         let files = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
         return files.filter { $0.hasPrefix("gtt_") && $0.hasSuffix(".c") }.map { String($0.dropLast(2)) }.sorted()
     }()
@@ -32,8 +32,8 @@ struct GgttTests {
     }
 
     private func run(_ name: String, on m: Mounted) throws {
-        #expect(Harness.examplesBuilt)
-        let r = try Harness.run([Harness.example(name), m.device], timeout: 120)
+        #expect(Harness.conformanceBuilt)
+        let r = try Harness.run([Harness.conformance(name), m.device], timeout: 120)
         #expect(r.status == 0, "\(name) failed:\n\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("PASS \(name)"), "\(r.stdout)")
     }

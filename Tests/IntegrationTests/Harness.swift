@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 
-/// Runs the real `fakedrm` binary and the C examples against live mounts.
+/// Runs the real `fakedrm` binary and the C programs against live mounts.
 enum Harness {
     static let root: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
@@ -74,11 +74,18 @@ enum Harness {
         return Output(status: exit, stdout: out, stderr: err)
     }
 
-    /// Builds the C examples once per test process.
-    static let examplesBuilt: Bool = {
-        (try? run(["make", "-s", "-C", root.appendingPathComponent("examples").path]).status) == 0
+    /// Builds the C conformance programs (and examples/) once per test process.
+    static let conformanceBuilt: Bool = {
+        ["conformance", "examples"].allSatisfy {
+            (try? run(["make", "-s", "-C", root.appendingPathComponent($0).path]).status) == 0
+        }
     }()
 
+    static func conformance(_ name: String) -> String {
+        root.appendingPathComponent("conformance/build/\(name)").path
+    }
+
+    /// One of the short programs in examples/ (built with the suite).
     static func example(_ name: String) -> String {
         root.appendingPathComponent("examples/build/\(name)").path
     }

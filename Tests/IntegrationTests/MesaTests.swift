@@ -22,7 +22,7 @@ struct MesaTests {
     func glClearOnIris() throws {
         let bin = FileManager.default.temporaryDirectory.appendingPathComponent("fakedrm-glclear-\(getpid())").path
         defer { unlink(bin) }
-        let src = Harness.root.appendingPathComponent("examples/mesa/glclear.c").path
+        let src = Harness.root.appendingPathComponent("conformance/mesa/glclear.c").path
         let cc = try Harness.run(["gcc", "-O1", "-o", bin, src, "-lEGL", "-lGLESv2"], timeout: 120)
         #expect(cc.status == 0, "\(cc.stdout)\(cc.stderr)")
         let r = try Harness.run([Harness.fakedrm, "run", "--strict", "--", "sh", "-c",
@@ -42,7 +42,7 @@ struct MesaTests {
     func glslCompileOnIris() throws {
         let bin = FileManager.default.temporaryDirectory.appendingPathComponent("fakedrm-shader-\(getpid())").path
         defer { unlink(bin) }
-        let src = Harness.root.appendingPathComponent("examples/mesa/shader.c").path
+        let src = Harness.root.appendingPathComponent("conformance/mesa/shader.c").path
         let cc = try Harness.run(["gcc", "-O1", "-o", bin, src, "-lEGL", "-lGLESv2"], timeout: 120)
         #expect(cc.status == 0, "\(cc.stdout)\(cc.stderr)")
         let r = try Harness.run([Harness.fakedrm, "run", "--strict", "--", "env", "MESA_SHADER_CACHE_DISABLE=true",

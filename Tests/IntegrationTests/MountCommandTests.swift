@@ -86,7 +86,7 @@ struct MountCommandTests {
     /// GETPARAM; options still override it; `fakedrm profile` prints what
     /// a mount would use; a bad file says which key and why.
     @Test func profileFileReachesTheDevice() throws {
-        #expect(Harness.examplesBuilt)
+        #expect(Harness.conformanceBuilt)
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("fakedrm-profile-\(getpid()).json").path
         defer { unlink(path) }
         try """
@@ -94,7 +94,7 @@ struct MountCommandTests {
              "pci_device_id": 18086, "pci_revision_id": 12, "has_llc": true, "fakedrm": {"fences": 8}}
             """.write(toFile: path, atomically: true, encoding: .utf8)
         let m = try Mounted(["--profile", path])
-        let r = try Harness.run([Harness.example("device_info"), m.device])
+        let r = try Harness.run([Harness.conformance("device_info"), m.device])
         #expect(r.stdout.lowercased().contains("0x46a6"), "\(r.stdout)")
         let dumped = try Harness.run([Harness.fakedrm, "profile", "--profile", path, "--fences", "4"])
         #expect(dumped.status == 0, "\(dumped.stderr)")
@@ -116,8 +116,8 @@ struct MountCommandTests {
 
     @Test func optionsReachTheDevice() throws {
         let m = try Mounted(["--chipset-id", "0x1916", "--fences", "0"])
-        #expect(Harness.examplesBuilt)
-        let r = try Harness.run([Harness.example("device_info"), m.device])
+        #expect(Harness.conformanceBuilt)
+        let r = try Harness.run([Harness.conformance("device_info"), m.device])
         #expect(r.stdout.lowercased().contains("0x1916"), "\(r.stdout)")
     }
 }

@@ -4,12 +4,12 @@ import Testing
 /// Issue 11 item 6: another user against a mount made with --allow-other.
 @Suite(.serialized, .enabled(if: Harness.canMount, "needs root and /dev/fuse"))
 struct OtherUserTests {
-    /// examples/other_user drops to uid 65534: card0 refused, renderD128
+    /// conformance/other_user drops to uid 65534: card0 refused, renderD128
     /// usable, the debug tree root's, root's strict-mode mappings untouchable.
     @Test func nobodyGetsWhatTheKernelWouldGiveIt() throws {
-        #expect(Harness.examplesBuilt)
+        #expect(Harness.conformanceBuilt)
         let m = try Mounted(["--allow-other"])
-        let r = try Harness.run([Harness.example("other_user"), m.device], timeout: 60)
+        let r = try Harness.run([Harness.conformance("other_user"), m.device], timeout: 60)
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("PASS other_user"), "\(r.stdout)")
     }

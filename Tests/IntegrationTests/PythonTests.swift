@@ -1,14 +1,14 @@
 import Foundation
 import Testing
 
-/// examples/python/gem_mmap.py: os.open, fcntl.ioctl and mmap.mmap on the
+/// conformance/python/gem_mmap.py: os.open, fcntl.ioctl and mmap.mmap on the
 /// device, with the uapi module make generates from libdrm's headers.
 @Suite(.serialized, .enabled(if: Harness.canMount && Python.available, "needs root, /dev/fuse and python3"))
 struct PythonTests {
-    static let example = Harness.root.appendingPathComponent("examples/python/gem_mmap.py").path
+    static let example = Harness.root.appendingPathComponent("conformance/python/gem_mmap.py").path
 
     @Test func onAMount() throws {
-        #expect(Harness.examplesBuilt)
+        #expect(Harness.conformanceBuilt)
         let m = try Mounted()
         let r = try Harness.run(["python3", Self.example, m.device])
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
@@ -17,7 +17,7 @@ struct PythonTests {
 
     @Test(arguments: ["/dev/dri/card0", "/dev/dri/renderD128"])
     func underRun(_ device: String) throws {
-        #expect(Harness.examplesBuilt)
+        #expect(Harness.conformanceBuilt)
         let r = try Harness.run([Harness.fakedrm, "run", "--", "python3", Self.example, device])
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         #expect(r.stdout.hasPrefix("PASS gem_mmap.py"), "\(r.stdout)")
@@ -25,7 +25,7 @@ struct PythonTests {
 
     @Test(.enabled(if: FileManager.default.fileExists(atPath: Igt.preload), "needs the strict preload"))
     func underRunStrict() throws {
-        #expect(Harness.examplesBuilt)
+        #expect(Harness.conformanceBuilt)
         let r = try Harness.run([Harness.fakedrm, "run", "--strict", "--", "python3", Self.example, "/dev/dri/card0"])
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         #expect(r.stdout.hasPrefix("PASS gem_mmap.py"), "\(r.stdout)")
@@ -33,7 +33,7 @@ struct PythonTests {
 
     /// A file that is not the device: the first ioctl fails, the example says so.
     @Test func aNonDeviceIsRefused() throws {
-        #expect(Harness.examplesBuilt)
+        #expect(Harness.conformanceBuilt)
         let r = try Harness.run(["python3", Self.example, "/dev/null"])
         #expect(r.status != 0)
         #expect(r.stderr.contains("OSError") || r.stderr.contains("Inappropriate ioctl"), "\(r.stderr)")

@@ -11,9 +11,9 @@ struct RefusedWritebackTests {
 
     @Test(arguments: [false, true])
     func preadIntoMappingDuringRefusedWriteback(strict: Bool) throws {
-        #expect(Harness.examplesBuilt)
+        #expect(Harness.conformanceBuilt)
         let m = try Self.mount.get()
-        let r = try Harness.run([Harness.example("refused_writeback"), m.device], timeout: 60,
+        let r = try Harness.run([Harness.conformance("refused_writeback"), m.device], timeout: 60,
                                 env: StrictModeTests.env(strict: strict))
         #expect(r.status == 0, "refused_writeback (\(strict ? "strict" : "plain")) failed:\n\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("PASS refused_writeback"), "\(r.stdout)")

@@ -11,9 +11,9 @@ struct ReliabilityTests {
     /// GETPARAM: before, 256 workers each held such an ioctl and none was
     /// left to serve the faults; the mount hung.
     @Test func selfFaultingIoctlsNeverStarveTheMount() throws {
-        #expect(Harness.examplesBuilt)
+        #expect(Harness.conformanceBuilt)
         let m = try Mounted()
-        let r = try Harness.run([Harness.example("self_fault_flood"), m.device, "300"], timeout: 100)
+        let r = try Harness.run([Harness.conformance("self_fault_flood"), m.device, "300"], timeout: 100)
         if r.status != 0 { m.abortConnection() }
         #expect(r.status == 0, "self_fault_flood failed or hung:\n\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("PASS self_fault_flood"), "\(r.stdout)")
@@ -25,10 +25,10 @@ struct ReliabilityTests {
     /// kernel wakes /dev/fuse readers oldest first: with every reader ever
     /// added waiting there, each request went to a cold thread (issue 14).
     @Test func readersBeyondTheIdleBoundPark() throws {
-        #expect(Harness.examplesBuilt)
+        #expect(Harness.conformanceBuilt)
         let m = try Mounted()
         let pid = try #require(m.daemonPID)
-        let r = try Harness.run([Harness.example("self_fault_flood"), m.device, "300"], timeout: 100)
+        let r = try Harness.run([Harness.conformance("self_fault_flood"), m.device, "300"], timeout: 100)
         if r.status != 0 { m.abortConnection() }
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         let bound = max(2, min(8, ProcessInfo.processInfo.activeProcessorCount))
@@ -50,11 +50,11 @@ struct ReliabilityTests {
     /// returns, none stays in D state, the daemon is gone, and the watchdog
     /// has detached the mount so the next `fakedrm mount` there just works.
     @Test func daemonKilledMidInvalidation() throws {
-        #expect(Harness.examplesBuilt)
+        #expect(Harness.conformanceBuilt)
         let m = try Mounted()
         let pid = try #require(m.daemonPID)
         #expect(m.watchdogPID != nil, "the daemon should have a watchdog")
-        let r = try Harness.run([Harness.example("daemon_death_inval"), m.device, "\(pid)"], timeout: 60)
+        let r = try Harness.run([Harness.conformance("daemon_death_inval"), m.device, "\(pid)"], timeout: 60)
         if r.status != 0 { m.abortConnection() }
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("PASS daemon_death_inval"), "\(r.stdout)")
@@ -63,7 +63,7 @@ struct ReliabilityTests {
 
         let again = try Harness.run([Harness.fakedrm, "mount", m.dir])
         #expect(again.status == 0, "\(again.stderr)")
-        let normal = try Harness.run([Harness.example("gem_basic"), m.device])
+        let normal = try Harness.run([Harness.conformance("gem_basic"), m.device])
         #expect(normal.status == 0, "\(normal.stdout)")
     }
 }

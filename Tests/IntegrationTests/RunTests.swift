@@ -35,7 +35,7 @@ struct RunTests {
     }
 
     @Test func theDeviceIsDevDriCard0AndTheHostNeverSeesIt() throws {
-        #expect(Harness.examplesBuilt)
+        #expect(Harness.conformanceBuilt)
         let hadDri = FileManager.default.fileExists(atPath: "/dev/dri")
         let devBefore = Self.devListing, mountsBefore = Self.hostMounts()
         // While COMMAND runs, the host's mount table (this process's) shows
@@ -47,8 +47,8 @@ struct RunTests {
             grep ' /dev/dri ' /proc/self/mountinfo | sed 's/.* - /inside: /'
             awk '$5 ~ "^/dev/dri|^/sys/kernel/debug" { print "host:", $5 }' \(host)
             echo x > /dev/null && head -c 4 /dev/zero | wc -c
-            \(Harness.example("gem_basic")) /dev/dri/card0
-            \(Harness.example("gem_basic")) /dev/dri/renderD128
+            \(Harness.conformance("gem_basic")) /dev/dri/card0
+            \(Harness.conformance("gem_basic")) /dev/dri/renderD128
             """)
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("inside: fuse.fakedrm"), "\(r.stdout)")
@@ -64,7 +64,7 @@ struct RunTests {
     /// A host that has a /dev/dri (a real GPU's): the namespace covers it,
     /// and the host's entries are untouched afterwards.
     @Test func aHostDevDriIsCoveredNotTouched() throws {
-        #expect(Harness.examplesBuilt)
+        #expect(Harness.conformanceBuilt)
         // A stand-in host with its own /dev/dri (replacing any the machine
         // has), in a throwaway namespace. Its old /dev is kept in a staging
         // tmpfs: one on /tmp would hide a checkout (and build) under /tmp.
@@ -78,7 +78,7 @@ struct RunTests {
             mount -t tmpfs -o mode=755 tmpfs /dev
             for e in \(stage)/dev/*; do n=${e##*/}; [ "$n" = dri ] && continue; touch /dev/$n 2>/dev/null && mount --bind $e /dev/$n 2>/dev/null || true; done
             mkdir /dev/dri && echo real > /dev/dri/card0 && echo real > /dev/dri/card1
-            \(Harness.fakedrm) run -- sh -c 'ls /dev/dri; \(Harness.example("gem_basic")) /dev/dri/card0'
+            \(Harness.fakedrm) run -- sh -c 'ls /dev/dri; \(Harness.conformance("gem_basic")) /dev/dri/card0'
             echo after: $(cat /dev/dri/card0) $(ls /dev/dri)
             """], timeout: 60)
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
@@ -115,11 +115,11 @@ struct RunTests {
     /// devices stay visible and its sysfs is untouched.
     @Test(arguments: [false, true])
     func sysfsFindsTheDevice(strict: Bool) throws {
-        #expect(Harness.examplesBuilt)
+        #expect(Harness.conformanceBuilt)
         let hostSlots = ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/bus/pci/devices")) ?? []).sorted()
         let r = try run("""
             set -e
-            \(Harness.example("sysfs_device")) /dev/dri/card0
+            \(Harness.conformance("sysfs_device")) /dev/dri/card0
             ls /sys/bus/pci/devices
             cat /sys/module/i915/parameters/reset
             echo 1 > /sys/module/i915/parameters/reset && cat /sys/kernel/debug/dri/0/i915_params/reset
@@ -136,8 +136,8 @@ struct RunTests {
     let hostHasDrm = FileManager.default.fileExists(atPath: "/sys/class/drm")
 
     @Test func deviceOptionsPassThrough() throws {
-        #expect(Harness.examplesBuilt)
-        let r = try run("\(Harness.example("device_info")) /dev/dri/card0; cat /sys/kernel/debug/dri/0/i915_gem_fence_regs",
+        #expect(Harness.conformanceBuilt)
+        let r = try run("\(Harness.conformance("device_info")) /dev/dri/card0; cat /sys/kernel/debug/dri/0/i915_gem_fence_regs",
                         options: ["--chipset-id", "0x1916", "--fences", "0"])
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         #expect(r.stdout.lowercased().contains("0x1916"), "\(r.stdout)")
@@ -150,10 +150,10 @@ struct RunTests {
     /// --trace reaches run's daemon: the trace file, written on the host side,
     /// logs COMMAND's ioctls and faults.
     @Test func traceIsWritten() throws {
-        #expect(Harness.examplesBuilt)
+        #expect(Harness.conformanceBuilt)
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("fakedrm-run-trace-\(getpid())").path
         defer { unlink(path) }
-        let r = try run("\(Harness.example("gem_basic")) /dev/dri/card0", options: ["--trace", path])
+        let r = try run("\(Harness.conformance("gem_basic")) /dev/dri/card0", options: ["--trace", path])
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         #expect(text.contains("GEM_CREATE {size=1048576} = 0 {handle=1, size=1048576} <"), "\(text.prefix(2000))")
@@ -268,13 +268,13 @@ struct RunTests {
     /// here covers the host's (root-only) node with a 0666 one.
     @Test(.enabled(if: rootlessPossible, "no unprivileged user namespaces here"))
     func worksRootless() throws {
-        #expect(Harness.examplesBuilt)
+        #expect(Harness.conformanceBuilt)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fakedrm-rootless-\(getpid())").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         // cp, not FileManager: a write fd open in this process would be
         // inherited by another test's fork and make the exec ETXTBSY.
-        for f in [Harness.fakedrm, Harness.example("gem_basic")] {
+        for f in [Harness.fakedrm, Harness.conformance("gem_basic")] {
             #expect(try Harness.run(["cp", f, dir + "/" + URL(fileURLWithPath: f).lastPathComponent]).status == 0)
         }
         chmod(dir, 0o755)

@@ -2,10 +2,10 @@ import Foundation
 import Testing
 
 /// `fakedrm ioctl --fd N` from a shell holding the device open, and the
-/// recipe of docs/usage.md (examples/shell_poke.sh) run as written.
+/// recipe of docs/usage.md (conformance/shell_poke.sh) run as written.
 @Suite(.serialized, .enabled(if: Harness.canMount, "needs root and /dev/fuse"))
 struct ShellPokeTests {
-    static let script = Harness.root.appendingPathComponent("examples/shell_poke.sh").path
+    static let script = Harness.root.appendingPathComponent("conformance/shell_poke.sh").path
 
     /// Runs a shell snippet with fd 3 open on the device; `$F` is fakedrm.
     func shell(_ m: Mounted, _ body: String) throws -> Harness.Output {

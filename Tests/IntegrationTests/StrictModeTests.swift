@@ -12,7 +12,7 @@ struct StrictModeTests {
     /// and must not find the test's own object there (see the report).
     static let mount = Result<Mounted, Mounted.MountFailure> { () throws(Mounted.MountFailure) in
         let m = try Mounted()
-        _ = try? Harness.run([Harness.example("gem_basic"), m.device], timeout: 60)
+        _ = try? Harness.run([Harness.conformance("gem_basic"), m.device], timeout: 60)
         return m
     }
 
@@ -33,9 +33,9 @@ struct StrictModeTests {
                       "prime_share", "syncobj_fd", "userptr"],
           [false, true])
     func bothWays(_ name: String, strict: Bool) throws {
-        #expect(Harness.examplesBuilt)
+        #expect(Harness.conformanceBuilt)
         let m = try Self.mount.get()
-        let r = try Harness.run([Harness.example(name), m.device], timeout: 60, env: Self.env(strict: strict))
+        let r = try Harness.run([Harness.conformance(name), m.device], timeout: 60, env: Self.env(strict: strict))
         #expect(r.status == 0, "\(name) (\(strict ? "strict" : "plain")) failed:\n\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("PASS \(name)"), "\(r.stdout)")
         let mode = strict ? "strict" : "plain"
@@ -43,38 +43,38 @@ struct StrictModeTests {
     }
 
     @Test func strictErrnoTable() throws {
-        #expect(Harness.examplesBuilt)
+        #expect(Harness.conformanceBuilt)
         let m = try Self.mount.get()
-        let r = try Harness.run([Harness.example("strict_errno"), m.device], timeout: 60, env: Self.env(strict: true))
+        let r = try Harness.run([Harness.conformance("strict_errno"), m.device], timeout: 60, env: Self.env(strict: true))
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("PASS strict_errno"), "\(r.stdout)")
-        let plain = try Harness.run([Harness.example("strict_errno"), m.device], timeout: 60, env: Self.env(strict: false))
+        let plain = try Harness.run([Harness.conformance("strict_errno"), m.device], timeout: 60, env: Self.env(strict: false))
         #expect(plain.status == 77, "without the library it must skip:\n\(plain.stdout)")
     }
 
     /// The library brings no Swift runtime into its clients (linked without
     /// swiftrt.o and libswiftCore: Sources/Preload/no_swift_runtime.c).
     @Test func strictRuntimeIsPlainC() throws {
-        #expect(Harness.examplesBuilt)
+        #expect(Harness.conformanceBuilt)
         let d = try Harness.run(["readelf", "-d", Self.preload], timeout: 30)
         #expect(d.status == 0 && d.stdout.contains("libc.so"), "\(d.stdout)\(d.stderr)")
         #expect(!d.stdout.lowercased().contains("swift"), "\(d.stdout)")
         let s = try Harness.run(["readelf", "--dyn-syms", "-W", Self.preload], timeout: 30)
         #expect(!s.stdout.contains("swift_"), "\(s.stdout)")
         let m = try Self.mount.get()
-        let r = try Harness.run([Harness.example("strict_runtime"), m.device], timeout: 60, env: Self.env(strict: true))
+        let r = try Harness.run([Harness.conformance("strict_runtime"), m.device], timeout: 60, env: Self.env(strict: true))
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("PASS strict_runtime"), "\(r.stdout)")
-        let plain = try Harness.run([Harness.example("strict_runtime"), m.device], timeout: 60, env: Self.env(strict: false))
+        let plain = try Harness.run([Harness.conformance("strict_runtime"), m.device], timeout: 60, env: Self.env(strict: false))
         #expect(plain.status == 77, "without the library it must skip:\n\(plain.stdout)")
     }
 
     /// The rest of the examples keep passing under the library.
     @Test(arguments: ["gem_basic", "mmap_types", "close_survives", "coherency", "close_race", "client_death", "gtt_threads"])
     func examplesUnderStrictMode(_ name: String) throws {
-        #expect(Harness.examplesBuilt)
+        #expect(Harness.conformanceBuilt)
         let m = try Self.mount.get()
-        let r = try Harness.run([Harness.example(name), m.device], timeout: 120, env: Self.env(strict: true))
+        let r = try Harness.run([Harness.conformance(name), m.device], timeout: 120, env: Self.env(strict: true))
         #expect(r.status == 0, "\(name) failed in strict mode:\n\(r.stdout)\(r.stderr)")
     }
 

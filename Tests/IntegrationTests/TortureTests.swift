@@ -13,9 +13,9 @@ struct TortureTests {
     /// reclaim_fork: reclaim spares an object only a fork child maps.
     @Test(arguments: ["race_canary", "shared_fd_race", "client_kill", "reclaim_fork"])
     func example(_ name: String) throws {
-        #expect(Harness.examplesBuilt)
+        #expect(Harness.conformanceBuilt)
         let m = try Self.mount.get()
-        let r = try Harness.run([Harness.example(name), m.device], timeout: 120)
+        let r = try Harness.run([Harness.conformance(name), m.device], timeout: 120)
         #expect(r.status == 0, "\(name) failed:\n\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("PASS \(name)"), "\(r.stdout)")
         print(r.stdout.split(separator: "\n").filter { $0.hasPrefix("#") || $0.hasPrefix("PASS") }.joined(separator: "\n"))
@@ -25,10 +25,10 @@ struct TortureTests {
     /// children spinning in ioctls and faults: they get errors, none hangs;
     /// its watchdog detaches the mount, and a new `fakedrm mount` serves there.
     @Test func daemonKilledUnderItsClients() throws {
-        #expect(Harness.examplesBuilt)
+        #expect(Harness.conformanceBuilt)
         let m = try Mounted()
         let pid = try #require(m.daemonPID)
-        let r = try Harness.run([Harness.example("daemon_death"), m.device, "\(pid)"], timeout: 60)
+        let r = try Harness.run([Harness.conformance("daemon_death"), m.device, "\(pid)"], timeout: 60)
         if r.status != 0 { m.abortConnection() }
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("PASS daemon_death"), "\(r.stdout)")
@@ -38,20 +38,20 @@ struct TortureTests {
 
         let again = try Harness.run([Harness.fakedrm, "mount", m.dir])
         #expect(again.status == 0, "\(again.stderr)")
-        let normal = try Harness.run([Harness.example("gem_basic"), m.device])
+        let normal = try Harness.run([Harness.conformance("gem_basic"), m.device])
         #expect(normal.status == 0, "\(normal.stdout)")
     }
 
     /// With its watchdog gone too (killed first), a killed daemon leaves a
     /// dead mount answering ENOTCONN; the next `fakedrm mount` clears it.
     @Test func deadMountWithoutWatchdogIsCleared() throws {
-        #expect(Harness.examplesBuilt)
+        #expect(Harness.conformanceBuilt)
         let m = try Mounted()
         let pid = try #require(m.daemonPID)
         let watchdog = try #require(m.watchdogPID)
         kill(watchdog, SIGKILL)
         usleep(100_000)
-        let r = try Harness.run([Harness.example("daemon_death"), m.device, "\(pid)"], timeout: 60)
+        let r = try Harness.run([Harness.conformance("daemon_death"), m.device, "\(pid)"], timeout: 60)
         if r.status != 0 { m.abortConnection() }
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         var st = stat()
@@ -60,7 +60,7 @@ struct TortureTests {
         let again = try Harness.run([Harness.fakedrm, "mount", m.dir])
         #expect(again.status == 0, "\(again.stderr)")
         #expect(again.stderr.contains("cleared the dead fakedrm mount"), "\(again.stderr)")
-        let normal = try Harness.run([Harness.example("gem_basic"), m.device])
+        let normal = try Harness.run([Harness.conformance("gem_basic"), m.device])
         #expect(normal.status == 0, "\(normal.stdout)")
     }
 }

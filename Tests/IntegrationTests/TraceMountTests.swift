@@ -5,13 +5,13 @@ import Testing
 @Suite(.serialized, .enabled(if: Harness.canMount, "needs root and /dev/fuse"))
 struct TraceMountTests {
     @Test func traceShowsIoctlsFaultsAndErrors() throws {
-        #expect(Harness.examplesBuilt)
+        #expect(Harness.conformanceBuilt)
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("fakedrm-trace-\(UUID().uuidString)").path
         defer { unlink(path) }
         let m = try Mounted(["--trace", path])
-        #expect(try Harness.run([Harness.example("gem_basic"), m.device]).status == 0)
-        #expect(try Harness.run([Harness.example("errno_table"), m.device]).status == 0)
-        #expect(try Harness.run([Harness.example("gtt_concurrent"), m.device]).status == 0)
+        #expect(try Harness.run([Harness.conformance("gem_basic"), m.device]).status == 0)
+        #expect(try Harness.run([Harness.conformance("errno_table"), m.device]).status == 0)
+        #expect(try Harness.run([Harness.conformance("gtt_concurrent"), m.device]).status == 0)
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let lines = text.split(separator: "\n").map(String.init)
         for expected in ["GEM_CREATE {size=1048576} = 0 {handle=1, size=1048576} <",
@@ -35,11 +35,11 @@ struct TraceMountTests {
     /// the request's start and completion lines; execbuf's objects, flags
     /// and relocations in the ioctl line.
     @Test func traceCommandsShowsEachCommand() throws {
-        #expect(Harness.examplesBuilt)
+        #expect(Harness.conformanceBuilt)
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("fakedrm-trace-\(UUID().uuidString)").path
         defer { unlink(path) }
         let m = try Mounted(["--trace", path, "--trace-commands"])
-        let r = try Harness.run([Harness.example("gpu_trace"), m.device])
+        let r = try Harness.run([Harness.conformance("gpu_trace"), m.device])
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         let target = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("target at 0x") }?.dropFirst(10))
         // Offsets in the trace are canonical, unpadded hex.
@@ -69,11 +69,11 @@ struct TraceMountTests {
 
     /// Without --trace-commands, no command lines (and --trace-commands alone is refused).
     @Test func commandsAreTracedOnlyWhenAsked() throws {
-        #expect(Harness.examplesBuilt)
+        #expect(Harness.conformanceBuilt)
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("fakedrm-trace-\(UUID().uuidString)").path
         defer { unlink(path) }
         let m = try Mounted(["--trace", path])
-        #expect(try Harness.run([Harness.example("gpu_trace"), m.device]).status == 0)
+        #expect(try Harness.run([Harness.conformance("gpu_trace"), m.device]).status == 0)
         let text = try String(contentsOfFile: path, encoding: .utf8)
         #expect(text.contains("GEM_EXECBUFFER2"), "\(text)")
         #expect(!text.contains(" CMD "), "\(text)")

@@ -84,18 +84,18 @@ import Testing
         #expect(unimplemented.contains("DRM_IOCTL_I915_INIT") && unimplemented.contains("DRM_IOCTL_ADD_MAP"))
     }
 
-    /// The C fuzzer (examples/ioctl_fuzz.c) takes its list from the table:
+    /// The C fuzzer (conformance/ioctl_fuzz.c) takes its list from the table:
     /// the header `fakedrm ioctl-table` prints names every entry, and the
     /// fuzzer includes it; a header already built matches the table.
     @Test func cFuzzerListIsTheTable() throws {
         let text = IoctlDispatcher.cTable
         for d in table { #expect(text.contains("FDRM_IOCTL(\(d.name), "), "\(d.name)") }
         #expect(text.split(separator: "\n").count == table.count + 1)
-        let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../examples").path
+        let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../conformance").path
         let fuzz = try String(contentsOfFile: examples + "/ioctl_fuzz.c", encoding: .utf8)
         #expect(fuzz.contains("#include \"build/ioctl_table.h\""))
         if let built = try? String(contentsOfFile: examples + "/build/ioctl_table.h", encoding: .utf8) {
-            #expect(built == text, "examples/build/ioctl_table.h is stale: make -C examples")
+            #expect(built == text, "conformance/build/ioctl_table.h is stale: make -C conformance")
         }
     }
 }

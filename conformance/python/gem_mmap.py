@@ -18,7 +18,7 @@ import struct
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "python"))
-import drm_uapi as uapi  # noqa: E402  (generated; run make -C examples)
+import drm_uapi as uapi  # noqa: E402  (generated; run make -C conformance)
 
 
 def ioctl(fd, request, layout, **values):

@@ -107,7 +107,7 @@ struct ioc {
 };
 
 /* Every ioctl of the device's table (Sources/UAPI/IoctlTable.swift), as
- * `fakedrm ioctl-table` prints it (examples/Makefile writes the header), then
+ * `fakedrm ioctl-table` prints it (conformance/Makefile writes the header), then
  * the numbers it also serves with a shorter struct. */
 #define FDRM_IOCTL(x, flags) { x, #x },
 static const struct ioc iocs[] = {
