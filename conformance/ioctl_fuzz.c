@@ -10,6 +10,7 @@
  * longer than 5 s is a hang. A fault outside a probe is a bug of this program.
  */
 #include "igt_lite.h"
+#include "syncobj_lite.h" /* DRM_IOCTL_SYNCOBJ_EVENTFD where libdrm lacks it */
 
 #include <dirent.h>
 #include <sys/prctl.h>

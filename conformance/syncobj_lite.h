@@ -7,6 +7,19 @@
 #define DRM_SYNCOBJ_WAIT_FLAGS_WAIT_DEADLINE (1 << 3)
 #endif
 
+/* SYNCOBJ_EVENTFD (6.6): the kernel's struct and number (drm.h); libdrm
+ * 2.4.114 predates it. */
+#ifndef DRM_IOCTL_SYNCOBJ_EVENTFD
+struct drm_syncobj_eventfd {
+	__u32 handle;
+	__u32 flags;
+	__u64 point;
+	__s32 fd;
+	__u32 pad;
+};
+#define DRM_IOCTL_SYNCOBJ_EVENTFD DRM_IOWR(0xCF, struct drm_syncobj_eventfd)
+#endif
+
 static inline int __syncobj_create(int fd, uint32_t flags, uint32_t *h)
 {
 	struct drm_syncobj_create c = { .flags = flags };

@@ -74,6 +74,11 @@ int main(int argc, char **argv)
 	read_text(SYSDEV "/device/uevent", text, sizeof(text));
 	CHECK_MSG(strstr(text, "PCI_SLOT_NAME=0000:00:02.0\n") && strstr(text, "DRIVER=i915\n"), "uevent: %s", text);
 	CHECK(read_hex(SYSDEV "/gt_RP0_freq_mhz") > 0);
+	/* sysfs_engines.c: IGT's gem_engine_mmio_base reads mmio_base (no fallback for vcs1). */
+	CHECK(read_hex(SYSDEV "/engine/rcs0/mmio_base") == 0x2000);
+	CHECK(read_hex(SYSDEV "/engine/vcs1/mmio_base") == 0x1d0000);
+	read_text(SYSDEV "/engine/vecs0/name", text, sizeof(text));
+	CHECK_MSG(strcmp(text, "vecs0\n") == 0, "engine/vecs0/name: %s", text);
 	unsigned dom, bus, dev, func;
 	CHECK(sscanf(link_base(SYSDEV "/device"), "%4x:%2x:%2x.%1x", &dom, &bus, &dev, &func) == 4);
 	read_text("/sys/module/i915/parameters/reset", text, sizeof(text));

@@ -9,6 +9,9 @@ static const struct { uint32_t cmd; const char *name; } names[] = {
 #define X(n) { DRM_IOCTL_##n, "DRM_IOCTL_" #n },
 #include "ioctl_list.def"
 #undef X
+#ifndef DRM_IOCTL_SYNCOBJ_EVENTFD
+	{ FDRM_IOCTL_SYNCOBJ_EVENTFD, "DRM_IOCTL_SYNCOBJ_EVENTFD" }, /* newer than libdrm's drm.h (CDrm.h) */
+#endif
 };
 
 uint32_t fdrm_libdrm_ioctl_count(void) { return sizeof(names) / sizeof(names[0]); }

@@ -34,6 +34,7 @@ struct FakeSysfs {
             try makeDevice()
             try makeMinor("card0", minor: 0, extra: gtFiles())
             try makeMinor("renderD128", minor: 128, extra: [:])
+            try makeEngines()
             try link("/sys/bus/pci/devices/" + Self.slot, to: "../../../devices/pci0000:00/" + Self.slot)
             try directory("/sys/bus/pci/drivers/i915", fresh: true)
             try link("/sys/bus/pci/drivers/i915/" + Self.slot, to: "../../../../devices/pci0000:00/" + Self.slot)
@@ -148,6 +149,21 @@ struct FakeSysfs {
         try link(d + "/device", to: "../../../" + Self.slot)
         try link(d + "/subsystem", to: "../../../../../class/drm")
         for (f, text) in extra.sorted(by: { $0.key < $1.key }) { try file(d + "/" + f, text, mode: 0o644) }
+    }
+
+    /// card0/engine/<name>: the identity attributes of sysfs_engines.c
+    /// (name, class, instance, mmio_base). IGT's gem_engine_mmio_base reads
+    /// mmio_base and has no fallback for vcs1 (its layout varies): without
+    /// it, batches addressing vcs1's GPRs used base 0. The tunables
+    /// (heartbeat_interval_ms...) are left out: the model would ignore them.
+    private mutating func makeEngines() throws {
+        let dir = Self.device + "/drm/card0/engine"
+        for e in EngineID.all {
+            try file(dir + "/" + e.name + "/name", e.name + "\n")
+            try file(dir + "/" + e.name + "/class", String(e.uabiClass) + "\n")
+            try file(dir + "/" + e.name + "/instance", String(e.instance) + "\n")
+            try file(dir + "/" + e.name + "/mmio_base", "0x" + String(e.mmioBase, radix: 16) + "\n")
+        }
     }
 
     /// i915's RPS files (i915_sysfs.c/intel_gt_sysfs_pm.c), a Tiger Lake

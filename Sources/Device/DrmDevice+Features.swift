@@ -7,9 +7,6 @@ import CDrm
 public enum DriverFeature: Sendable {
     /// KMS (DRIVER_MODESET): i915 clears it on a display-less part.
     case modeset
-    /// SYNCOBJ_EVENTFD: it takes an eventfd of the caller's, which a FUSE
-    /// ioctl cannot resolve. Deviation: the kernel has it.
-    case syncobjEventfd
     /// The legacy CPU mmap ioctl maps memory inside the caller: a daemon cannot.
     case gemMmap
 }
@@ -18,7 +15,7 @@ extension DrmDevice {
     /// drm_core_check_feature at an ioctl's entry: EOPNOTSUPP without it.
     public func checkFeature(_ feature: DriverFeature) throws(DrmError) {
         switch feature {
-        case .modeset, .syncobjEventfd, .gemMmap: throw DrmError.EOPNOTSUPP
+        case .modeset, .gemMmap: throw DrmError.EOPNOTSUPP
         }
     }
 

@@ -106,9 +106,6 @@ enum Core {
     /// KMS without DRIVER_MODESET (the model says).
     static func noModeset(_ dev: DrmDevice, _ c: IoctlCaller) throws(DrmError) { try dev.checkFeature(.modeset) }
 
-    /// SYNCOBJ_EVENTFD: refused (the model says).
-    static func noSyncobjEventfd(_ dev: DrmDevice, _ c: IoctlCaller) throws(DrmError) { try dev.checkFeature(.syncobjEventfd) }
-
     /// PRIME: a dma-buf fd cannot be installed in the caller from here.
     /// PRIME: in strict mode the daemon makes a dma-buf export whose token
     /// the library swaps for an fd (include/fakedrm.h); the model answers

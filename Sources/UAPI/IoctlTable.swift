@@ -83,9 +83,9 @@ extension IoctlDispatcher {
         IoctlDesc(FDRM_IOCTL_MODE_GET_LEASE, .master, Core.noModeset),
         IoctlDesc(FDRM_IOCTL_MODE_REVOKE_LEASE, .master, Core.noModeset),
 
-        // i915 has DRIVER_SYNCOBJ | DRIVER_SYNCOBJ_TIMELINE. EVENTFD needs an
-        // eventfd of the caller's: refused (DrmDevice+Syncobj.swift). The fd
-        // ioctls take the kernel's struct with its 6.16 point (CDrm.h).
+        // i915 has DRIVER_SYNCOBJ | DRIVER_SYNCOBJ_TIMELINE. EVENTFD takes a
+        // duplicate of the caller's eventfd (pidfd_getfd). The fd ioctls take
+        // the kernel's struct with its 6.16 point (CDrm.h).
         IoctlDesc(FDRM_IOCTL_SYNCOBJ_CREATE, .renderAllow, Syncobj.create, trace: Syncobj.createFields),
         IoctlDesc(FDRM_IOCTL_SYNCOBJ_DESTROY, .renderAllow, Syncobj.destroy, trace: Syncobj.destroyFields),
         IoctlDesc(FDRM_IOCTL_SYNCOBJ_HANDLE_TO_FD_POINT, .renderAllow, Syncobj.handleToFd, trace: Syncobj.handleFields),
@@ -93,7 +93,7 @@ extension IoctlDispatcher {
         IoctlDesc(FDRM_IOCTL_SYNCOBJ_TRANSFER, .renderAllow, Syncobj.transfer, trace: Syncobj.transferFields),
         IoctlDesc(FDRM_IOCTL_SYNCOBJ_WAIT, .renderAllow, Syncobj.wait, trace: Syncobj.waitFields),
         IoctlDesc(FDRM_IOCTL_SYNCOBJ_TIMELINE_WAIT, .renderAllow, Syncobj.timelineWait, trace: Syncobj.timelineWaitFields),
-        IoctlDesc(FDRM_IOCTL_SYNCOBJ_EVENTFD, .renderAllow, Core.noSyncobjEventfd),
+        IoctlDesc(FDRM_IOCTL_SYNCOBJ_EVENTFD, .renderAllow, Syncobj.eventfd, trace: Syncobj.eventfdFields),
         IoctlDesc(FDRM_IOCTL_SYNCOBJ_RESET, .renderAllow, Syncobj.reset, trace: Syncobj.arrayFields),
         IoctlDesc(FDRM_IOCTL_SYNCOBJ_SIGNAL, .renderAllow, Syncobj.signal, trace: Syncobj.arrayFields),
         IoctlDesc(FDRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL, .renderAllow, Syncobj.timelineSignal, trace: Syncobj.timelineArrayFields),

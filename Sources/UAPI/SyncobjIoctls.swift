@@ -53,6 +53,21 @@ enum Syncobj {
         [("src", "\(a.src_handle)@\(a.src_point)"), ("dst", "\(a.dst_handle)@\(a.dst_point)"), ("flags", TraceFields.hex(a.flags))]
     }
 
+    /// The eventfd is the caller's: the daemon takes a duplicate of it
+    /// (pidfd_getfd, CDrm's eventfd.c) once the model has checked the rest.
+    static func eventfd(_ dev: DrmDevice, _ a: inout fdrm_syncobj_eventfd, _ c: IoctlCaller) throws(DrmError) {
+        let (fd, pid) = (a.fd, c.pid)
+        try dev.syncobjEventfd(c.file, handle: a.handle, flags: a.flags, point: a.point, pad: a.pad) { () throws(DrmError) in
+            let local = fdrm_eventfd_get(pid, fd)
+            guard local >= 0 else { throw DrmError(-local) }
+            return SyncobjEventfd(fd: local)
+        }
+    }
+
+    static func eventfdFields(_ a: fdrm_syncobj_eventfd, out: Bool) -> Fields {
+        [("handle", "\(a.handle)"), ("point", "\(a.point)"), ("flags", TraceFields.hex(a.flags)), ("fd", "\(a.fd)")]
+    }
+
     static func wait(_ dev: DrmDevice, _ a: inout drm_syncobj_wait, _ c: IoctlCaller) throws(DrmError) {
         let (ptr, n) = (a.handles, a.count_handles)
         if let first = try dev.syncobjWait(c.file, count: n, flags: a.flags, timeline: false, timeoutNsec: a.timeout_nsec,

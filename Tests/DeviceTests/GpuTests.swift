@@ -90,6 +90,25 @@ import Testing
         #expect(try fx.dev.gemBusy(f, handle: target) == 0)
     }
 
+    /// MI_BATCH_BUFFER_START with MI_BATCH_PREDICATE is skipped while bit 0
+    /// of MI_PREDICATE_RESULT_1 is clear: gem_exec_fence's 20 ms timed wait
+    /// (build_wait_bb) leaves its loop that way, and looped until the
+    /// heartbeat reset when the bit was ignored.
+    @Test(arguments: [(0, 0x600D), (1, 0xBAD)] as [(UInt32, UInt32)])
+    func predicatedBatchBufferStart(predicate: UInt32, expected: UInt32) throws {
+        let f = fx.open(inode: 1)
+        let target = try create(f)
+        let batch = try create(f, [
+            0x22 << 23 | 1, 0x2000 + 0x41C, predicate,          // LRI MI_PREDICATE_RESULT_1
+            0x31 << 23 | 1 << 15 | 1, 0x1002C, 0,               // BB_START | MI_BATCH_PREDICATE
+            Self.sdi, 0x20000, 0, 0x600D, Self.bbe,             // not taken
+            Self.sdi, 0x20000, 0, 0xBAD, Self.bbe,              // 0x1002C: taken
+        ])
+        try exec(f, [(target, 0x20000, UInt64(EXEC_OBJECT_WRITE)), (batch, 0x10000, 0)])
+        try wait(f, target)
+        #expect(try read(f, target, 0) == expected)
+    }
+
     /// `--gpu noop`: validation, placement and the fence stay; nothing runs,
     /// so neither a store nor a malformed command (which would hang) happens.
     @Test func noopGpuSignalsWithoutExecuting() throws {

@@ -10,6 +10,7 @@
 #include <linux/sync_file.h>
 #include <linux/dma-buf.h>
 #include "fdrm_process_vm.h"
+#include "fdrm_eventfd.h"
 
 /* Every ioctl number libdrm (and fakedrm.h) defines, as a constant Swift
  * can read: FDRM_IOCTL_I915_GEM_CREATE is DRM_IOCTL_I915_GEM_CREATE. The
@@ -21,8 +22,20 @@
 #ifndef DRM_IOCTL_MODE_CLOSEFB
 static const uint32_t FDRM_IOCTL_MODE_CLOSEFB = 0;
 #endif
-#ifndef DRM_IOCTL_SYNCOBJ_EVENTFD
-static const uint32_t FDRM_IOCTL_SYNCOBJ_EVENTFD = 0;
+/* SYNCOBJ_EVENTFD (6.6): libdrm 2.4.114's drm.h predates it. Then the
+ * kernel's struct drm_syncobj_eventfd (include/uapi/drm/drm.h) and number. */
+#ifdef DRM_IOCTL_SYNCOBJ_EVENTFD
+typedef struct drm_syncobj_eventfd fdrm_syncobj_eventfd;
+static const uint32_t FDRM_IOCTL_SYNCOBJ_EVENTFD = DRM_IOCTL_SYNCOBJ_EVENTFD;
+#else
+typedef struct fdrm_syncobj_eventfd {
+	__u32 handle;
+	__u32 flags;
+	__u64 point;
+	__s32 fd;
+	__u32 pad;
+} fdrm_syncobj_eventfd;
+static const uint32_t FDRM_IOCTL_SYNCOBJ_EVENTFD = DRM_IOWR(0xCF, fdrm_syncobj_eventfd);
 #endif
 
 /* drm_syncobj_handle as the kernel has it since 6.16: libdrm's struct with

@@ -44,6 +44,7 @@ extension CommandStreamer {
         case 0x01...0x0D: return name + Self.notExecuted
         case 0x31 where dw.count >= 3:
             return name + " target=" + addr(dw[1] & ~3, dw[2]) + (h & (1 << 22) != 0 ? " (second level)" : "")
+                + (h & (1 << 15) != 0 ? " (predicated)" : "")
         case 0x20 where dw.count >= 4:
             let a = addr(dw[1] & ~3, dw[2])
             if dw.count == 4 { return "MI_STORE_DWORD_IMM addr=" + a + " value=" + hex(dw[3]) }

@@ -28,6 +28,10 @@ extension CommandStreamer {
         case 0x01...0x0D: skipped += 1; return .next
         case 0x31:                                              // MI_BATCH_BUFFER_START
             try need(3)
+            // MI_BATCH_PREDICATE (bit 15): ignored while bit 0 of
+            // MI_PREDICATE_RESULT_1 is clear (gen8+; gem_exec_fence's timed
+            // wait loops on it; 12.50+ uses MI_SET_PREDICATE instead).
+            if h & (1 << 15) != 0, regs.read(regs.predicateResult1) & 1 == 0 { return .next }
             let target = Self.address(dw[1] & ~3, dw[2])
             guard resolve(target) != nil else {
                 throw Hang(reason: "MI_BATCH_BUFFER_START to 0x" + String(target, radix: 16) + " outside the request's objects")

@@ -185,6 +185,22 @@ extension DrmDevice {
         }
     }
 
+    /// SYNCOBJ_EVENTFD (drm_syncobj_eventfd_ioctl): flags other than
+    /// WAIT_AVAILABLE EINVAL, pad EINVAL, an unknown handle ENOENT, then the
+    /// eventfd (eventfd_ctx_fdget: EBADF, EINVAL for another file). The
+    /// eventfd is signalled once the point's fence is, or with WAIT_AVAILABLE
+    /// once it has one; never if the syncobj goes first.
+    public func syncobjEventfd(_ file: FileID, handle: UInt32, flags: UInt32, point: UInt64, pad: UInt32,
+                               eventfd: () throws(DrmError) -> SyncobjEventfd) throws(DrmError) {
+        let available = UInt32(DRM_SYNCOBJ_WAIT_FLAGS_WAIT_AVAILABLE)
+        guard flags & ~available == 0, pad == 0 else { throw DrmError.EINVAL }
+        let o = try lookupSyncobj(file, handle)
+        let ev = try eventfd()
+        try withFile(file) { (_, _) throws(DrmError) in
+            o.addEventfd(SyncobjEventfdEntry(eventfd: ev, point: point, waitAvailable: flags & available != 0))
+        }
+    }
+
     /// SYNCOBJ_QUERY: flags other than LAST_SUBMITTED or an empty list
     /// EINVAL; handles; each one's point.
     public func syncobjQuery(_ file: FileID, count: UInt32, flags: UInt32,

@@ -30,6 +30,8 @@ struct Registers {
     var timestampHigh: UInt32 { mmioBase + 0x35C }  // RING_TIMESTAMP_UDW
     var ctxTimestamp: UInt32 { mmioBase + 0x3A8 }   // RING_CTX_TIMESTAMP
     func gpr(_ n: Int) -> UInt32 { mmioBase + 0x600 + UInt32(n) * 8 }
+    /// MI_PREDICATE_RESULT_1: predicates MI_BATCH_BUFFER_START (context-saved).
+    var predicateResult1: UInt32 { mmioBase + 0x41C }
     static let bcsSwctrl: UInt32 = 0x22200
 
     /// Registers whose writes are masked (upper 16 bits select the bits).

@@ -17,6 +17,8 @@ final class Syncobj: @unchecked Sendable {
     private(set) var links: [Link] = []
     /// Waiters for a fence to be installed (WAIT_FOR_SUBMIT / WAIT_AVAILABLE).
     private var waiters: [FenceWaker] = []
+    /// SYNCOBJ_EVENTFD entries whose point has no fence yet (ev_fd_list).
+    private var eventfds: [SyncobjEventfdEntry] = []
 
     var hasFence: Bool { !links.isEmpty }
 
@@ -105,5 +107,15 @@ final class Syncobj: @unchecked Sendable {
     func addWaiter(_ w: FenceWaker) { waiters.append(w) }
     func removeWaiter(_ w: FenceWaker) { waiters.removeAll { $0 === w } }
 
-    private func wakeWaiters() { for w in waiters { w.wake() } }
+    /// drm_syncobj_add_eventfd: tried at once, then on every fence change.
+    func addEventfd(_ e: SyncobjEventfdEntry) {
+        if !runEventfd(e) { eventfds.append(e) }
+    }
+
+    /// On a new fence (drm_syncobj_replace_fence / add_point): waiters look
+    /// again; eventfd entries whose point now has a fence leave.
+    private func wakeWaiters() {
+        for w in waiters { w.wake() }
+        if !eventfds.isEmpty { eventfds.removeAll { runEventfd($0) } }
+    }
 }
