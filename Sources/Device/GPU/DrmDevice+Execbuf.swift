@@ -59,7 +59,8 @@ extension DrmDevice {
     /// extension and fence-array parsing at its place in the order;
     /// `readRelocations(index)` reads an entry's relocations (EFAULT).
     public func execbuffer(_ file: FileID, _ args: drm_i915_gem_execbuffer2, objects entries: inout [drm_i915_gem_exec_object2],
-                           output: inout ExecbufOutput, pid: Int32 = 0, fences: () throws(DrmError) -> [ExecFence],
+                           output: inout ExecbufOutput, pid: Int32 = 0, interruption: Interruption? = nil,
+                           fences: () throws(DrmError) -> [ExecFence],
                            readRelocations: (drm_i915_gem_exec_object2) throws(DrmError) -> [drm_i915_gem_relocation_entry]) throws(DrmError) {
         // I915_EXEC_SECURE is gone on gen11+.
         if args.flags & UInt64(I915_EXEC_SECURE) != 0 { throw DrmError.ENODEV }
@@ -97,7 +98,8 @@ extension DrmDevice {
             let pending = written.flatMap { activeRequests(s, plan.objects[$0], writers: false) }
             return pending.isEmpty ? nil : pending
         }) {
-            for rq in busy { _ = rq.wait(deadline: nil) }
+            // Interruptible (I915_WAIT_INTERRUPTIBLE): EINTR, nothing submitted.
+            try awaitAll(busy, interruption)
         }
         let stale = try withFile(file) { (s, f) throws(DrmError) -> Flush in
             var touched: [GemObject] = []
