@@ -10,7 +10,7 @@ struct ExampleTests {
                            "errno_table", "close_race", "device_info", "client_death", "module_params",
                            "hostile_inputs", "partial_mmap", "gpu_store", "gpu_spin", "gpu_blit", "gpu_reloc",
                            "gpu_errno", "coherency_views", "refused_writeback", "sync_fence", "prime_share",
-                           "syncobj_basic", "syncobj_exec", "syncobj_fd", "userptr", "gpu_trace"]
+                           "syncobj_basic", "syncobj_exec", "syncobj_fd", "userptr", "gpu_trace", "gpu_interrupt"]
 
     @Test(arguments: examples)
     func example(_ name: String) throws {
