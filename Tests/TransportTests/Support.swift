@@ -85,8 +85,9 @@ struct Server {
     let srv: FuseServer
     let req = OpaquePointer(bitPattern: 0x1000)
 
-    init(uid: UInt32 = 0) {
-        channel = RecordingChannel(uid: uid)
+    /// `pid`: the caller ioctls read pointers of (getpid() for our own memory).
+    init(uid: UInt32 = 0, pid: Int32 = 4242) {
+        channel = RecordingChannel(pid: pid, uid: uid)
         srv = FuseServer(profile: DeviceProfile(), channel: channel)
     }
 
