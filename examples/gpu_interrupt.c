@@ -4,7 +4,8 @@
  * left written back), SYNCOBJ_WAIT (EINTR, first_signaled untouched, also
  * while WAIT_FOR_SUBMIT waits for a fence), SYNCOBJ_TIMELINE_WAIT, and the
  * waits SET_DOMAIN and PREAD make for rendering — well before their
- * timeouts. Then the spinner ends and every wait succeeds. Raw ioctl(2):
+ * timeouts, and an execbuf blocked on a full ring (eb_throttle: EINTR).
+ * Then the spinner ends and every wait succeeds. Raw ioctl(2):
  * drmIoctl would retry the EINTR. (i915_gem_wait_ioctl,
  * drm_syncobj_array_wait_timeout: -ERESTARTSYS.) */
 #include "igt_lite.h"
@@ -128,6 +129,23 @@ int main(int argc, char **argv)
 	CHECK_MSG(alarms == 7, "%d alarms", (int)alarms);
 	info("SYNCOBJ_WAIT, TIMELINE_WAIT, SET_DOMAIN, PWRITE: EINTR");
 
+	/* A full ring: execbuf blocks (eb_throttle) until a signal: EINTR. */
+	uint32_t nop = gem_create(fd, PAGE_SZ);
+	uint32_t bbe = MI_BATCH_BUFFER_END;
+	struct drm_i915_gem_pwrite pn = { .handle = nop, .size = 4, .data_ptr = (uintptr_t)&bbe };
+	CHECK_OK(drm_ioctl(fd, DRM_IOCTL_I915_GEM_PWRITE, &pn));
+	struct drm_i915_gem_exec_object2 nobj = pinned(nop, SPIN + 0x100000, 0);
+	struct drm_i915_gem_execbuffer2 neb = { .buffers_ptr = (uintptr_t)&nobj, .buffer_count = 1,
+						.flags = I915_EXEC_RENDER | I915_EXEC_NO_RELOC };
+	int queued = 0, r = 0;
+	arm(200);
+	while (queued < 2000 && (r = ioctl(fd, DRM_IOCTL_I915_GEM_EXECBUFFER2_WR, &neb)) == 0)
+		queued++;
+	CHECK_MSG(r == -1 && errno == EINTR, "%d execbufs queued behind a spinner, then %d (%s)", queued, r,
+		  r ? strerror(errno) : "no block");
+	CHECK_MSG(alarms == 8, "%d alarms", (int)alarms);
+	info("execbuf blocked on a full ring after %d requests, EINTR", queued);
+
 	/* An idle wait is not a wait: a pending signal does not fail it. */
 	uint32_t idle = gem_create(fd, PAGE_SZ);
 	w = (struct drm_i915_gem_wait){ .bo_handle = idle, .timeout_ns = LONG_NS };
@@ -138,6 +156,8 @@ int main(int argc, char **argv)
 	__sync_synchronize();
 	int64_t t = 5000000000ll;
 	CHECK_OK(__gem_wait(fd, batch, &t));
+	t = 5000000000ll;
+	CHECK_OK(__gem_wait(fd, nop, &t));
 	uint32_t first = 0;
 	CHECK_OK(__syncobj_wait(fd, &s, 1, now_ns() + 5000000000ll, 0, &first));
 	CHECK(first == 0);
@@ -148,6 +168,6 @@ int main(int argc, char **argv)
 	CHECK_OK(__syncobj_destroy(fd, s));
 	CHECK_OK(__syncobj_destroy(fd, empty));
 	close(fd);
-	pass(NAME, "GEM_WAIT, SYNCOBJ_WAIT, TIMELINE_WAIT, SET_DOMAIN, PWRITE end with EINTR on a signal");
+	pass(NAME, "GEM_WAIT, SYNCOBJ_WAIT, TIMELINE_WAIT, SET_DOMAIN, PWRITE, a throttled execbuf end with EINTR on a signal");
 	return 0;
 }

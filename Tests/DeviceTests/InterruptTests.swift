@@ -48,6 +48,51 @@ import Testing
         return (ctx, target)
     }
 
+    /// eb_throttle: a context whose ring is full (requests queued behind a
+    /// spinner) blocks in execbuf until the oldest of them completes; a
+    /// signal ends that with EINTR. Another context's ring is its own.
+    @Test func fullRingBlocksExecbufInterruptibly() throws {
+        let f = fx.open(inode: 1)
+        let (ctx, _) = try spin(f)
+        let nop = try fx.dev.gemCreate(f, size: 4096).handle
+        try fx.dev.pwrite(f, handle: nop, offset: 0, size: 4, dataPtr: userPtr) { dst in dst.storeBytes(of: 0x0A << 23 as UInt32, as: UInt32.self) }
+        func exec(_ ctx: UInt32, _ i: Interruption?) throws(DrmError) {
+            var e = drm_i915_gem_exec_object2()
+            e.handle = nop
+            e.offset = 0x40000
+            e.flags = UInt64(EXEC_OBJECT_PINNED | EXEC_OBJECT_SUPPORTS_48B_ADDRESS)
+            var entries = [e]
+            var args = drm_i915_gem_execbuffer2()
+            args.buffer_count = 1
+            args.flags = UInt64(I915_EXEC_BLT | I915_EXEC_NO_RELOC)
+            args.rsvd1 = UInt64(ctx)
+            try DrmDevice.checkExecbuffer(&args)
+            var out = DrmDevice.ExecbufOutput()
+            try fx.dev.execbuffer(f, args, objects: &entries, output: &out, interruption: i, fences: { [] },
+                                  readRelocations: { _ in [] })
+        }
+        let i = Interruption()
+        i.interrupt()
+        var queued = 0
+        while queued < 1000 {
+            do throws(DrmError) { try exec(ctx, i) } catch {
+                #expect(error == .EINTR)
+                break
+            }
+            queued += 1
+        }
+        // 16 KiB less a page, at 192 bytes a request, with the spinner's.
+        #expect(queued == 63)
+        #expect(throws: DrmError.EINTR) { try exec(ctx, i) }
+        // The default context's ring on the same engine has room.
+        try exec(0, i)
+        // Interrupted while blocked, not only before.
+        let j = Interruption()
+        interrupt(j, after: 30)
+        #expect(throws: DrmError.EINTR) { try exec(ctx, j) }
+        try fx.dev.contextDestroy(f, context: ctx, pad: 0)
+    }
+
     @Test func requestWaitEndsOnInterrupt() {
         let rq = request(), i = Interruption()
         interrupt(i, after: 30)

@@ -76,6 +76,13 @@ extension DrmDevice {
         // eb_lookup_vmas: i915_gem_object_userptr_submit_init, outside the lock.
         try pinUserptrs(plan.objects, caller: pid)
         flush(plan.flush)
+        // eb_pin_engine -> eb_throttle: a ring without a page free waits for
+        // the request that frees half of it; a signal ends the wait with
+        // -EINTR itself, not -ERESTARTSYS (GPU/Ring.swift).
+        if let oldest = state.withLock({ _ in plan.context.throttle(on: plan.engine) }),
+           oldest.wait(deadline: nil, interruption: interruption) == .interrupted {
+            throw DrmError.EINTR
+        }
 
         // Relocations: read outside the lock (they may sit in a mapping of ours).
         var relocs: [Int: [drm_i915_gem_relocation_entry]] = [:]
