@@ -34,10 +34,10 @@ extension DrmDevice {
     /// `copyOut` moves the bytes to the client with the device unlocked (the
     /// destination may be one of the client's own mappings of this device).
     public func pread(_ file: FileID, handle: UInt32, offset: UInt64, size: UInt64, dataPtr: UInt64,
-                      copyOut: (UnsafeRawBufferPointer) throws(DrmError) -> Void) throws(DrmError) {
+                      interruption: Interruption? = nil, copyOut: (UnsafeRawBufferPointer) throws(DrmError) -> Void) throws(DrmError) {
         guard size != 0 else { return }
         let (backing, first) = try prepareTransfer(file, handle: handle, offset: offset, size: size, dataPtr: dataPtr, write: false)
-        try awaitRendering(file, handle: handle, write: false)
+        try awaitRendering(file, handle: handle, write: false, interruption: interruption)
         flush(first)
         try copyOut(UnsafeRawBufferPointer(start: backing.base + Int(offset), count: Int(size)))
     }
@@ -45,10 +45,10 @@ extension DrmDevice {
     /// i915_gem_pwrite_ioctl. Mapped copies are written back and dropped
     /// first, so the new bytes are what every view faults in next.
     public func pwrite(_ file: FileID, handle: UInt32, offset: UInt64, size: UInt64, dataPtr: UInt64,
-                       copyIn: (UnsafeMutableRawBufferPointer) throws(DrmError) -> Void) throws(DrmError) {
+                       interruption: Interruption? = nil, copyIn: (UnsafeMutableRawBufferPointer) throws(DrmError) -> Void) throws(DrmError) {
         guard size != 0 else { return }
         let (backing, first) = try prepareTransfer(file, handle: handle, offset: offset, size: size, dataPtr: dataPtr, write: true)
-        try awaitRendering(file, handle: handle, write: true)
+        try awaitRendering(file, handle: handle, write: true, interruption: interruption)
         // Write back and drop what is cached, take the bytes, then drop again:
         // a fault between the two may have cached the old bytes.
         flush(first)
@@ -59,12 +59,13 @@ extension DrmDevice {
     /// i915_gem_set_domain_ioctl: a coherency point. Every cached copy of the
     /// object in any open is written back and dropped, so each view sees the
     /// others' stores (views are separate page caches here).
-    public func setDomain(_ file: FileID, handle: UInt32, readDomains: UInt32, writeDomain: UInt32, pid: Int32 = 0) throws(DrmError) {
+    public func setDomain(_ file: FileID, handle: UInt32, readDomains: UInt32, writeDomain: UInt32, pid: Int32 = 0,
+                          interruption: Interruption? = nil) throws(DrmError) {
         let gpuDomains = FDRM_GEM_GPU_DOMAINS
         guard (readDomains | writeDomain) & gpuDomains == 0 else { throw DrmError.EINVAL }
         guard writeDomain == 0 || readDomains == writeDomain else { throw DrmError.EINVAL }
         guard readDomains != 0 else { return }
-        try awaitRendering(file, handle: handle, write: writeDomain != 0)
+        try awaitRendering(file, handle: handle, write: writeDomain != 0, interruption: interruption)
         // A userptr: i915_gem_object_userptr_validate pins its pages (iris
         // checks a userptr this way), and the domains stay as they are.
         let userptr = try withFile(file) { (s, f) throws(DrmError) -> (UserptrMemory, Bool, GemObject.Madvise)? in

@@ -23,6 +23,9 @@ public struct DrmError: Error, Equatable, CustomStringConvertible {
     public static let ENOTTY = DrmError(Glibc.ENOTTY)
     public static let ENXIO = DrmError(Glibc.ENXIO)
     public static let ETIME = DrmError(Glibc.ETIME)
+    /// A wait interrupted by a signal (-ERESTARTSYS as the caller sees it
+    /// without SA_RESTART): Interruption.swift.
+    public static let EINTR = DrmError(Glibc.EINTR)
     public static let EOPNOTSUPP = DrmError(Glibc.EOPNOTSUPP)
     public static let ERANGE = DrmError(Glibc.ERANGE)
     public static let EFBIG = DrmError(Glibc.EFBIG)

@@ -1,4 +1,5 @@
 import CFuse
+import FakeDRMDevice
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,6 +23,12 @@ protocol FuseChannel: Sendable {
     func replyIoctl(_ req: fuse_req_t?, _ result: Int32, _ buf: UnsafeRawPointer?, _ size: Int)
     func replyReadlink(_ req: fuse_req_t?, _ target: String)
     func replyPoll(_ req: fuse_req_t?, _ revents: UInt32)
+    /// fuse_req_interrupt_func: `interruption` is interrupted when the
+    /// kernel sends INTERRUPT for the request (at once if it already has);
+    /// nil unregisters, and returns only once a callback running on
+    /// another thread has finished (libfuse calls it under the request's
+    /// lock), so the interruption may be let go of after it.
+    func onInterrupt(_ req: fuse_req_t?, _ interruption: Interruption?)
     /// Drops (and unmaps) the cached pages of a range; ENOENT when the
     /// kernel holds no such inode.
     func notifyInvalInode(_ se: OpaquePointer, _ ino: UInt64, _ offset: Int64, _ length: Int64) -> Int32
@@ -52,6 +59,12 @@ struct Libfuse: FuseChannel {
     }
     func replyReadlink(_ req: fuse_req_t?, _ target: String) { fuse_reply_readlink(req, target) }
     func replyPoll(_ req: fuse_req_t?, _ revents: UInt32) { fuse_reply_poll(req, revents) }
+    func onInterrupt(_ req: fuse_req_t?, _ interruption: Interruption?) {
+        guard let interruption else { return fuse_req_interrupt_func(req, nil, nil) }
+        fuse_req_interrupt_func(req, { _, data in
+            Unmanaged<Interruption>.fromOpaque(data!).takeUnretainedValue().interrupt()
+        }, Unmanaged.passUnretained(interruption).toOpaque())
+    }
     func notifyInvalInode(_ se: OpaquePointer, _ ino: UInt64, _ offset: Int64, _ length: Int64) -> Int32 {
         fuse_lowlevel_notify_inval_inode(se, fuse_ino_t(ino), off_t(offset), off_t(length))
     }

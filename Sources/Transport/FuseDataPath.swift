@@ -131,8 +131,12 @@ extension FuseServer {
         // Before the call: a caller from outside our pid namespace
         // disables zombie reclaim before a close could start a scan.
         reclaimer?.noteCaller(pid: ctx.pid)
+        // A wait the caller's signal must end (FUSE INTERRUPT): watched
+        // until the answer is ready, unwatched before it goes out.
+        let interruption = IoctlDispatcher.mayWait(cmd: cmd) ? Interruption() : nil
+        if let interruption { channel.onInterrupt(req, interruption) }
         let caller = IoctlCaller(file: FileID(rawValue: fi!.pointee.fh), pid: ctx.pid, privileged: ctx.uid == 0,
-                                 memory: ProcessMemory(pid: ctx.pid))
+                                 memory: ProcessMemory(pid: ctx.pid), interruption: interruption)
         withUnsafeTemporaryAllocation(byteCount: max(outSize, 1), alignment: 16) { out in
             let input = UnsafeRawBufferPointer(start: inBuf, count: inSize)
             let output = UnsafeMutableRawBufferPointer(rebasing: out[0..<outSize])
@@ -141,7 +145,9 @@ extension FuseServer {
             } else {
                 dispatcher.dispatch(cmd: cmd, input: input, output: output, caller: caller)
             }
+            if interruption != nil { channel.onInterrupt(req, nil) }
             channel.replyIoctl(req, -r.errno, r.outBytes > 0 ? out.baseAddress : nil, r.outBytes)
+            withExtendedLifetime(interruption) {}
         }
     }
 }

@@ -22,7 +22,7 @@ extension Gpu {
         let args = e
         var result: DrmError?
         do throws(DrmError) {
-            try dev.execbuffer(c.file, args, objects: &objects, output: &output, pid: c.pid,
+            try dev.execbuffer(c.file, args, objects: &objects, output: &output, pid: c.pid, interruption: c.interruption,
                                   fences: { () throws(DrmError) in try execFences(dev, args, c) },
                                   readRelocations: { (entry) throws(DrmError) in try relocations(entry, c) })
         } catch {

@@ -80,7 +80,7 @@ enum Gem {
 
     static func pread(_ dev: DrmDevice, _ p: inout drm_i915_gem_pread, _ c: IoctlCaller) throws(DrmError) {
         let ptr = p.data_ptr
-        try dev.pread(c.file, handle: p.handle, offset: p.offset, size: p.size, dataPtr: ptr) { (src: UnsafeRawBufferPointer) throws(DrmError) in
+        try dev.pread(c.file, handle: p.handle, offset: p.offset, size: p.size, dataPtr: ptr, interruption: c.interruption) { (src: UnsafeRawBufferPointer) throws(DrmError) in
             try c.memory.write(ptr, from: src)
         }
     }
@@ -97,7 +97,7 @@ enum Gem {
 
     static func pwrite(_ dev: DrmDevice, _ p: inout drm_i915_gem_pwrite, _ c: IoctlCaller) throws(DrmError) {
         let ptr = p.data_ptr
-        try dev.pwrite(c.file, handle: p.handle, offset: p.offset, size: p.size, dataPtr: ptr) { (dst: UnsafeMutableRawBufferPointer) throws(DrmError) in
+        try dev.pwrite(c.file, handle: p.handle, offset: p.offset, size: p.size, dataPtr: ptr, interruption: c.interruption) { (dst: UnsafeMutableRawBufferPointer) throws(DrmError) in
             try c.memory.read(ptr, into: dst)
         }
     }
@@ -113,7 +113,8 @@ enum Gem {
     }
 
     static func setDomain(_ dev: DrmDevice, _ d: inout drm_i915_gem_set_domain, _ c: IoctlCaller) throws(DrmError) {
-        try dev.setDomain(c.file, handle: d.handle, readDomains: d.read_domains, writeDomain: d.write_domain, pid: c.pid)
+        try dev.setDomain(c.file, handle: d.handle, readDomains: d.read_domains, writeDomain: d.write_domain, pid: c.pid,
+                          interruption: c.interruption)
     }
 
     /// USERPTR: the calling thread's memory backs the object
@@ -195,7 +196,7 @@ enum Gem {
     }
 
     static func wait(_ dev: DrmDevice, _ w: inout drm_i915_gem_wait, _ c: IoctlCaller) throws(DrmError) {
-        try dev.gemWait(c.file, handle: w.bo_handle, flags: w.flags, timeoutNs: &w.timeout_ns)
+        try dev.gemWait(c.file, handle: w.bo_handle, flags: w.flags, timeoutNs: &w.timeout_ns, interruption: c.interruption)
     }
 
     static func waitFields(_ w: drm_i915_gem_wait, out: Bool) -> Fields {

@@ -105,6 +105,20 @@ public struct IoctlDispatcher: Sendable {
     public static func name(of cmd: UInt32) -> String {
         lookup(cmd)?.name ?? "ioctl(" + String(cmd, radix: 16) + ")"
     }
+
+    /// Whether the ioctl may sleep interruptibly (a signal ends it with
+    /// EINTR: IoctlCaller.interruption): the waits for rendering and fences.
+    /// The transport watches only these for FUSE INTERRUPT.
+    public static func mayWait(cmd: UInt32) -> Bool {
+        guard fdrm_ioc_type(cmd) == FDRM_IOCTL_BASE else { return false }
+        return waitingNrs.contains(fdrm_ioc_nr(cmd))
+    }
+
+    private static let waitingNrs: Set<UInt32> = Set([
+        FDRM_IOCTL_I915_GEM_WAIT, FDRM_IOCTL_SYNCOBJ_WAIT, FDRM_IOCTL_SYNCOBJ_TIMELINE_WAIT,
+        FDRM_IOCTL_I915_GEM_SET_DOMAIN, FDRM_IOCTL_I915_GEM_PREAD, FDRM_IOCTL_I915_GEM_PWRITE,
+        FDRM_IOCTL_I915_GEM_EXECBUFFER2_WR,
+    ].map { fdrm_ioc_nr(UInt32($0)) })
 }
 
 /// Sees a call's kernel buffer as the handler will (`enter`) and once the

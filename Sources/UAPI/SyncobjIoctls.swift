@@ -71,6 +71,7 @@ enum Syncobj {
     static func wait(_ dev: DrmDevice, _ a: inout drm_syncobj_wait, _ c: IoctlCaller) throws(DrmError) {
         let (ptr, n) = (a.handles, a.count_handles)
         if let first = try dev.syncobjWait(c.file, count: n, flags: a.flags, timeline: false, timeoutNsec: a.timeout_nsec,
+                                           interruption: c.interruption,
                                            handles: { () throws(DrmError) in try array(UInt32.self, ptr, n, c) },
                                            points: { () throws(DrmError) in nil }) {
             a.first_signaled = first
@@ -85,6 +86,7 @@ enum Syncobj {
     static func timelineWait(_ dev: DrmDevice, _ a: inout drm_syncobj_timeline_wait, _ c: IoctlCaller) throws(DrmError) {
         let (ptr, pts, n) = (a.handles, a.points, a.count_handles)
         if let first = try dev.syncobjWait(c.file, count: n, flags: a.flags, timeline: true, timeoutNsec: a.timeout_nsec,
+                                           interruption: c.interruption,
                                            handles: { () throws(DrmError) in try array(UInt32.self, ptr, n, c) },
                                            points: { () throws(DrmError) in pts == 0 ? nil : try array(UInt64.self, pts, n, c) }) {
             a.first_signaled = first

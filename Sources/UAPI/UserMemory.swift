@@ -44,11 +44,15 @@ public struct IoctlCaller {
     /// CAP_SYS_ADMIN, approximated by uid 0.
     public let privileged: Bool
     public let memory: any UserMemory
+    /// Set when the caller gets a signal while blocked (FUSE INTERRUPT):
+    /// the interruptible waits end with EINTR. Nil: uninterruptible.
+    public let interruption: Interruption?
 
-    public init(file: FileID, pid: Int32, privileged: Bool, memory: any UserMemory) {
+    public init(file: FileID, pid: Int32, privileged: Bool, memory: any UserMemory, interruption: Interruption? = nil) {
         self.file = file
         self.pid = pid
         self.privileged = privileged
         self.memory = memory
+        self.interruption = interruption
     }
 }

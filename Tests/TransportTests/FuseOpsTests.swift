@@ -59,6 +59,33 @@ import Testing
         #expect(s.ioctl(o, UInt32(FDRM_IOCTL_GEM_CLOSE), &close, flags: UInt32(FUSE_IOCTL_COMPAT)) == -ENOTTY)
     }
 
+    /// A wait watches for FUSE INTERRUPT (registered before it runs,
+    /// unregistered before the answer): an INTERRUPT that came before the
+    /// handler registered (libfuse calls back at once) ends it with EINTR.
+    /// Other ioctls are not watched.
+    @Test func waitsAreInterruptible() {
+        let s = Server(pid: getpid())
+        let o = s.open()!
+        var create = drm_syncobj_create(handle: 0, flags: 0)
+        #expect(s.ioctl(o, UInt32(FDRM_IOCTL_SYNCOBJ_CREATE), &create) == 0)
+        #expect(s.channel.interruptWatches.isEmpty)
+        var handle = create.handle
+        withUnsafeMutablePointer(to: &handle) { h in
+            var w = drm_syncobj_wait()
+            w.handles = UInt64(UInt(bitPattern: h))
+            w.count_handles = 1
+            w.flags = UInt32(DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT)
+            w.first_signaled = 0xdead
+            #expect(s.ioctl(o, UInt32(FDRM_IOCTL_SYNCOBJ_WAIT), &w) == -ETIME) // timeout 0: polls
+            #expect(s.channel.interruptWatches == [true, false])
+            s.channel.interruptedAtOnce.store(true, ordering: .relaxed)
+            w.timeout_nsec = DrmDevice.monotonicNow() + 10_000_000_000
+            #expect(s.ioctl(o, UInt32(FDRM_IOCTL_SYNCOBJ_WAIT), &w) == -EINTR)
+            #expect(w.first_signaled == 0xdead)
+            #expect(s.channel.interruptWatches == [true, false, true, false])
+        }
+    }
+
     /// An object's offset, from GEM_CREATE and MMAP_OFFSET(WB) through `o`.
     func mappedObject(_ s: Server, _ o: Server.Open, size: UInt64 = 4096) -> (handle: UInt32, offset: UInt64) {
         var create = drm_i915_gem_create(size: size, handle: 0, pad: 0)

@@ -61,6 +61,16 @@ final class RecordingChannel: FuseChannel {
     }
     func replyReadlink(_ req: fuse_req_t?, _ target: String) { add(.readlink(target)) }
     func replyPoll(_ req: fuse_req_t?, _ revents: UInt32) { add(.poll(revents)) }
+    /// Registrations of an interrupt callback (true) and unregistrations.
+    private let watches = Mutex<[Bool]>([])
+    var interruptWatches: [Bool] { watches.withLock { $0 } }
+    /// The caller's signal came before the handler registered: libfuse
+    /// calls the callback at once.
+    let interruptedAtOnce = Atomic<Bool>(false)
+    func onInterrupt(_ req: fuse_req_t?, _ interruption: Interruption?) {
+        watches.withLock { $0.append(interruption != nil) }
+        if let interruption, interruptedAtOnce.load(ordering: .relaxed) { interruption.interrupt() }
+    }
     func notifyInvalInode(_ se: OpaquePointer, _ ino: UInt64, _ offset: Int64, _ length: Int64) -> Int32 {
         invals.withLock { $0.append(Inval(ino: ino, offset: offset, length: length)) }
         return 0
@@ -75,8 +85,9 @@ struct Server {
     let srv: FuseServer
     let req = OpaquePointer(bitPattern: 0x1000)
 
-    init(uid: UInt32 = 0) {
-        channel = RecordingChannel(uid: uid)
+    /// `pid`: the caller ioctls read pointers of (getpid() for our own memory).
+    init(uid: UInt32 = 0, pid: Int32 = 4242) {
+        channel = RecordingChannel(pid: pid, uid: uid)
         srv = FuseServer(profile: DeviceProfile(), channel: channel)
     }
 

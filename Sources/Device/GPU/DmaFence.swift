@@ -57,6 +57,15 @@ public struct DmaFence: @unchecked Sendable {
     /// Waits until signalled; false on timeout (nil waits for ever).
     func wait(deadline: DispatchTime?) -> Bool { requests.allSatisfy { $0.wait(deadline: deadline) } }
 
+    /// Waits for every request, interruptibly when `interruption` is given.
+    func wait(deadline: DispatchTime?, interruption: Interruption?) -> WaitOutcome {
+        for rq in requests {
+            let r = rq.wait(deadline: deadline, interruption: interruption)
+            if r != .signaled { return r }
+        }
+        return .signaled
+    }
+
     /// Wakes `waker` when any of the requests signals (at once if signalled).
     func notify(_ waker: FenceWaker) {
         let pending = requests.filter { !$0.isDone }

@@ -14,40 +14,59 @@ extension DrmDevice {
 
     /// i915_gem_wait_ioctl: waits up to `timeoutNs` (negative: for ever) for
     /// every request using the object; ETIME if one is still running. The
-    /// remaining time is written back, as the kernel does.
-    public func gemWait(_ file: FileID, handle: UInt32, flags: UInt32, timeoutNs: inout Int64) throws(DrmError) {
+    /// remaining time is written back, as the kernel does. Interruptible
+    /// (I915_WAIT_INTERRUPTIBLE): EINTR with the time left written back, as
+    /// i915_gem_wait_ioctl does for -ERESTARTSYS (a restart waits the rest).
+    public func gemWait(_ file: FileID, handle: UInt32, flags: UInt32, timeoutNs: inout Int64,
+                        interruption: Interruption? = nil) throws(DrmError) {
         guard flags == 0 else { throw DrmError.EINVAL }
         let pending = try withFile(file) { (s, f) throws(DrmError) -> [Request] in
             activeRequests(s, try s.lookup(handle, in: f), writers: false)
         }
         let start = DispatchTime.now().uptimeNanoseconds
-        var ok = true
+        var outcome = WaitOutcome.signaled
         if !pending.isEmpty {
             if timeoutNs == 0 {
-                ok = pending.allSatisfy(\.isDone)
+                outcome = pending.allSatisfy(\.isDone) ? .signaled : .timedOut
             } else {
                 // dispatch_time keeps clock flags in bits 62-63: a timeout
                 // that far (INT64_MAX, as anv passes) is for ever.
                 let deadline: DispatchTime? = timeoutNs < 0 || timeoutNs >= 1 << 60 ? nil
                     : DispatchTime(uptimeNanoseconds: start &+ UInt64(timeoutNs))
-                ok = pending.allSatisfy { $0.wait(deadline: deadline) }
+                for rq in pending {
+                    outcome = rq.wait(deadline: deadline, interruption: interruption)
+                    if outcome != .signaled { break }
+                }
             }
         }
         if timeoutNs > 0 {
             let elapsed = Int64(DispatchTime.now().uptimeNanoseconds - start)
             timeoutNs = max(0, timeoutNs - elapsed)
-            if !ok { timeoutNs = 0 }
+            if outcome == .timedOut { timeoutNs = 0 }
         }
-        if !ok { throw DrmError.ETIME }
+        switch outcome {
+        case .signaled: return
+        case .timedOut: throw DrmError.ETIME
+        case .interrupted: throw DrmError.EINTR
+        }
     }
 
     /// i915_gem_object_wait before CPU access: a read waits for the writers,
-    /// a write for every request.
-    public func awaitRendering(_ file: FileID, handle: UInt32, write: Bool) throws(DrmError) {
+    /// a write for every request. Interruptible (I915_WAIT_INTERRUPTIBLE):
+    /// EINTR, nothing done yet.
+    public func awaitRendering(_ file: FileID, handle: UInt32, write: Bool,
+                               interruption: Interruption? = nil) throws(DrmError) {
         let pending = try withFile(file) { (s, f) throws(DrmError) -> [Request] in
             activeRequests(s, try s.lookup(handle, in: f), writers: !write)
         }
-        for rq in pending { _ = rq.wait(deadline: nil) }
+        try awaitAll(pending, interruption)
+    }
+
+    /// Waits for every request for ever, or until interrupted (EINTR).
+    func awaitAll(_ requests: [Request], _ interruption: Interruption?) throws(DrmError) {
+        for rq in requests where rq.wait(deadline: nil, interruption: interruption) == .interrupted {
+            throw DrmError.EINTR
+        }
     }
 
     /// i915_engine_info: each engine's queued and running requests, and totals.

@@ -59,7 +59,8 @@ extension DrmDevice {
     /// extension and fence-array parsing at its place in the order;
     /// `readRelocations(index)` reads an entry's relocations (EFAULT).
     public func execbuffer(_ file: FileID, _ args: drm_i915_gem_execbuffer2, objects entries: inout [drm_i915_gem_exec_object2],
-                           output: inout ExecbufOutput, pid: Int32 = 0, fences: () throws(DrmError) -> [ExecFence],
+                           output: inout ExecbufOutput, pid: Int32 = 0, interruption: Interruption? = nil,
+                           fences: () throws(DrmError) -> [ExecFence],
                            readRelocations: (drm_i915_gem_exec_object2) throws(DrmError) -> [drm_i915_gem_relocation_entry]) throws(DrmError) {
         // I915_EXEC_SECURE is gone on gen11+.
         if args.flags & UInt64(I915_EXEC_SECURE) != 0 { throw DrmError.ENODEV }
@@ -75,6 +76,13 @@ extension DrmDevice {
         // eb_lookup_vmas: i915_gem_object_userptr_submit_init, outside the lock.
         try pinUserptrs(plan.objects, caller: pid)
         flush(plan.flush)
+        // eb_pin_engine -> eb_throttle: a ring without a page free waits for
+        // the request that frees half of it; a signal ends the wait with
+        // -EINTR itself, not -ERESTARTSYS (GPU/Ring.swift).
+        if let oldest = state.withLock({ _ in plan.context.throttle(on: plan.engine) }),
+           oldest.wait(deadline: nil, interruption: interruption) == .interrupted {
+            throw DrmError.EINTR
+        }
 
         // Relocations: read outside the lock (they may sit in a mapping of ours).
         var relocs: [Int: [drm_i915_gem_relocation_entry]] = [:]
@@ -97,7 +105,8 @@ extension DrmDevice {
             let pending = written.flatMap { activeRequests(s, plan.objects[$0], writers: false) }
             return pending.isEmpty ? nil : pending
         }) {
-            for rq in busy { _ = rq.wait(deadline: nil) }
+            // Interruptible (I915_WAIT_INTERRUPTIBLE): EINTR, nothing submitted.
+            try awaitAll(busy, interruption)
         }
         let stale = try withFile(file) { (s, f) throws(DrmError) -> Flush in
             var touched: [GemObject] = []

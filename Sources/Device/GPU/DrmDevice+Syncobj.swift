@@ -224,8 +224,12 @@ extension DrmDevice {
     /// without a fence (or the point) is EINVAL unless WAIT_FOR_SUBMIT /
     /// WAIT_AVAILABLE wait for it. `timeoutNsec` is absolute CLOCK_MONOTONIC
     /// (0 polls); ETIME when it passes. Returns first_signaled (~0 when a
-    /// WAIT_ALL found none signalled at first, as the kernel).
+    /// WAIT_ALL found none signalled at first, as the kernel). Interruptible:
+    /// EINTR once a signal is pending and nothing is signalled
+    /// (drm_syncobj_array_wait_timeout's -ERESTARTSYS; first_signaled is
+    /// not written, the absolute timeout makes a restart wait the rest).
     public func syncobjWait(_ file: FileID, count: UInt32, flags: UInt32, timeline: Bool, timeoutNsec: Int64,
+                            interruption: Interruption? = nil,
                             handles: () throws(DrmError) -> [UInt32],
                             points: () throws(DrmError) -> [UInt64]?) throws(DrmError) -> UInt32? {
         var possible = UInt32(DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL | DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT)
@@ -269,12 +273,20 @@ extension DrmDevice {
         // Every fence known and all of them wanted: wait on each in turn,
         // without the waker's extra hop (GEM_WAIT's path).
         if !available, all || objs.count == 1, entries.allSatisfy({ $0 != nil }) {
-            for case let f? in entries where !f.wait(deadline: deadline) { throw DrmError.ETIME }
+            for case let f? in entries {
+                switch f.wait(deadline: deadline, interruption: interruption) {
+                case .signaled: continue
+                case .timedOut: throw DrmError.ETIME
+                case .interrupted: throw DrmError.EINTR
+                }
+            }
             return objs.count == 1 ? 0 : first
         }
         let waker = FenceWaker()
         if submit { state.withLock { _ in for o in objs { o.addWaiter(waker) } } }
         defer { if submit { state.withLock { _ in for o in objs { o.removeWaiter(waker) } } } }
+        interruption?.watch(waker)
+        defer { interruption?.unwatch() }
         var watched = [Bool](repeating: false, count: objs.count)
         while true {
             if submit {
@@ -299,6 +311,7 @@ extension DrmDevice {
             }
             if signaled == objs.count { return first }
             if let d = deadline, d <= .now() { throw DrmError.ETIME }
+            if interruption?.isInterrupted == true { throw DrmError.EINTR }
             waker.sleep(until: deadline)
         }
     }

@@ -123,6 +123,18 @@ final class Request: @unchecked Sendable {
         return completed.wait(timeout: deadline) == .success && isDone
     }
 
+    /// Waits for the fence, interruptibly when `interruption` is given
+    /// (i915_request_wait with I915_WAIT_INTERRUPTIBLE: -ERESTARTSYS once a
+    /// signal is pending).
+    func wait(deadline: DispatchTime?, interruption: Interruption?) -> WaitOutcome {
+        guard let interruption, !isDone else {
+            return wait(deadline: deadline) ? .signaled : .timedOut
+        }
+        let waker = FenceWaker()
+        whenDone { waker.wake() }
+        return interruption.sleep(on: waker, until: deadline) { isDone }
+    }
+
     /// Runs `body` once the fence has signalled (at once if it has).
     func notify(_ body: @escaping @Sendable () -> Void) {
         completed.notify(queue: .global(), execute: body)
