@@ -23,8 +23,11 @@ import Testing
     }
 
     /// A spinner on a context of `f` keeps `target` (written) and its batch busy.
+    /// The context is not persistent, so CONTEXT_DESTROY ends the spinner
+    /// (kill_engines); a persistent one's requests would keep running.
     func spin(_ f: FileID) throws -> (ctx: UInt32, target: UInt32) {
-        let ctx = try fx.dev.contextCreate(f, flags: 0, params: [], privileged: false)
+        let nonPersistent = DrmDevice.ContextParamArg(param: UInt64(I915_CONTEXT_PARAM_PERSISTENCE), size: 0, value: 0)
+        let ctx = try fx.dev.contextCreate(f, flags: 0, params: [nonPersistent], privileged: false)
         let target = try fx.dev.gemCreate(f, size: 4096).handle
         let batch = try fx.dev.gemCreate(f, size: 4096).handle
         let words: [UInt32] = [0x05 << 23, 0x31 << 23 | 1 << 8 | 1, 0x10000, 0]
