@@ -23,7 +23,7 @@ extension DrmDevice {
     /// (the kernel wrote the synced range back before asking); every other
     /// view of the objects this open has cached, in any open including this
     /// one's other nodes, is written back and dropped.
-    public func sync(inode: UInt64) {
+    public func sync(inode: InodeID) {
         withLock(revoking: { (s: inout DeviceState, revoke: inout Flush) in
             for id in s.inodeFiles[inode] ?? [] {
                 guard let f = s.files[id] else { continue }

@@ -27,7 +27,7 @@ final class DrmFile {
     let id: FileID
     let minor: Minor
     /// The inode this open was made through (each open has its own).
-    let inode: UInt64
+    let inode: InodeID
     let pid: Int32
     /// The opener's user: who may act on this open's mappings from elsewhere.
     let uid: UInt32
@@ -47,7 +47,7 @@ final class DrmFile {
     /// drm_prime_file_private: dma-buf token -> handle, for imports to find.
     var prime: [UInt32: UInt32] = [:]
 
-    init(id: FileID, minor: Minor, inode: UInt64, pid: Int32, uid: UInt32 = 0, authenticated: Bool) {
+    init(id: FileID, minor: Minor, inode: InodeID, pid: Int32, uid: UInt32 = 0, authenticated: Bool) {
         self.id = id
         self.minor = minor
         self.inode = inode

@@ -22,8 +22,8 @@ public struct DeviceFuzzer {
     private let dispatcher: IoctlDispatcher
     private let memory = FuzzMemory()
     private var files: [FileID] = []
-    private var inodes: [UInt64] = []
-    private var nextInode: UInt64 = 100
+    private var inodes: [InodeID] = []
+    private var nextInode: InodeID = 100
     var handles: [UInt32] = [1, 2]
     var names: [UInt32] = [1]
     private var offsets: [UInt64] = [1 << 32]
@@ -181,7 +181,7 @@ public struct DeviceFuzzer {
     }
 
     private mutating func open(_ minor: Minor) {
-        nextInode += 1
+        nextInode = InodeID(rawValue: nextInode.rawValue + 1)
         files.append(device.open(minor: minor, inode: nextInode, pid: 1, privileged: byte() & 1 == 0))
         inodes.append(nextInode)
     }
@@ -298,7 +298,7 @@ public struct DeviceFuzzer {
     }
 
     private mutating func writeback() {
-        let inode = byte() % 8 == 0 ? UInt64(byte()) : pick(inodes)
+        let inode = byte() % 8 == 0 ? InodeID(rawValue: UInt64(byte())) : pick(inodes)
         let offset = pick(offsets) &+ UInt64(byte() % 64) << 12
         let count = Int(byte() % 3 + 1) << 12
         let fillByte = byte()

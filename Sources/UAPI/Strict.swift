@@ -22,7 +22,7 @@ enum Strict {
     /// On the root: which device node the stat'ed inode `ino` is (-1: none).
     static func probeRoot(_ dev: DrmDevice, _ p: inout drm_fakedrm_probe, _ c: RootCaller) throws(DrmError) {
         p.version = UInt32(FAKEDRM_PROBE_VERSION)
-        p.minor = c.minor(p.ino).map { Int32($0.number) } ?? -1
+        p.minor = c.minor(InodeID(rawValue: p.ino)).map { Int32($0.number) } ?? -1
         p.instance = instance
     }
 

@@ -20,12 +20,12 @@ import Testing
             _ = try fx.dev.mmapOffset(b, handle: hb, flags: MmapType.wb.rawValue)
         }
 
-        func inval(_ inode: UInt64, _ off: UInt64) -> Invalidation {
+        func inval(_ inode: InodeID, _ off: UInt64) -> Invalidation {
             Invalidation(inode: inode, offset: off, length: 8192)
         }
 
         /// Faults one page of `off` through each listed (file, inode).
-        func touch(_ off: UInt64, _ who: [(FileID, UInt64)]) throws {
+        func touch(_ off: UInt64, _ who: [(FileID, InodeID)]) throws {
             for (f, ino) in who { _ = try fx.dev.faultBytes(f, inode: ino, offset: off + 4096) }
         }
 

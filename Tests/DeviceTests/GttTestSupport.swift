@@ -70,7 +70,7 @@ struct GgttVmaProbe: Sendable, Equatable {
     let view: GttView
     let start: Int
     let fence: Int?
-    let userfault: Set<UInt64>
+    let userfault: Set<InodeID>
 }
 
 /// One fence register, copied out under the device lock.
