@@ -173,7 +173,7 @@ struct DeviceState: ~Copyable {
     }
 
     /// The object a handle names in a file, or ENOENT.
-    func lookup(_ h: UInt32, in file: DrmFile) throws(DrmError) -> GemObject {
+    func lookup(_ h: Handle, in file: DrmFile) throws(DrmError) -> GemObject {
         guard let obj = file.handles[h] else { throw DrmError.ENOENT }
         return obj
     }

@@ -71,7 +71,7 @@ public struct DeviceFuzzer {
         handles = []
         for (pages, tiled) in [(1, false), (16, false), (64, true)] {
             guard let h = try? device.gemCreate(files[0], size: UInt64(pages) << 12).handle else { continue }
-            handles.append(h)
+            handles.append(h.rawValue)
             if tiled { _ = try? device.setTiling(files[0], handle: h, mode: UInt32(I915_TILING_X), stride: 4096) }
             for type in [MmapType.gtt, .wc] {
                 if let off = try? device.mmapOffset(files[0], handle: h, flags: type.rawValue) {
@@ -80,7 +80,7 @@ public struct DeviceFuzzer {
                 }
             }
         }
-        if let h = handles.last, let name = try? device.gemFlink(files[0], handle: h),
+        if let h = handles.last, let name = try? device.gemFlink(files[0], handle: Handle(rawValue: h)),
            let other = try? device.gemOpen(files[2], name: name).handle,
            let off = try? device.mmapOffset(files[2], handle: other, flags: MmapType.gtt.rawValue) {
             names = [name.rawValue]

@@ -51,7 +51,7 @@ enum Strict {
     }
 
     static func gemMmap(_ dev: DrmDevice, _ g: inout drm_fakedrm_gem_mmap, _ c: IoctlCaller) throws(DrmError) {
-        let r = try dev.legacyMmap(c.file, handle: g.args.handle, offset: g.args.offset, size: g.args.size, flags: g.args.flags,
+        let r = try dev.legacyMmap(c.file, handle: Handle(rawValue: g.args.handle), offset: g.args.offset, size: g.args.size, flags: g.args.flags,
                                    pid: c.pid)
         (g.map_offset, g.cookie, g.token) = (r.mapOffset, r.cookie.rawValue, r.token)
     }

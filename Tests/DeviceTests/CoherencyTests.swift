@@ -8,7 +8,7 @@ import Testing
     /// both mapped GTT and WB.
     struct Setup {
         let fx = Fixture()
-        let a: FileID, b: FileID, h: UInt32, hb: UInt32, gtt: UInt64, wb: UInt64
+        let a: FileID, b: FileID, h: Handle, hb: Handle, gtt: UInt64, wb: UInt64
         init() throws {
             a = fx.open(inode: 1, minor: .primary)
             b = fx.open(inode: 2, minor: .primary)

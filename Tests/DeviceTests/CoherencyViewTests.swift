@@ -43,7 +43,7 @@ final class DirtyPageCache: PageCacheControl, @unchecked Sendable {
         let cache = DirtyPageCache()
         let dev: DrmDevice
         let a: FileID
-        let h: UInt32
+        let h: Handle
 
         init(size: UInt64) throws {
             dev = DrmDevice(cache: cache)

@@ -13,7 +13,7 @@ import Testing
 
     /// An object of file `f` with a GTT node.
     struct Obj {
-        let h: UInt32
+        let h: Handle
         let gtt: UInt64
         let serial: UInt64
         let size: Int

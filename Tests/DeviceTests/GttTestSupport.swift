@@ -110,7 +110,7 @@ extension DrmDevice {
     }
 
     /// The serial of the object a handle names.
-    func ggttSerial(_ file: FileID, handle: UInt32) -> UInt64? {
+    func ggttSerial(_ file: FileID, handle: Handle) -> UInt64? {
         state.withLock { s in s.files[file]?.handles[handle]?.serial }
     }
 }

@@ -23,7 +23,7 @@ import Testing
     }
 
     /// A spinner on a context of `f` keeps `target` (written) and its batch busy.
-    func spin(_ f: FileID) throws -> (ctx: UInt32, target: UInt32) {
+    func spin(_ f: FileID) throws -> (ctx: UInt32, target: Handle) {
         let ctx = try fx.dev.contextCreate(f, flags: 0, params: [], privileged: false)
         let target = try fx.dev.gemCreate(f, size: 4096).handle
         let batch = try fx.dev.gemCreate(f, size: 4096).handle
@@ -31,7 +31,7 @@ import Testing
         try fx.dev.pwrite(f, handle: batch, offset: 0, size: 16, dataPtr: userPtr) { dst in
             words.withUnsafeBytes { dst.copyMemory(from: $0) }
         }
-        var entries = [(target, 0x20000 as UInt64, UInt64(EXEC_OBJECT_WRITE)), (batch, 0x10000, 0)].map { h, addr, flags in
+        var entries = [(target.rawValue, 0x20000 as UInt64, UInt64(EXEC_OBJECT_WRITE)), (batch.rawValue, 0x10000, 0)].map { h, addr, flags in
             var e = drm_i915_gem_exec_object2()
             e.handle = h
             e.offset = addr
@@ -58,7 +58,7 @@ import Testing
         try fx.dev.pwrite(f, handle: nop, offset: 0, size: 4, dataPtr: userPtr) { dst in dst.storeBytes(of: 0x0A << 23 as UInt32, as: UInt32.self) }
         func exec(_ ctx: UInt32, _ i: Interruption?) throws(DrmError) {
             var e = drm_i915_gem_exec_object2()
-            e.handle = nop
+            e.handle = nop.rawValue
             e.offset = 0x40000
             e.flags = UInt64(EXEC_OBJECT_PINNED | EXEC_OBJECT_SUPPORTS_48B_ADDRESS)
             var entries = [e]

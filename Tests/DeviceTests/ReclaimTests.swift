@@ -9,7 +9,7 @@ import Glibc
 /// scan taken after they became zombies finds no mapping of their nodes.
 @Suite struct ReclaimTests {
     /// A file on `inode` with one object of `pages` pages and its GTT node, faulted once.
-    static func mappedObject(_ fx: Fixture, _ f: FileID, inode: InodeID, pages: Int = 2) throws -> (UInt32, UInt64) {
+    static func mappedObject(_ fx: Fixture, _ f: FileID, inode: InodeID, pages: Int = 2) throws -> (Handle, UInt64) {
         let h = try fx.dev.gemCreate(f, size: UInt64(pages) << 12).handle
         let off = try fx.dev.mmapOffset(f, handle: h, flags: MmapType.gtt.rawValue)
         _ = try fx.dev.faultBytes(f, inode: inode, offset: off)

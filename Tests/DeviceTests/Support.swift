@@ -83,14 +83,14 @@ extension DrmDevice {
     }
 
     /// PWRITE of `bytes` at `offset`.
-    func write(_ file: FileID, handle: UInt32, offset: UInt64 = 0, _ bytes: [UInt8]) throws(DrmError) {
+    func write(_ file: FileID, handle: Handle, offset: UInt64 = 0, _ bytes: [UInt8]) throws(DrmError) {
         try pwrite(file, handle: handle, offset: offset, size: UInt64(bytes.count), dataPtr: userPtr) { dst in
             dst.copyBytes(from: bytes)
         }
     }
 
     /// PREAD of `count` bytes at `offset`.
-    func read(_ file: FileID, handle: UInt32, offset: UInt64 = 0, count: Int) throws(DrmError) -> [UInt8] {
+    func read(_ file: FileID, handle: Handle, offset: UInt64 = 0, count: Int) throws(DrmError) -> [UInt8] {
         var out: [UInt8] = []
         try pread(file, handle: handle, offset: offset, size: UInt64(count), dataPtr: userPtr) { src in
             out = Array(src)

@@ -148,7 +148,7 @@ import Testing
         let wait = UInt32(I915_EXEC_FENCE_WAIT), signal = UInt32(I915_EXEC_FENCE_SIGNAL)
         func exec(_ ring: UInt64, _ fences: () throws(DrmError) -> [ExecFence]) throws {
             var e = drm_i915_gem_exec_object2()
-            e.handle = batch
+            e.handle = batch.rawValue
             e.offset = 0x100000
             e.flags = UInt64(EXEC_OBJECT_PINNED | EXEC_OBJECT_SUPPORTS_48B_ADDRESS)
             var entries = [e]
