@@ -44,3 +44,14 @@ public struct Handle: RawRepresentable, Hashable, Comparable, Sendable, CustomSt
     public static func < (a: Handle, b: Handle) -> Bool { a.rawValue < b.rawValue }
     public var description: String { "\(rawValue)" }
 }
+
+/// A syncobj handle: a syncobj's name in one drm_file's syncobj_idr (from
+/// 1), a table apart from GEM handles. Integer literals are handles (tests).
+public struct SyncobjHandle: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible,
+                             ExpressibleByIntegerLiteral {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public init(integerLiteral value: UInt32) { rawValue = value }
+    public static func < (a: SyncobjHandle, b: SyncobjHandle) -> Bool { a.rawValue < b.rawValue }
+    public var description: String { "\(rawValue)" }
+}

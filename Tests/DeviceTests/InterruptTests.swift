@@ -154,7 +154,7 @@ import Testing
         let pending = try fx.dev.syncobjCreate(f, flags: 0)
         let rq = request()
         fx.dev.state.withLock { s in s.gpu.file(f).syncobjs[pending]!.replace(DmaFence(rq)) }
-        func wait(_ hs: [UInt32], _ flags: Int32, _ i: Interruption) throws(DrmError) -> UInt32? {
+        func wait(_ hs: [SyncobjHandle], _ flags: Int32, _ i: Interruption) throws(DrmError) -> UInt32? {
             try fx.dev.syncobjWait(f, count: UInt32(hs.count), flags: UInt32(flags), timeline: false,
                                    timeoutNsec: DrmDevice.monotonicNow() + 5_000_000_000, interruption: i,
                                    handles: { hs }, points: { nil })
