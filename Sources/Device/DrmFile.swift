@@ -1,5 +1,5 @@
 /// Identifies one open of a device file (one FUSE file handle): a drm_file.
-/// Its own type (as swift-system's FileDescriptor): an inode number or a
+/// Its own type (as swift-system's FileDescriptor): an InodeID or a GEM
 /// Handle cannot be passed for it. Integer literals are ids (tests, the
 /// export ioctls' "no file" 0); Transport converts a FUSE fh with
 /// `init(rawValue:)`.
