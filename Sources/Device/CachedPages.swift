@@ -7,7 +7,7 @@ struct CacheKey: Hashable, Sendable {
     /// GemObject.serial and MmapType.rawValue: never reused, unlike offsets.
     let object: UInt64
     let type: UInt64
-    let inode: UInt64
+    let inode: InodeID
 }
 
 /// Sorted, disjoint, coalesced page ranges (node-relative page numbers).

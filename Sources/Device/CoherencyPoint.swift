@@ -18,7 +18,7 @@ extension DeviceState {
     static var untrackedPages: UInt64 { UInt64(OffsetManager<MmapOffset>.readaheadBytes >> Page.shift) }
 
     /// A fault (or write(2)) put bytes `bytes` of `mmo` in `inode`'s page cache.
-    mutating func noteCached(_ mmo: MmapOffset, inode: UInt64, bytes: Range<Int>) {
+    mutating func noteCached(_ mmo: MmapOffset, inode: InodeID, bytes: Range<Int>) {
         mmo.noteUserfault(inode)
         guard mmo.pages > Self.untrackedPages, !bytes.isEmpty else { return }
         let key = CacheKey(object: mmo.object.serial, type: mmo.type.rawValue, inode: inode)
@@ -30,7 +30,7 @@ extension DeviceState {
     /// given): the ranges to write back and drop. Small nodes are revoked
     /// whole; larger ones by the pages served since the last coherency point
     /// plus those still being revoked by another.
-    mutating func takeCached(of obj: GemObject, except inode: UInt64? = nil, types: Set<MmapType>? = nil) -> Flush {
+    mutating func takeCached(of obj: GemObject, except inode: InodeID? = nil, types: Set<MmapType>? = nil) -> Flush {
         var out = Flush()
         for mmo in obj.mmos where types?.contains(mmo.type) ?? true {
             for ino in mmo.cachedIn where ino != inode {

@@ -46,7 +46,7 @@ extension DrmDevice {
     /// intel_plane_fb_max_stride is 0), page aligned; a GEM object of
     /// pitch x height bytes. Returns (handle, pitch, size).
     public func createDumb(_ file: FileID, width: UInt32, height: UInt32, bpp: UInt32) throws(DrmError)
-        -> (handle: UInt32, pitch: UInt32, size: UInt64) {
+        -> (handle: Handle, pitch: UInt32, size: UInt64) {
         guard width != 0, height != 0, bpp != 0, bpp <= UInt32.max - 8 else { throw DrmError.EINVAL }
         let cpp = (bpp + 7) / 8
         guard cpp <= UInt32.max / width else { throw DrmError.EINVAL }
@@ -64,7 +64,7 @@ extension DrmDevice {
 
     /// i915_gem_dumb_mmap_offset: the WC node on a PAT system (every one
     /// emulated here), as MMAP_OFFSET(WC) gives it.
-    public func mapDumb(_ file: FileID, handle: UInt32) throws(DrmError) -> UInt64 {
+    public func mapDumb(_ file: FileID, handle: Handle) throws(DrmError) -> UInt64 {
         try mmapOffset(file, handle: handle, flags: MmapType.wc.rawValue)
     }
 }

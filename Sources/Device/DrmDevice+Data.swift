@@ -12,7 +12,7 @@ extension DrmDevice {
 
     /// Validates a PREAD/PWRITE and returns the backing plus the cached
     /// copies to flush first, per i915_gem_pread/pwrite_ioctl's order.
-    private func prepareTransfer(_ file: FileID, handle: UInt32, offset: UInt64, size: UInt64,
+    private func prepareTransfer(_ file: FileID, handle: Handle, offset: UInt64, size: UInt64,
                                  dataPtr: UInt64, write: Bool) throws(DrmError) -> (Backing, Flush) {
         guard Self.accessOK(dataPtr, size) else { throw DrmError.EFAULT }
         return try withFile(file) { (s, f) throws(DrmError) in
@@ -33,7 +33,7 @@ extension DrmDevice {
     /// i915_gem_pread_ioctl. Mapped copies are written back first, then
     /// `copyOut` moves the bytes to the client with the device unlocked (the
     /// destination may be one of the client's own mappings of this device).
-    public func pread(_ file: FileID, handle: UInt32, offset: UInt64, size: UInt64, dataPtr: UInt64,
+    public func pread(_ file: FileID, handle: Handle, offset: UInt64, size: UInt64, dataPtr: UInt64,
                       interruption: Interruption? = nil, copyOut: (UnsafeRawBufferPointer) throws(DrmError) -> Void) throws(DrmError) {
         guard size != 0 else { return }
         let (backing, first) = try prepareTransfer(file, handle: handle, offset: offset, size: size, dataPtr: dataPtr, write: false)
@@ -44,7 +44,7 @@ extension DrmDevice {
 
     /// i915_gem_pwrite_ioctl. Mapped copies are written back and dropped
     /// first, so the new bytes are what every view faults in next.
-    public func pwrite(_ file: FileID, handle: UInt32, offset: UInt64, size: UInt64, dataPtr: UInt64,
+    public func pwrite(_ file: FileID, handle: Handle, offset: UInt64, size: UInt64, dataPtr: UInt64,
                        interruption: Interruption? = nil, copyIn: (UnsafeMutableRawBufferPointer) throws(DrmError) -> Void) throws(DrmError) {
         guard size != 0 else { return }
         let (backing, first) = try prepareTransfer(file, handle: handle, offset: offset, size: size, dataPtr: dataPtr, write: true)
@@ -59,7 +59,7 @@ extension DrmDevice {
     /// i915_gem_set_domain_ioctl: a coherency point. Every cached copy of the
     /// object in any open is written back and dropped, so each view sees the
     /// others' stores (views are separate page caches here).
-    public func setDomain(_ file: FileID, handle: UInt32, readDomains: UInt32, writeDomain: UInt32, pid: Int32 = 0,
+    public func setDomain(_ file: FileID, handle: Handle, readDomains: UInt32, writeDomain: UInt32, pid: Int32 = 0,
                           interruption: Interruption? = nil) throws(DrmError) {
         let gpuDomains = FDRM_GEM_GPU_DOMAINS
         guard (readDomains | writeDomain) & gpuDomains == 0 else { throw DrmError.EINVAL }
@@ -87,14 +87,14 @@ extension DrmDevice {
     }
 
     /// i915_gem_sw_finish_ioctl: the end of a CPU access; a coherency point.
-    public func swFinish(_ file: FileID, handle: UInt32) throws(DrmError) {
+    public func swFinish(_ file: FileID, handle: Handle) throws(DrmError) {
         try flushObject(file, handle: handle) { _ in }
     }
 
     /// Looks up the handle, applies `update`, then flushes every open's
     /// cached copies unless the shortcut proves it needless
     /// (DeviceState.coherencyPoint).
-    private func flushObject(_ file: FileID, handle: UInt32, _ update: (GemObject) throws(DrmError) -> Void) throws(DrmError) {
+    private func flushObject(_ file: FileID, handle: Handle, _ update: (GemObject) throws(DrmError) -> Void) throws(DrmError) {
         try withFile(file, revoking: { (s, f, revoke) throws(DrmError) in
             let obj = try s.lookup(handle, in: f)
             try update(obj)
@@ -106,7 +106,7 @@ extension DrmDevice {
     /// under pressure: the pages are gone, mappings are revoked, later faults
     /// SIGBUS and PREAD/PWRITE fail with EFAULT. A readonly object is never
     /// purged (below). Returns `retained`.
-    public func madvise(_ file: FileID, handle: UInt32, madv: UInt32) throws(DrmError) -> Bool {
+    public func madvise(_ file: FileID, handle: Handle, madv: UInt32) throws(DrmError) -> Bool {
         guard madv == UInt32(I915_MADV_WILLNEED) || madv == UInt32(I915_MADV_DONTNEED) else { throw DrmError.EINVAL }
         return try withFile(file, revoking: { (s, f, revoke) throws(DrmError) -> Bool in
             let obj = try s.lookup(handle, in: f)
@@ -143,7 +143,7 @@ extension DrmDevice {
 
     /// i915_gem_set_caching_ioctl. A change revokes mappings, as unbinding
     /// does, so the next GTT fault applies the snoop rule.
-    public func setCaching(_ file: FileID, handle: UInt32, caching: UInt32) throws(DrmError) {
+    public func setCaching(_ file: FileID, handle: Handle, caching: UInt32) throws(DrmError) {
         switch caching {
         case UInt32(I915_CACHING_NONE), UInt32(I915_CACHING_DISPLAY): break
         case UInt32(I915_CACHING_CACHED):
@@ -168,12 +168,12 @@ extension DrmDevice {
     }
 
     /// i915_gem_get_caching_ioctl.
-    public func getCaching(_ file: FileID, handle: UInt32) throws(DrmError) -> UInt32 {
+    public func getCaching(_ file: FileID, handle: Handle) throws(DrmError) -> UInt32 {
         try withFile(file) { (s, f) throws(DrmError) in try s.lookup(handle, in: f).caching }
     }
 
     /// GEM_BUSY / GEM_WAIT: nothing ever executes, so every object is idle.
-    public func checkIdle(_ file: FileID, handle: UInt32) throws(DrmError) {
+    public func checkIdle(_ file: FileID, handle: Handle) throws(DrmError) {
         try withFile(file) { (s, f) throws(DrmError) in _ = try s.lookup(handle, in: f) }
     }
 }

@@ -23,7 +23,7 @@ extension DrmDevice {
     /// success and on error alike: revoking from inside a READ can wait for a
     /// folio another READ holds while it revokes ours.
     /// `pid` is the faulting thread (fault injection tells touches apart by it).
-    public func fault(_ file: FileID, inode: UInt64, offset: UInt64, into buffer: UnsafeMutableRawBufferPointer,
+    public func fault(_ file: FileID, inode: InodeID, offset: UInt64, into buffer: UnsafeMutableRawBufferPointer,
                       pid: Int32 = 0, deferring revocations: inout [Invalidation]) throws(DrmError) {
         try faultRetrying(file, pid: pid, offset: offset, into: buffer, deferring: &revocations) { (r: inout [Invalidation]) throws(DrmError) in
             try faultOnce(file, inode: inode, offset: offset, into: buffer, deferring: &r)
@@ -68,7 +68,7 @@ extension DrmDevice {
     }
 
     /// One attempt at a fault (fault injection may retry it).
-    func faultOnce(_ file: FileID, inode: UInt64, offset: UInt64, into buffer: UnsafeMutableRawBufferPointer,
+    func faultOnce(_ file: FileID, inode: InodeID, offset: UInt64, into buffer: UnsafeMutableRawBufferPointer,
                    deferring revocations: inout [Invalidation]) throws(DrmError) {
         try state.withLock { (s: inout DeviceState) throws(DrmError) in
             let f = s.files[file]
@@ -100,7 +100,7 @@ extension DrmDevice {
     }
 
     /// A fault with no answer to wait for (tests, tools): revokes at once.
-    public func fault(_ file: FileID, inode: UInt64, offset: UInt64,
+    public func fault(_ file: FileID, inode: InodeID, offset: UInt64,
                       into buffer: UnsafeMutableRawBufferPointer) throws(DrmError) {
         var revocations: [Invalidation] = []
         defer { cache.invalidate(revocations) }
@@ -113,7 +113,7 @@ extension DrmDevice {
     /// a new open with no rights of its sibling's); a range that holds no
     /// node at all is EIO; bytes in guard gaps are dropped. Then as
     /// writeback (a readonly object refuses with EACCES).
-    public func write(_ file: FileID, inode: UInt64, offset: UInt64, data: UnsafeRawBufferPointer) throws(DrmError) {
+    public func write(_ file: FileID, inode: InodeID, offset: UInt64, data: UnsafeRawBufferPointer) throws(DrmError) {
         try state.withLock { (s: inout DeviceState) throws(DrmError) in
             let f = s.files[file]
             var any = false
@@ -141,7 +141,7 @@ extension DrmDevice {
     /// true contents back, so the client sees what the object holds.
     /// `fromCache` is false for a write(2) through the file: its pages are
     /// locked until the answer, and the kernel drops them on error anyway.
-    public func writeback(inode: UInt64, offset: UInt64, data: UnsafeRawBufferPointer,
+    public func writeback(inode: InodeID, offset: UInt64, data: UnsafeRawBufferPointer,
                           fromCache: Bool = true) throws(DrmError) {
         let refused = state.withLock { (s: inout DeviceState) -> [(Invalidation, [UInt8])] in
             let files = s.inodeFiles[inode] ?? []
@@ -179,7 +179,7 @@ extension DeviceState {
     /// Bytes of a node from object offset `at` as a fault sees them. The
     /// mappings revoked on the way (eviction, fence stealing) are appended to
     /// `revoke` as they happen, so a failure later on keeps them.
-    mutating func serve(_ mmo: MmapOffset, at: Int, inode: UInt64, deferring revoke: inout [Invalidation],
+    mutating func serve(_ mmo: MmapOffset, at: Int, inode: InodeID, deferring revoke: inout [Invalidation],
                         into dst: UnsafeMutableRawBufferPointer) throws(DrmError) {
         let obj = mmo.object
         if obj.isPurged { throw DrmError.EFAULT }
@@ -213,7 +213,7 @@ extension DeviceState {
     /// view, evicting least recently used bindings. The mappings revoked by
     /// eviction or fence stealing go to `revoke`, also when it fails after
     /// evicting.
-    mutating func gttBinding(_ mmo: MmapOffset, page: Int, inode: UInt64,
+    mutating func gttBinding(_ mmo: MmapOffset, page: Int, inode: InodeID,
                              deferring revoke: inout [Invalidation]) throws(DrmError) -> Vma {
         let obj = mmo.object
         var vma = obj.vmas.first { $0.view.contains(page: page) }
@@ -243,7 +243,7 @@ extension DeviceState {
     /// Reads object page `page` through the aperture: the linear offset
     /// within the binding is detiled by the fence, and each tiled page is
     /// translated through the PTEs. Beyond the binding reads scratch (zeros).
-    func readThroughAperture(_ vma: Vma, page: Int, at pageOffset: Int, inode: UInt64, into dst: UnsafeMutableRawBufferPointer) {
+    func readThroughAperture(_ vma: Vma, page: Int, at pageOffset: Int, inode: InodeID, into dst: UnsafeMutableRawBufferPointer) {
         let obj = vma.object
         defer { obj.markServed(page: page, inode: inode) }
         // Nothing ever stored: mapped or scratch, every byte reads zero.
@@ -275,13 +275,13 @@ extension GemObject {
     /// Records that a GTT page was served to `inode` under the current
     /// tiling. Generation 0 is the untiled state every object starts in; an
     /// object that never left it needs no record.
-    func markServed(page: Int, inode: UInt64) {
+    func markServed(page: Int, inode: InodeID) {
         guard tilingGeneration != 0 || tiling.isTiled else { return }
         servedGeneration[inode, default: ServedGenerations()][page: page] = tilingGeneration
     }
 
     /// The layout a GTT page was served to `inode` with.
-    func servedTiling(page: Int, inode: UInt64) -> Tiling {
+    func servedTiling(page: Int, inode: InodeID) -> Tiling {
         let g = servedGeneration[inode]?[page: page] ?? 0
         return g == tilingGeneration ? tiling : tilingHistory[g] ?? .none
     }

@@ -5,7 +5,7 @@ extension DrmDevice {
     /// i915_gem_create_ioctl: size rounded up to the 4 KiB page. Like
     /// shmem, creating reserves nothing the object cannot have: an object
     /// larger than memory is made, and fails where its pages are needed.
-    public func gemCreate(_ file: FileID, size: UInt64) throws(DrmError) -> (handle: UInt32, size: UInt64) {
+    public func gemCreate(_ file: FileID, size: UInt64) throws(DrmError) -> (handle: Handle, size: UInt64) {
         let rounded = try objectSize(size)
         var pagesError = pagesError(size: rounded)
         var backing = pagesError == nil ? Backing(size: Int(rounded)) : nil
@@ -46,7 +46,7 @@ extension DrmDevice {
     /// drm_gem_close_ioctl: unknown handle (0 included) is EINVAL. Mappings
     /// made while allowed keep working; the object outlives its last handle
     /// while a file that may map it is open.
-    public func gemClose(_ file: FileID, handle: UInt32) throws(DrmError) {
+    public func gemClose(_ file: FileID, handle: Handle) throws(DrmError) {
         let zombies = try withFile(file, revoking: { (s, f, revoke) throws(DrmError) in
             guard let obj = s.closeHandle(handle, of: f) else { throw DrmError.EINVAL }
             revoke += s.put(obj)
@@ -57,14 +57,14 @@ extension DrmDevice {
 
     /// drm_gem_flink_ioctl: one global name per object, kept until its last
     /// handle closes.
-    public func gemFlink(_ file: FileID, handle: UInt32) throws(DrmError) -> FlinkName {
+    public func gemFlink(_ file: FileID, handle: Handle) throws(DrmError) -> FlinkName {
         try withFile(file) { (s, f) throws(DrmError) in
             s.lifetime.flink(try s.lookup(handle, in: f))
         }
     }
 
     /// drm_gem_open_ioctl: a new handle on every call.
-    public func gemOpen(_ file: FileID, name: FlinkName) throws(DrmError) -> (handle: UInt32, size: UInt64) {
+    public func gemOpen(_ file: FileID, name: FlinkName) throws(DrmError) -> (handle: Handle, size: UInt64) {
         try withFile(file) { (s, f) throws(DrmError) in
             guard let obj = s.lifetime.object(named: name) else { throw DrmError.ENOENT }
             return (f.addHandle(obj), obj.size)
@@ -72,7 +72,7 @@ extension DrmDevice {
     }
 
     /// DRM_IOCTL_FAKEDRM_GEM_SET_READONLY: the kernel's I915_BO_READONLY, one-way.
-    public func setReadonly(_ file: FileID, handle: UInt32, flags: UInt32) throws(DrmError) {
+    public func setReadonly(_ file: FileID, handle: Handle, flags: UInt32) throws(DrmError) {
         // Write back what clients stored before the flag, then set it.
         try withFile(file, revoking: { (s, f, revoke) throws(DrmError) in
             guard flags == 0 else { throw DrmError.EINVAL }

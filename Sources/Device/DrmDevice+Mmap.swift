@@ -5,7 +5,7 @@ extension DrmDevice {
     /// i915_gem_mmap_offset_ioctl after its extensions: `flags` picks the
     /// type; one node per (object, type), created on first request; the
     /// calling file is allowed once. Returns the fake byte offset.
-    public func mmapOffset(_ file: FileID, handle: UInt32, flags: UInt64) throws(DrmError) -> UInt64 {
+    public func mmapOffset(_ file: FileID, handle: Handle, flags: UInt64) throws(DrmError) -> UInt64 {
         guard let type = MmapType(rawValue: flags) else { throw DrmError.EINVAL }
         return try withFile(file, revoking: { (s, f, revoke) throws(DrmError) in
             let obj = try s.lookup(handle, in: f)
@@ -23,7 +23,7 @@ extension DrmDevice {
     /// (the kernel wrote the synced range back before asking); every other
     /// view of the objects this open has cached, in any open including this
     /// one's other nodes, is written back and dropped.
-    public func sync(inode: UInt64) {
+    public func sync(inode: InodeID) {
         withLock(revoking: { (s: inout DeviceState, revoke: inout Flush) in
             for id in s.inodeFiles[inode] ?? [] {
                 guard let f = s.files[id] else { continue }

@@ -23,17 +23,17 @@ extension DrmDevice {
 
     /// Mapped ranges of the device's inodes, as the kernel lists them.
     public struct MappedRanges: Sendable {
-        private var byInode: [UInt64: [(offset: UInt64, end: UInt64)]] = [:]
+        private var byInode: [InodeID: [(offset: UInt64, end: UInt64)]] = [:]
 
         public init() {}
 
         /// A mapping of `length` bytes of inode `inode` from file offset `offset`.
-        public mutating func add(inode: UInt64, offset: UInt64, length: UInt64) {
+        public mutating func add(inode: InodeID, offset: UInt64, length: UInt64) {
             byInode[inode, default: []].append((offset, offset &+ length))
         }
 
         /// Whether any mapping of `inode` overlaps [offset, offset + length).
-        func covers(inode: UInt64, offset: UInt64, length: UInt64) -> Bool {
+        func covers(inode: InodeID, offset: UInt64, length: UInt64) -> Bool {
             byInode[inode]?.contains { $0.offset < offset + length && offset < $0.end } ?? false
         }
     }

@@ -37,7 +37,7 @@ extension DrmDevice {
     /// object's WB or WC node). Registers that mapping. The file may fault
     /// the node from then on, but is not allowed to mmap it: the kernel maps
     /// the shmem file and no offset node is involved.
-    public func legacyMmap(_ file: FileID, handle: UInt32, offset: UInt64, size: UInt64, flags: UInt64,
+    public func legacyMmap(_ file: FileID, handle: Handle, offset: UInt64, size: UInt64, flags: UInt64,
                            pid: Int32 = 0) throws(DrmError)
         -> (mapOffset: UInt64, cookie: Cookie, token: UInt32) {
         // Disallowed on discrete parts and past gen 12.0.

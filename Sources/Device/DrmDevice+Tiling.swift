@@ -29,7 +29,7 @@ extension DrmDevice {
     /// goes through the new layout; pages cached before are written back
     /// with the layout they were served with. Returns what the object now
     /// has ("existing ABI": always written back).
-    public func setTiling(_ file: FileID, handle: UInt32, mode: UInt32, stride: UInt32) throws(DrmError) -> TilingState {
+    public func setTiling(_ file: FileID, handle: Handle, mode: UInt32, stride: UInt32) throws(DrmError) -> TilingState {
         guard profile.fences > 0 else { throw DrmError.EOPNOTSUPP }
         return try withFile(file, revoking: { (s, f, revoke) throws(DrmError) -> TilingState in
             let obj = try s.lookup(handle, in: f)
@@ -53,7 +53,7 @@ extension DrmDevice {
     }
 
     /// i915_gem_get_tiling_ioctl.
-    public func getTiling(_ file: FileID, handle: UInt32) throws(DrmError) -> TilingState {
+    public func getTiling(_ file: FileID, handle: Handle) throws(DrmError) -> TilingState {
         guard profile.fences > 0 else { throw DrmError.EOPNOTSUPP }
         return try withFile(file) { (s, f) throws(DrmError) in state(try s.lookup(handle, in: f)) }
     }

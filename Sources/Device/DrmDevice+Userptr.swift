@@ -14,7 +14,7 @@ import Glibc
 extension DrmDevice {
     /// i915_gem_userptr_ioctl, its checks in the kernel's order. `pid` is the
     /// calling thread: its process's address space backs the object.
-    public func gemUserptr(_ file: FileID, pid: Int32, address: UInt64, size: UInt64, flags: UInt32) throws(DrmError) -> UInt32 {
+    public func gemUserptr(_ file: FileID, pid: Int32, address: UInt64, size: UInt64, flags: UInt32) throws(DrmError) -> Handle {
         // Coherent userptr needs LLC or snooping.
         guard profile.hasLLC || profile.hasSnoop else { throw DrmError.ENODEV }
         let known = UInt32(I915_USERPTR_READ_ONLY) | UInt32(I915_USERPTR_UNSYNCHRONIZED) | UInt32(I915_USERPTR_PROBE)

@@ -36,7 +36,7 @@ public final class DrmDevice: Sendable {
     /// drm_open: a new drm_file. The first open of the primary node while no
     /// master exists becomes master; `privileged` (CAP_SYS_ADMIN, here root)
     /// makes a file authenticated.
-    public func open(minor: Minor, inode: UInt64, pid: Int32, uid: UInt32 = 0, privileged: Bool) -> FileID {
+    public func open(minor: Minor, inode: InodeID, pid: Int32, uid: UInt32 = 0, privileged: Bool) -> FileID {
         state.withLock { s in
             s.nextFileID = s.nextFileID.next
             let file = DrmFile(id: s.nextFileID, minor: minor, inode: inode, pid: pid, uid: uid, authenticated: privileged)
@@ -96,10 +96,10 @@ public final class DrmDevice: Sendable {
 struct DeviceState: ~Copyable {
     var files: [FileID: DrmFile] = [:]
     /// Which files were opened through each inode: a writeback names only the inode.
-    var inodeFiles: [UInt64: Set<FileID>] = [:]
+    var inodeFiles: [InodeID: Set<FileID>] = [:]
     /// Objects whose nodes served each inode (it is on their userfault
     /// lists): what to forget when the inode's last open goes.
-    var servedObjects: [UInt64: [ObjectIdentifier: GemObject]] = [:]
+    var servedObjects: [InodeID: [ObjectIdentifier: GemObject]] = [:]
     var nextFileID: FileID = 0
     var master: FileID?
     var offsets = OffsetManager<MmapOffset>(guardPages: OffsetManager<MmapOffset>.readaheadGuardPages)
@@ -152,7 +152,7 @@ struct DeviceState: ~Copyable {
     /// O_PATH descriptor can still reopen the inode through /proc/self/fd,
     /// and a new open must fault afresh, not find pages whose layout the
     /// device no longer remembers.
-    mutating func forget(inode: UInt64) -> [Invalidation] {
+    mutating func forget(inode: InodeID) -> [Invalidation] {
         guard let objects = servedObjects.removeValue(forKey: inode) else { return [] }
         var out: [Invalidation] = []
         for obj in objects.values {
@@ -167,13 +167,13 @@ struct DeviceState: ~Copyable {
     }
 
     /// A freed object no longer served `inode`.
-    mutating func forgetServed(_ obj: GemObject, inode: UInt64) {
+    mutating func forgetServed(_ obj: GemObject, inode: InodeID) {
         servedObjects[inode]?[ObjectIdentifier(obj)] = nil
         if servedObjects[inode]?.isEmpty == true { servedObjects[inode] = nil }
     }
 
     /// The object a handle names in a file, or ENOENT.
-    func lookup(_ h: UInt32, in file: DrmFile) throws(DrmError) -> GemObject {
+    func lookup(_ h: Handle, in file: DrmFile) throws(DrmError) -> GemObject {
         guard let obj = file.handles[h] else { throw DrmError.ENOENT }
         return obj
     }

@@ -1,6 +1,6 @@
 /// Identifies one open of a device file (one FUSE file handle): a drm_file.
-/// Its own type (as swift-system's FileDescriptor): an inode number or a
-/// handle cannot be passed for it. Integer literals are ids (tests, the
+/// Its own type (as swift-system's FileDescriptor): an InodeID or a GEM
+/// Handle cannot be passed for it. Integer literals are ids (tests, the
 /// export ioctls' "no file" 0); Transport converts a FUSE fh with
 /// `init(rawValue:)`.
 public struct FileID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible,
@@ -27,7 +27,7 @@ final class DrmFile {
     let id: FileID
     let minor: Minor
     /// The inode this open was made through (each open has its own).
-    let inode: UInt64
+    let inode: InodeID
     let pid: Int32
     /// The opener's user: who may act on this open's mappings from elsewhere.
     let uid: UInt32
@@ -37,7 +37,7 @@ final class DrmFile {
     /// The drm_master this primary-node file refers to (its own once it was
     /// master); nil for render nodes, which have none.
     var master: DrmMaster?
-    var handles: [UInt32: GemObject] = [:]
+    var handles: [Handle: GemObject] = [:]
     private var handleIDs = IDAllocator()
     /// Objects on whose nodes this file is in `everAllowed`: what to let go at release.
     var mappable: [ObjectIdentifier: GemObject] = [:]
@@ -45,9 +45,9 @@ final class DrmFile {
     /// The preload library probed this open: fds can be made for it (Exports/).
     var strict = false
     /// drm_prime_file_private: dma-buf token -> handle, for imports to find.
-    var prime: [UInt32: UInt32] = [:]
+    var prime: [UInt32: Handle] = [:]
 
-    init(id: FileID, minor: Minor, inode: UInt64, pid: Int32, uid: UInt32 = 0, authenticated: Bool) {
+    init(id: FileID, minor: Minor, inode: InodeID, pid: Int32, uid: UInt32 = 0, authenticated: Bool) {
         self.id = id
         self.minor = minor
         self.inode = inode
@@ -59,16 +59,16 @@ final class DrmFile {
     var isRender: Bool { minor == .render }
 
     /// drm_gem_handle_create: the lowest free handle, from 1.
-    func addHandle(_ obj: GemObject) -> UInt32 {
-        let h = handleIDs.allocate()
+    func addHandle(_ obj: GemObject) -> Handle {
+        let h = Handle(rawValue: handleIDs.allocate())
         handles[h] = obj
         obj.handleCount += 1
         return h
     }
 
-    func removeHandle(_ h: UInt32) -> GemObject? {
+    func removeHandle(_ h: Handle) -> GemObject? {
         guard let obj = handles.removeValue(forKey: h) else { return nil }
-        handleIDs.free(h)
+        handleIDs.free(h.rawValue)
         // drm_gem_remove_prime_handles
         if !prime.isEmpty { prime = prime.filter { $0.value != h } }
         obj.handleCount -= 1

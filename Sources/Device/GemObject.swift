@@ -31,7 +31,7 @@ public final class GemObject {
     /// Generation each GTT page was last served with, per inode (each open
     /// has its own cached copy, possibly from an older layout). Sparse, and
     /// dropped when the inode's last open is released (DeviceState.forget).
-    var servedGeneration: [UInt64: ServedGenerations] = [:]
+    var servedGeneration: [InodeID: ServedGenerations] = [:]
     /// One mmap offset node per type (the merged design's obj->mmo.offsets).
     var mmos: MmapOffsets = []
     /// Reclaimed: unreachable, its nodes gone.

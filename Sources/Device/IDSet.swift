@@ -1,4 +1,4 @@
-/// A set of file ids or inode numbers (`IDSet<FileID>`, `IDSet<UInt64>`) that holds one member inline: a node's
+/// A set of file ids or inode numbers (`IDSet<FileID>`, `IDSet<InodeID>`) that holds one member inline: a node's
 /// allow and userfault lists almost always name a single client, and a
 /// `Set` would be a heap allocation of about 80 bytes per list per node.
 public struct IDSet<ID: Hashable & Sendable>: Sequence, Equatable, ExpressibleByArrayLiteral, Sendable {

@@ -19,7 +19,7 @@ public final class MmapOffset {
     private var everAllowed = IDSet<FileID>()
     /// Inodes whose page cache may hold pages of this node: the kernel's
     /// userfault list, so coherency points and revocation touch only those.
-    private var userfault = IDSet<UInt64>()
+    private var userfault = IDSet<InodeID>()
     /// Last: it fits in the padding after `userfault` (96 allocated bytes, not 112).
     public let type: MmapType
 
@@ -81,21 +81,21 @@ public final class MmapOffset {
     /// A fault put pages of the node in `inode`'s page cache. Returns whether
     /// the inode is new to the list.
     @discardableResult
-    func noteUserfault(_ inode: UInt64) -> Bool {
+    func noteUserfault(_ inode: InodeID) -> Bool {
         guard !userfault.contains(inode) else { return false }
         userfault.insert(inode)
         return true
     }
 
     /// Whether `inode`'s page cache may hold pages of the node.
-    func isCached(in inode: UInt64) -> Bool { userfault.contains(inode) }
+    func isCached(in inode: InodeID) -> Bool { userfault.contains(inode) }
 
     /// `inode`'s pages of the node are gone (revoked, or the open released).
-    func dropUserfault(_ inode: UInt64) { userfault.remove(inode) }
+    func dropUserfault(_ inode: InodeID) { userfault.remove(inode) }
 
     /// Inodes whose page cache may hold pages of the node.
-    var cachedIn: IDSet<UInt64> { userfault }
+    var cachedIn: IDSet<InodeID> { userfault }
 
     /// The three lists, read only: the debug tree and tests.
-    var lists: (allowed: IDSet<FileID>, everAllowed: IDSet<FileID>, userfault: IDSet<UInt64>) { (allowed, everAllowed, userfault) }
+    var lists: (allowed: IDSet<FileID>, everAllowed: IDSet<FileID>, userfault: IDSet<InodeID>) { (allowed, everAllowed, userfault) }
 }

@@ -132,7 +132,7 @@ extension DeviceState {
     /// drm_gem_object_release_handle: revoke the file on every node of the
     /// object (i915_gem_close_object), drop the flink name with the last
     /// handle. The caller then `put`s the object.
-    mutating func closeHandle(_ h: UInt32, of file: DrmFile) -> GemObject? {
+    mutating func closeHandle(_ h: Handle, of file: DrmFile) -> GemObject? {
         guard let obj = file.removeHandle(h) else { return nil }
         for mmo in obj.mmos { mmo.revoke(file.id) }
         lifetime.handleClosed(obj)

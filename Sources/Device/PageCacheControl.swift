@@ -1,10 +1,10 @@
 /// A byte range of one open's page cache, to be unmapped and dropped.
 public struct Invalidation: Sendable, Hashable {
-    public let inode: UInt64
+    public let inode: InodeID
     public let offset: UInt64
     public let length: UInt64
 
-    public init(inode: UInt64, offset: UInt64, length: UInt64) {
+    public init(inode: InodeID, offset: UInt64, length: UInt64) {
         self.inode = inode
         self.offset = offset
         self.length = length

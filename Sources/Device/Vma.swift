@@ -9,7 +9,7 @@ final class Vma {
     /// Fence register detiling this binding, if any.
     var fence: Int?
     /// Inodes with pages of this binding cached: its userfault list.
-    var userfault: Set<UInt64> = []
+    var userfault: Set<InodeID> = []
     /// The GTT offset node the binding served (the merged design's vma->mmo),
     /// so revocation needs no walk over the object's nodes.
     var mmo: MmapOffset?

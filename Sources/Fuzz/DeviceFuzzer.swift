@@ -22,8 +22,8 @@ public struct DeviceFuzzer {
     private let dispatcher: IoctlDispatcher
     private let memory = FuzzMemory()
     private var files: [FileID] = []
-    private var inodes: [UInt64] = []
-    private var nextInode: UInt64 = 100
+    private var inodes: [InodeID] = []
+    private var nextInode: InodeID = 100
     var handles: [UInt32] = [1, 2]
     var names: [UInt32] = [1]
     private var offsets: [UInt64] = [1 << 32]
@@ -71,7 +71,7 @@ public struct DeviceFuzzer {
         handles = []
         for (pages, tiled) in [(1, false), (16, false), (64, true)] {
             guard let h = try? device.gemCreate(files[0], size: UInt64(pages) << 12).handle else { continue }
-            handles.append(h)
+            handles.append(h.rawValue)
             if tiled { _ = try? device.setTiling(files[0], handle: h, mode: UInt32(I915_TILING_X), stride: 4096) }
             for type in [MmapType.gtt, .wc] {
                 if let off = try? device.mmapOffset(files[0], handle: h, flags: type.rawValue) {
@@ -80,7 +80,7 @@ public struct DeviceFuzzer {
                 }
             }
         }
-        if let h = handles.last, let name = try? device.gemFlink(files[0], handle: h),
+        if let h = handles.last, let name = try? device.gemFlink(files[0], handle: Handle(rawValue: h)),
            let other = try? device.gemOpen(files[2], name: name).handle,
            let off = try? device.mmapOffset(files[2], handle: other, flags: MmapType.gtt.rawValue) {
             names = [name.rawValue]
@@ -181,7 +181,7 @@ public struct DeviceFuzzer {
     }
 
     private mutating func open(_ minor: Minor) {
-        nextInode += 1
+        nextInode = InodeID(rawValue: nextInode.rawValue + 1)
         files.append(device.open(minor: minor, inode: nextInode, pid: 1, privileged: byte() & 1 == 0))
         inodes.append(nextInode)
     }
@@ -298,7 +298,7 @@ public struct DeviceFuzzer {
     }
 
     private mutating func writeback() {
-        let inode = byte() % 8 == 0 ? UInt64(byte()) : pick(inodes)
+        let inode = byte() % 8 == 0 ? InodeID(rawValue: UInt64(byte())) : pick(inodes)
         let offset = pick(offsets) &+ UInt64(byte() % 64) << 12
         let count = Int(byte() % 3 + 1) << 12
         let fillByte = byte()

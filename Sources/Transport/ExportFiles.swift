@@ -21,6 +21,8 @@ extension FuseServer {
     }
 
     static let exportPrefix = FAKEDRM_EXPORT_PREFIX
+    /// The sw_sync file's fixed inode (include/fakedrm.h).
+    static let swSyncInode = InodeID(rawValue: FDRM_SW_SYNC_INO)
 
     /// LOOKUP in the root of an export's name; false when `name` is none.
     func lookupExport(_ req: fuse_req_t?, _ name: String) -> Bool {
@@ -32,17 +34,18 @@ extension FuseServer {
             return true
         }
         var e = fuse_entry_param()
-        e.ino = fuse_ino_t(DrmDevice.exportInode(token))
-        e.attr = exportAttributes(e.ino, file)
+        let ino = DrmDevice.exportInode(token)
+        e.ino = fuse_ino_t(ino.rawValue)
+        e.attr = exportAttributes(ino, file)
         channel.replyEntry(req, e)
         return true
     }
 
     /// A sync_file or syncobj file is an anon inode of size 0; a dma-buf's
     /// size is its object's.
-    func exportAttributes(_ ino: UInt64, _ file: DrmDevice.ExportFile) -> stat {
+    func exportAttributes(_ ino: InodeID, _ file: DrmDevice.ExportFile) -> stat {
         var st = stat()
-        st.st_ino = UInt(ino)
+        st.st_ino = UInt(ino.rawValue)
         st.st_uid = getuid()
         st.st_gid = getgid()
         // Open to every user: only the thread whose ioctl made the export can
@@ -61,15 +64,15 @@ extension FuseServer {
         guard name == FAKEDRM_SW_SYNC_NAME else { return false }
         var e = fuse_entry_param()
         e.ino = fuse_ino_t(FDRM_SW_SYNC_INO)
-        e.attr = exportAttributes(FDRM_SW_SYNC_INO, .swSync)
+        e.attr = exportAttributes(Self.swSyncInode, .swSync)
         channel.replyEntry(req, e)
         return true
     }
 
     /// OPEN of the sw_sync file: a new timeline, named after the opener's
     /// comm (sw_sync_debugfs_open); the open's handle is its export's.
-    func openSwSync(_ req: fuse_req_t?, _ ino: UInt64, _ fi: UnsafeMutablePointer<fuse_file_info>) -> Bool {
-        guard ino == FDRM_SW_SYNC_INO else { return false }
+    func openSwSync(_ req: fuse_req_t?, _ ino: InodeID, _ fi: UnsafeMutablePointer<fuse_file_info>) -> Bool {
+        guard ino == Self.swSyncInode else { return false }
         let pid = channel.context(req).pid
         let token = device.swSyncOpen(pid: pid, name: Self.comm(pid))
         fi.pointee.fh = Self.exportHandleBit | UInt64(token)
@@ -90,8 +93,8 @@ extension FuseServer {
     }
 
     /// GETATTR; false when `ino` is no export inode.
-    func getattrExport(_ req: fuse_req_t?, _ ino: UInt64) -> Bool {
-        if ino == FDRM_SW_SYNC_INO {
+    func getattrExport(_ req: fuse_req_t?, _ ino: InodeID) -> Bool {
+        if ino == Self.swSyncInode {
             channel.replyAttr(req, exportAttributes(ino, .swSync))
             return true
         }
@@ -106,7 +109,7 @@ extension FuseServer {
     }
 
     /// OPEN; false when `ino` is no export inode.
-    func openExport(_ req: fuse_req_t?, _ ino: UInt64, _ fi: UnsafeMutablePointer<fuse_file_info>) -> Bool {
+    func openExport(_ req: fuse_req_t?, _ ino: InodeID, _ fi: UnsafeMutablePointer<fuse_file_info>) -> Bool {
         guard let token = DrmDevice.exportToken(inode: ino) else { return false }
         let pid = channel.context(req).pid
         guard let file = device.exportAttributes(token), device.openExport(token, pid: pid) else {
@@ -163,9 +166,9 @@ extension FuseServer {
 
     /// WRITE: a dma-buf mapping's dirty pages coming back; write(2) on
     /// either kind is EINVAL (neither file has a write method).
-    func writeExport(_ req: fuse_req_t?, _ ino: UInt64, _ fi: UnsafeMutablePointer<fuse_file_info>?,
+    func writeExport(_ req: fuse_req_t?, _ ino: InodeID, _ fi: UnsafeMutablePointer<fuse_file_info>?,
                      data: UnsafeRawPointer?, size: Int, offset: off_t) -> Bool {
-        if ino == FDRM_SW_SYNC_INO {
+        if ino == Self.swSyncInode {
             channel.replyErr(req, EINVAL)
             return true
         }

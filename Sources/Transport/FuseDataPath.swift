@@ -12,7 +12,7 @@ extension FuseServer {
     // MARK: READ
 
     /// READ of a device file: a page fault or readahead at a fake offset.
-    func read(_ req: fuse_req_t?, ino: UInt64, size: Int, offset: off_t, _ fi: UnsafeMutablePointer<fuse_file_info>) {
+    func read(_ req: fuse_req_t?, ino: InodeID, size: Int, offset: off_t, _ fi: UnsafeMutablePointer<fuse_file_info>) {
         let fh = fi.pointee.fh
         if readExport(req, fh, size: size, offset: offset) { return }
         if DebugFiles.isDebug(fh) {
@@ -52,7 +52,7 @@ extension FuseServer {
 
     /// WRITE: a dirty page written back (writepage), a write(2) through an
     /// open, or a write to a parameter or control file.
-    func write(_ req: fuse_req_t?, ino: UInt64, data: UnsafePointer<CChar>?, size: Int, offset: off_t,
+    func write(_ req: fuse_req_t?, ino: InodeID, data: UnsafePointer<CChar>?, size: Int, offset: off_t,
                _ fi: UnsafeMutablePointer<fuse_file_info>?) {
         if writeExport(req, ino, fi, data: data, size: size, offset: offset) { return }
         if let fi, DebugFiles.isDebug(fi.pointee.fh) {
@@ -88,7 +88,7 @@ extension FuseServer {
 
     /// A write to a module parameter or a debug control file: the device
     /// parses it (ModuleParams, DrmDevice+DebugControl.swift).
-    private func writeDebug(_ req: fuse_req_t?, ino: UInt64, _ data: UnsafeRawBufferPointer) {
+    private func writeDebug(_ req: fuse_req_t?, ino: InodeID, _ data: UnsafeRawBufferPointer) {
         let node = inodes.node(ino)
         if case .param(let name) = node {
             let bytes = Array(data)
@@ -114,7 +114,7 @@ extension FuseServer {
 
     /// IOCTL: the mount's root answers the strict-mode library; an export
     /// file its own; a device file dispatches through the ioctl table.
-    func ioctl(_ req: fuse_req_t?, ino: UInt64, cmd: UInt32, flags: UInt32, _ fi: UnsafeMutablePointer<fuse_file_info>?,
+    func ioctl(_ req: fuse_req_t?, ino: InodeID, cmd: UInt32, flags: UInt32, _ fi: UnsafeMutablePointer<fuse_file_info>?,
                inBuf: UnsafeRawPointer?, inSize: Int, outSize: Int) {
         // 32-bit callers would need every pointer-bearing struct translated.
         if flags & UInt32(FUSE_IOCTL_COMPAT) != 0 {

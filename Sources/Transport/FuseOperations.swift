@@ -18,20 +18,20 @@ extension FuseServer {
     static func operations() -> fuse_lowlevel_ops {
         var ops = fuse_lowlevel_ops()
         ops.`init`       = { _, conn in FuseServer.initConnection(conn) }
-        ops.lookup       = { req, parent, name in srv(req).lookup(req, parent: UInt64(parent), name: name) }
-        ops.forget       = { req, ino, n in srv(req).forget(req, ino: UInt64(ino), lookups: n) }
+        ops.lookup       = { req, parent, name in srv(req).lookup(req, parent: InodeID(rawValue: UInt64(parent)), name: name) }
+        ops.forget       = { req, ino, n in srv(req).forget(req, ino: InodeID(rawValue: UInt64(ino)), lookups: n) }
         ops.forget_multi = { req, count, forgets in srv(req).forgetMulti(req, UnsafeBufferPointer(start: forgets, count: Int(count))) }
-        ops.getattr      = { req, ino, _ in srv(req).getattr(req, ino: UInt64(ino)) }
-        ops.readdir      = { req, ino, size, off, _ in srv(req).readdir(req, ino: UInt64(ino), size: size, offset: off) }
-        ops.readlink     = { req, ino in srv(req).readlink(req, ino: UInt64(ino)) }
-        ops.open         = { req, ino, fi in srv(req).open(req, ino: UInt64(ino), fi) }
+        ops.getattr      = { req, ino, _ in srv(req).getattr(req, ino: InodeID(rawValue: UInt64(ino))) }
+        ops.readdir      = { req, ino, size, off, _ in srv(req).readdir(req, ino: InodeID(rawValue: UInt64(ino)), size: size, offset: off) }
+        ops.readlink     = { req, ino in srv(req).readlink(req, ino: InodeID(rawValue: UInt64(ino))) }
+        ops.open         = { req, ino, fi in srv(req).open(req, ino: InodeID(rawValue: UInt64(ino)), fi) }
         ops.release      = { req, _, fi in srv(req).release(req, fh: fi!.pointee.fh) }
         ops.flush        = { req, _, _ in srv(req).flush(req) }
-        ops.fsync        = { req, ino, _, _ in srv(req).fsync(req, ino: UInt64(ino)) }
-        ops.read         = { req, ino, size, off, fi in srv(req).read(req, ino: UInt64(ino), size: size, offset: off, fi!) }
-        ops.write        = { req, ino, data, size, off, fi in srv(req).write(req, ino: UInt64(ino), data: data, size: size, offset: off, fi) }
+        ops.fsync        = { req, ino, _, _ in srv(req).fsync(req, ino: InodeID(rawValue: UInt64(ino))) }
+        ops.read         = { req, ino, size, off, fi in srv(req).read(req, ino: InodeID(rawValue: UInt64(ino)), size: size, offset: off, fi!) }
+        ops.write        = { req, ino, data, size, off, fi in srv(req).write(req, ino: InodeID(rawValue: UInt64(ino)), data: data, size: size, offset: off, fi) }
         ops.ioctl        = { req, ino, cmd, _, fi, flags, inBuf, inSize, outSize in
-            srv(req).ioctl(req, ino: UInt64(ino), cmd: cmd, flags: flags, fi, inBuf: inBuf, inSize: inSize, outSize: outSize)
+            srv(req).ioctl(req, ino: InodeID(rawValue: UInt64(ino)), cmd: cmd, flags: flags, fi, inBuf: inBuf, inSize: inSize, outSize: outSize)
         }
         ops.poll         = { req, _, fi, ph in srv(req).poll(req, fi!.pointee.fh, ph) }
         return ops
@@ -53,7 +53,7 @@ extension FuseServer {
 
     /// LOOKUP: an export's name on the root, or a listed name (a device
     /// file gets a fresh inode: InodeTable). Timeouts 0: every open looks up.
-    func lookup(_ req: fuse_req_t?, parent: UInt64, name: UnsafePointer<CChar>?) {
+    func lookup(_ req: fuse_req_t?, parent: InodeID, name: UnsafePointer<CChar>?) {
         if parent == InodeTable.root, let name, lookupExport(req, String(cString: name)) { return }
         if parent == InodeTable.root, let name, lookupSwSync(req, String(cString: name)) { return }
         guard let name, let (ino, _) = inodes.lookup(String(cString: name), in: parent), let st = attributes(ino) else {
@@ -61,7 +61,7 @@ extension FuseServer {
             return
         }
         var e = fuse_entry_param()
-        e.ino = fuse_ino_t(ino)
+        e.ino = fuse_ino_t(ino.rawValue)
         e.attr = st
         e.attr_timeout = 0
         e.entry_timeout = 0
@@ -69,17 +69,17 @@ extension FuseServer {
     }
 
     /// FORGET: the kernel dropped `lookups` references to an inode.
-    func forget(_ req: fuse_req_t?, ino: UInt64, lookups: UInt64) {
+    func forget(_ req: fuse_req_t?, ino: InodeID, lookups: UInt64) {
         inodes.forget(ino, lookups)
         channel.replyNone(req)
     }
 
     func forgetMulti(_ req: fuse_req_t?, _ forgets: UnsafeBufferPointer<fuse_forget_data>) {
-        for f in forgets { inodes.forget(UInt64(f.ino), f.nlookup) }
+        for f in forgets { inodes.forget(InodeID(rawValue: UInt64(f.ino)), f.nlookup) }
         channel.replyNone(req)
     }
 
-    func getattr(_ req: fuse_req_t?, ino: UInt64) {
+    func getattr(_ req: fuse_req_t?, ino: InodeID) {
         if getattrExport(req, ino) { return }
         guard let st = attributes(ino) else {
             channel.replyErr(req, ENOENT)
@@ -88,7 +88,7 @@ extension FuseServer {
         channel.replyAttr(req, st)
     }
 
-    func readdir(_ req: fuse_req_t?, ino: UInt64, size: Int, offset: off_t) {
+    func readdir(_ req: fuse_req_t?, ino: InodeID, size: Int, offset: off_t) {
         guard let entries = InodeTable.listing(ino) else {
             channel.replyErr(req, ENOTDIR)
             return
@@ -113,7 +113,7 @@ extension FuseServer {
         }
     }
 
-    func readlink(_ req: fuse_req_t?, ino: UInt64) {
+    func readlink(_ req: fuse_req_t?, ino: InodeID) {
         guard case .link(let target) = inodes.node(ino) else {
             channel.replyErr(req, EINVAL)
             return
@@ -125,7 +125,7 @@ extension FuseServer {
 
     /// OPEN: an export file, a debug or parameter file (root's, and the
     /// daemon user's), or a device file, which becomes a drm_file.
-    func open(_ req: fuse_req_t?, ino: UInt64, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
+    func open(_ req: fuse_req_t?, ino: InodeID, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
         if let fi, openExport(req, ino, fi) { return }
         if let fi, openSwSync(req, ino, fi) { return }
         let node = inodes.node(ino)
@@ -181,7 +181,7 @@ extension FuseServer {
     /// FLUSH (every close(2)): nothing to do, RELEASE lets go.
     func flush(_ req: fuse_req_t?) { channel.replyErr(req, 0) }
 
-    func fsync(_ req: fuse_req_t?, ino: UInt64) {
+    func fsync(_ req: fuse_req_t?, ino: InodeID) {
         device.sync(inode: ino)
         channel.replyErr(req, 0)
     }

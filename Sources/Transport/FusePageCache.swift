@@ -27,9 +27,9 @@ final class FusePageCache: PageCacheControl, @unchecked Sendable {
     private let inFlight = Mutex<[Invalidation]>([])
 
     /// Export inodes (dma-bufs) whose file offset 0 is this device offset.
-    private let shifts = Mutex<[UInt64: UInt64]>([:])
+    private let shifts = Mutex<[InodeID: UInt64]>([:])
 
-    func shift(inode: UInt64, by offset: UInt64?) { shifts.withLock { $0[inode] = offset } }
+    func shift(inode: InodeID, by offset: UInt64?) { shifts.withLock { $0[inode] = offset } }
 
     /// A device-offset range of a dma-buf's inode in its file's offsets; nil off its file.
     private func translated(_ r: Invalidation) -> Invalidation? {
@@ -43,7 +43,7 @@ final class FusePageCache: PageCacheControl, @unchecked Sendable {
         for r in ranges.compactMap(translated) {
             inFlight.withLock { $0.append(r) }
             // ENOENT: the kernel already forgot the inode, nothing is cached.
-            _ = channel.notifyInvalInode(se, r.inode, Int64(r.offset), Int64(r.length))
+            _ = channel.notifyInvalInode(se, r.inode.rawValue, Int64(r.offset), Int64(r.length))
             trace?.note("REVOKE {inode=\(r.inode), offset=0x\(String(r.offset, radix: 16)), length=\(r.length)}")
             inFlight.withLock { list in
                 if let i = list.firstIndex(of: r) { list.remove(at: i) }
@@ -111,7 +111,7 @@ final class FusePageCache: PageCacheControl, @unchecked Sendable {
     /// fuse_lowlevel_notify_store of `contents` at `range`.
     private func store(_ range: Invalidation, _ contents: [UInt8]) {
         guard let se = self.se else { return }
-        _ = contents.withUnsafeBytes { channel.notifyStore(se, range.inode, Int64(range.offset), $0) }
+        _ = contents.withUnsafeBytes { channel.notifyStore(se, range.inode.rawValue, Int64(range.offset), $0) }
     }
 
     /// The same as `invalidate`, from the one invalidation thread, in order:

@@ -152,9 +152,9 @@ public final class FuseServer: @unchecked Sendable {
         Unmanaged<FuseServer>.fromOpaque(fuse_req_userdata(req)!).takeUnretainedValue()
     }
 
-    func attributes(_ ino: UInt64) -> stat? {
+    func attributes(_ ino: InodeID) -> stat? {
         var st = stat()
-        st.st_ino = UInt(ino)
+        st.st_ino = UInt(ino.rawValue)
         st.st_uid = getuid()
         st.st_gid = getgid()
         st.st_mtim.tv_sec = startTime

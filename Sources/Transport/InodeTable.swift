@@ -6,7 +6,7 @@ import Synchronization
 /// so each open() gets its own inode, page cache and drm_file, and the READs
 /// of its mappings carry its own file handle. FORGET retires them.
 final class InodeTable: Sendable {
-    static let root: UInt64 = 1
+    static let root: InodeID = 1
 
     /// What an inode is.
     enum Node: Sendable, Equatable {
@@ -32,11 +32,11 @@ final class InodeTable: Sendable {
         return [("pci-\(slot)-card", .link("../card0")), ("pci-\(slot)-render", .link("../renderD128"))]
     }()
     static let paramsName = "i915_params"
-    static let paramsDirectory: UInt64 = 60
-    static let byPathDirectory: UInt64 = 50
+    static let paramsDirectory: InodeID = 60
+    static let byPathDirectory: InodeID = 50
 
     /// What a directory lists, in order.
-    static func listing(_ dir: UInt64) -> [(String, Node)]? {
+    static func listing(_ dir: InodeID) -> [(String, Node)]? {
         switch dir {
         case root: names
         case debugDirectory: DrmDevice.DebugFile.allCases.map { ($0.rawValue, .debug($0)) } + [(paramsName, .paramsDirectory)]
@@ -47,31 +47,33 @@ final class InodeTable: Sendable {
     }
 
     /// The fixed inode of a node that is not a device file.
-    static func fixedInode(_ node: Node) -> UInt64? {
+    static func fixedInode(_ node: Node) -> InodeID? {
         switch node {
         case .device: nil
         case .debugDirectory: debugDirectory
         case .debug(let f): inode(of: f)
         case .paramsDirectory: paramsDirectory
-        case .param(let name): paramsDirectory + 1 + UInt64(ModuleParams.all.firstIndex { $0.name == name }!)
+        case .param(let name): InodeID(rawValue: paramsDirectory.rawValue + 1 + UInt64(ModuleParams.all.firstIndex { $0.name == name }!))
         case .byPathDirectory: byPathDirectory
-        case .link(let target): byPathDirectory + 1 + UInt64(byPath.firstIndex { $0.1 == .link(target) }!)
+        case .link(let target): InodeID(rawValue: byPathDirectory.rawValue + 1 + UInt64(byPath.firstIndex { $0.1 == .link(target) }!))
         }
     }
 
     /// The debugfs-like directory and its files have fixed inodes.
-    static let debugDirectory: UInt64 = 2
-    static func inode(of file: DrmDevice.DebugFile) -> UInt64 {
-        3 + UInt64(DrmDevice.DebugFile.allCases.firstIndex(of: file)!)
+    static let debugDirectory: InodeID = 2
+    static func inode(of file: DrmDevice.DebugFile) -> InodeID {
+        InodeID(rawValue: 3 + UInt64(DrmDevice.DebugFile.allCases.firstIndex(of: file)!))
     }
-    static func fixedNode(_ ino: UInt64) -> Node? {
-        if ino == debugDirectory { return .debugDirectory }
-        if ino == paramsDirectory { return .paramsDirectory }
-        if ino == byPathDirectory { return .byPathDirectory }
-        if ino > paramsDirectory, ino <= paramsDirectory + UInt64(ModuleParams.all.count) {
-            return .param(ModuleParams.all[Int(ino - paramsDirectory - 1)].name)
+    static func fixedNode(_ inode: InodeID) -> Node? {
+        if inode == debugDirectory { return .debugDirectory }
+        if inode == paramsDirectory { return .paramsDirectory }
+        if inode == byPathDirectory { return .byPathDirectory }
+        // The numbering: each directory's entries follow it.
+        let ino = inode.rawValue, params = paramsDirectory.rawValue, byPathDir = byPathDirectory.rawValue
+        if ino > params, ino <= params + UInt64(ModuleParams.all.count) {
+            return .param(ModuleParams.all[Int(ino - params - 1)].name)
         }
-        if ino > byPathDirectory, ino <= byPathDirectory + UInt64(byPath.count) { return byPath[Int(ino - byPathDirectory - 1)].1 }
+        if ino > byPathDir, ino <= byPathDir + UInt64(byPath.count) { return byPath[Int(ino - byPathDir - 1)].1 }
         let files = DrmDevice.DebugFile.allCases
         guard ino >= 3, ino < 3 + UInt64(files.count) else { return nil }
         return .debug(files[Int(ino - 3)])
@@ -82,23 +84,23 @@ final class InodeTable: Sendable {
         var lookups: UInt64
     }
 
-    private let entries = Mutex<[UInt64: Entry]>([:])
+    private let entries = Mutex<[InodeID: Entry]>([:])
     private let next = Atomic<UInt64>(100)
 
     /// LOOKUP of `name` in `parent`: a fresh inode for a device file, the
     /// fixed one for anything else; nil when there is no such name.
-    func lookup(_ name: String, in parent: UInt64) -> (UInt64, Node)? {
+    func lookup(_ name: String, in parent: InodeID) -> (InodeID, Node)? {
         guard let node = Self.listing(parent)?.first(where: { $0.0 == name })?.1 else { return nil }
         if let ino = Self.fixedInode(node) { return (ino, node) }
-        let ino = next.add(1, ordering: .relaxed).newValue
+        let ino = InodeID(rawValue: next.add(1, ordering: .relaxed).newValue)
         entries.withLock { $0[ino] = Entry(node: node, lookups: 1) }
         return (ino, node)
     }
 
-    func node(_ ino: UInt64) -> Node? { Self.fixedNode(ino) ?? entries.withLock { $0[ino]?.node } }
+    func node(_ ino: InodeID) -> Node? { Self.fixedNode(ino) ?? entries.withLock { $0[ino]?.node } }
 
     /// FORGET: the kernel dropped `count` references.
-    func forget(_ ino: UInt64, _ count: UInt64) {
+    func forget(_ ino: InodeID, _ count: UInt64) {
         entries.withLock { e in
             guard var entry = e[ino] else { return }
             entry.lookups = entry.lookups > count ? entry.lookups - count : 0

@@ -9,7 +9,7 @@ extension FuseServer {
     /// An ioctl on a directory of the mount. The root answers the strict-mode
     /// library (PROBE of a stat'ed inode, VMA_OPEN/VMA_CLOSE); any other
     /// directory, and any other ioctl, is ENOTTY.
-    func rootIoctl(_ req: fuse_req_t?, ino: UInt64, cmd: UInt32, inBuf: UnsafeRawPointer?, inSize: Int, outSize: Int) {
+    func rootIoctl(_ req: fuse_req_t?, ino: InodeID, cmd: UInt32, inBuf: UnsafeRawPointer?, inSize: Int, outSize: Int) {
         guard ino == InodeTable.root else {
             channel.replyErr(req, ENOTTY)
             return

@@ -88,7 +88,7 @@ final class ZombieReclaimer: ZombieWatcher {
             return o
         })
         let r = cfuse_scan_maps(major, minor, { ctx, ino, offset, length in
-            Unmanaged<Scan>.fromOpaque(ctx!).takeUnretainedValue().mapped.add(inode: ino, offset: offset, length: length)
+            Unmanaged<Scan>.fromOpaque(ctx!).takeUnretainedValue().mapped.add(inode: InodeID(rawValue: ino), offset: offset, length: length)
         }, { ctx, pid in
             Unmanaged<Scan>.fromOpaque(ctx!).takeUnretainedValue().openers.contains(pid) ? -1 : 0
         }, Unmanaged.passUnretained(scan).toOpaque())

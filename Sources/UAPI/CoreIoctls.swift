@@ -111,11 +111,11 @@ enum Core {
     /// the library swaps for an fd (include/fakedrm.h); the model answers
     /// plain opens as a kernel without PRIME (EOPNOTSUPP).
     static func primeHandleToFd(_ dev: DrmDevice, _ p: inout drm_prime_handle, _ c: IoctlCaller) throws(DrmError) {
-        p.fd = Int32(bitPattern: try dev.primeHandleToFd(c.file, handle: p.handle, flags: p.flags, pid: c.pid))
+        p.fd = Int32(bitPattern: try dev.primeHandleToFd(c.file, handle: Handle(rawValue: p.handle), flags: p.flags, pid: c.pid))
     }
 
     static func primeFdToHandle(_ dev: DrmDevice, _ p: inout drm_prime_handle, _ c: IoctlCaller) throws(DrmError) {
-        p.handle = try dev.primeFdToHandle(c.file, token: UInt32(bitPattern: p.fd))
+        p.handle = try dev.primeFdToHandle(c.file, token: UInt32(bitPattern: p.fd)).rawValue
     }
 
     static func primeFields(_ p: drm_prime_handle, out: Bool) -> Fields {
@@ -125,7 +125,8 @@ enum Core {
     /// The outputs are zeroed first and stay zero on error (drm_dumb_buffers.c).
     static func createDumb(_ dev: DrmDevice, _ d: inout drm_mode_create_dumb, _ c: IoctlCaller) throws(DrmError) {
         (d.handle, d.pitch, d.size) = (0, 0, 0)
-        (d.handle, d.pitch, d.size) = try dev.createDumb(c.file, width: d.width, height: d.height, bpp: d.bpp)
+        let made = try dev.createDumb(c.file, width: d.width, height: d.height, bpp: d.bpp)
+        (d.handle, d.pitch, d.size) = (made.handle.rawValue, made.pitch, made.size)
     }
 
     static func createDumbFields(_ d: drm_mode_create_dumb, out: Bool) -> Fields {
@@ -135,7 +136,7 @@ enum Core {
 
     static func mapDumb(_ dev: DrmDevice, _ m: inout drm_mode_map_dumb, _ c: IoctlCaller) throws(DrmError) {
         m.offset = 0
-        m.offset = try dev.mapDumb(c.file, handle: m.handle)
+        m.offset = try dev.mapDumb(c.file, handle: Handle(rawValue: m.handle))
     }
 
     static func mapDumbFields(_ m: drm_mode_map_dumb, out: Bool) -> Fields {
@@ -144,7 +145,7 @@ enum Core {
 
     /// drm_gem_handle_delete, as GEM_CLOSE.
     static func destroyDumb(_ dev: DrmDevice, _ d: inout drm_mode_destroy_dumb, _ c: IoctlCaller) throws(DrmError) {
-        try dev.gemClose(c.file, handle: d.handle)
+        try dev.gemClose(c.file, handle: Handle(rawValue: d.handle))
     }
 
     static func destroyDumbFields(_ d: drm_mode_destroy_dumb, out: Bool) -> Fields { [("handle", "\(d.handle)")] }

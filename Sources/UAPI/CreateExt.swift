@@ -38,6 +38,7 @@ extension Gem {
         }
         // NEEDS_CPU_ACCESS only means something with a choice of placements.
         if g.flags != 0, (placements?.count ?? 1) < 2 { throw DrmError.EINVAL }
-        (g.handle, g.size) = try dev.gemCreate(c.file, size: g.size)
+        let made = try dev.gemCreate(c.file, size: g.size)
+        (g.handle, g.size) = (made.handle.rawValue, made.size)
     }
 }

@@ -76,7 +76,7 @@ extension Gpu {
                 let f = try c.memory.load(drm_i915_gem_exec_fence.self, at: ptr + i * fenceSize)
                 try DrmDevice.checkExecFenceFlags(f.flags)
                 let point = try values.map { (v) throws(DrmError) in try c.memory.load(UInt64.self, at: v + i * 8) } ?? 0
-                if let r = try dev.execFence(c.file, handle: f.handle, flags: f.flags, point: point, timeline: values != nil) {
+                if let r = try dev.execFence(c.file, handle: SyncobjHandle(rawValue: f.handle), flags: f.flags, point: point, timeline: values != nil) {
                     out.append(r)
                 }
             }

@@ -26,7 +26,8 @@ enum Gem {
     }
 
     static func create(_ dev: DrmDevice, _ g: inout drm_i915_gem_create, _ c: IoctlCaller) throws(DrmError) {
-        (g.handle, g.size) = try dev.gemCreate(c.file, size: g.size)
+        let made = try dev.gemCreate(c.file, size: g.size)
+        (g.handle, g.size) = (made.handle.rawValue, made.size)
     }
 
     static func createFields(_ c: drm_i915_gem_create, out: Bool) -> Fields {
@@ -44,7 +45,7 @@ enum Gem {
     }
 
     static func close(_ dev: DrmDevice, _ g: inout drm_gem_close, _ c: IoctlCaller) throws(DrmError) {
-        try dev.gemClose(c.file, handle: g.handle)
+        try dev.gemClose(c.file, handle: Handle(rawValue: g.handle))
     }
 
     static func closeFields(_ g: drm_gem_close, out: Bool) -> Fields { [("handle", "\(g.handle)")] }
@@ -60,13 +61,14 @@ enum Gem {
     }
 
     static func flink(_ dev: DrmDevice, _ g: inout drm_gem_flink, _ c: IoctlCaller) throws(DrmError) {
-        g.name = try dev.gemFlink(c.file, handle: g.handle).rawValue
+        g.name = try dev.gemFlink(c.file, handle: Handle(rawValue: g.handle)).rawValue
     }
 
     static func flinkFields(_ g: drm_gem_flink, out: Bool) -> Fields { out ? [("name", "\(g.name)")] : [("handle", "\(g.handle)")] }
 
     static func open(_ dev: DrmDevice, _ g: inout drm_gem_open, _ c: IoctlCaller) throws(DrmError) {
-        (g.handle, g.size) = try dev.gemOpen(c.file, name: FlinkName(rawValue: g.name))
+        let opened = try dev.gemOpen(c.file, name: FlinkName(rawValue: g.name))
+        (g.handle, g.size) = (opened.handle.rawValue, opened.size)
     }
 
     static func openFields(_ g: drm_gem_open, out: Bool) -> Fields {
@@ -80,7 +82,7 @@ enum Gem {
 
     static func pread(_ dev: DrmDevice, _ p: inout drm_i915_gem_pread, _ c: IoctlCaller) throws(DrmError) {
         let ptr = p.data_ptr
-        try dev.pread(c.file, handle: p.handle, offset: p.offset, size: p.size, dataPtr: ptr, interruption: c.interruption) { (src: UnsafeRawBufferPointer) throws(DrmError) in
+        try dev.pread(c.file, handle: Handle(rawValue: p.handle), offset: p.offset, size: p.size, dataPtr: ptr, interruption: c.interruption) { (src: UnsafeRawBufferPointer) throws(DrmError) in
             try c.memory.write(ptr, from: src)
         }
     }
@@ -97,7 +99,7 @@ enum Gem {
 
     static func pwrite(_ dev: DrmDevice, _ p: inout drm_i915_gem_pwrite, _ c: IoctlCaller) throws(DrmError) {
         let ptr = p.data_ptr
-        try dev.pwrite(c.file, handle: p.handle, offset: p.offset, size: p.size, dataPtr: ptr, interruption: c.interruption) { (dst: UnsafeMutableRawBufferPointer) throws(DrmError) in
+        try dev.pwrite(c.file, handle: Handle(rawValue: p.handle), offset: p.offset, size: p.size, dataPtr: ptr, interruption: c.interruption) { (dst: UnsafeMutableRawBufferPointer) throws(DrmError) in
             try c.memory.read(ptr, into: dst)
         }
     }
@@ -113,14 +115,14 @@ enum Gem {
     }
 
     static func setDomain(_ dev: DrmDevice, _ d: inout drm_i915_gem_set_domain, _ c: IoctlCaller) throws(DrmError) {
-        try dev.setDomain(c.file, handle: d.handle, readDomains: d.read_domains, writeDomain: d.write_domain, pid: c.pid,
+        try dev.setDomain(c.file, handle: Handle(rawValue: d.handle), readDomains: d.read_domains, writeDomain: d.write_domain, pid: c.pid,
                           interruption: c.interruption)
     }
 
     /// USERPTR: the calling thread's memory backs the object
     /// (DrmDevice+Userptr.swift decides everything).
     static func userptr(_ dev: DrmDevice, _ u: inout drm_i915_gem_userptr, _ c: IoctlCaller) throws(DrmError) {
-        u.handle = try dev.gemUserptr(c.file, pid: c.pid, address: u.user_ptr, size: u.user_size, flags: u.flags)
+        u.handle = try dev.gemUserptr(c.file, pid: c.pid, address: u.user_ptr, size: u.user_size, flags: u.flags).rawValue
     }
 
     static func userptrFields(_ u: drm_i915_gem_userptr, out: Bool) -> Fields {
@@ -139,7 +141,7 @@ enum Gem {
     }
 
     static func swFinish(_ dev: DrmDevice, _ d: inout drm_i915_gem_sw_finish, _ c: IoctlCaller) throws(DrmError) {
-        try dev.swFinish(c.file, handle: d.handle)
+        try dev.swFinish(c.file, handle: Handle(rawValue: d.handle))
     }
 
     static func swFinishFields(_ d: drm_i915_gem_sw_finish, out: Bool) -> Fields { [("handle", "\(d.handle)")] }
@@ -153,7 +155,7 @@ enum Gem {
     }
 
     static func madvise(_ dev: DrmDevice, _ m: inout drm_i915_gem_madvise, _ c: IoctlCaller) throws(DrmError) {
-        m.retained = try dev.madvise(c.file, handle: m.handle, madv: m.madv) ? 1 : 0
+        m.retained = try dev.madvise(c.file, handle: Handle(rawValue: m.handle), madv: m.madv) ? 1 : 0
     }
 
     static func madviseFields(_ m: drm_i915_gem_madvise, out: Bool) -> Fields {
@@ -167,7 +169,7 @@ enum Gem {
     }
 
     static func setCaching(_ dev: DrmDevice, _ g: inout drm_i915_gem_caching, _ c: IoctlCaller) throws(DrmError) {
-        try dev.setCaching(c.file, handle: g.handle, caching: g.caching)
+        try dev.setCaching(c.file, handle: Handle(rawValue: g.handle), caching: g.caching)
     }
 
     static func setCachingFields(_ c: drm_i915_gem_caching, out: Bool) -> Fields {
@@ -180,7 +182,7 @@ enum Gem {
     }
 
     static func getCaching(_ dev: DrmDevice, _ g: inout drm_i915_gem_caching, _ c: IoctlCaller) throws(DrmError) {
-        g.caching = try dev.getCaching(c.file, handle: g.handle)
+        g.caching = try dev.getCaching(c.file, handle: Handle(rawValue: g.handle))
     }
 
     static func getCachingFields(_ c: drm_i915_gem_caching, out: Bool) -> Fields {
@@ -188,7 +190,7 @@ enum Gem {
     }
 
     static func busy(_ dev: DrmDevice, _ b: inout drm_i915_gem_busy, _ c: IoctlCaller) throws(DrmError) {
-        b.busy = try dev.gemBusy(c.file, handle: b.handle)
+        b.busy = try dev.gemBusy(c.file, handle: Handle(rawValue: b.handle))
     }
 
     static func busyFields(_ b: drm_i915_gem_busy, out: Bool) -> Fields {
@@ -196,7 +198,7 @@ enum Gem {
     }
 
     static func wait(_ dev: DrmDevice, _ w: inout drm_i915_gem_wait, _ c: IoctlCaller) throws(DrmError) {
-        try dev.gemWait(c.file, handle: w.bo_handle, flags: w.flags, timeoutNs: &w.timeout_ns, interruption: c.interruption)
+        try dev.gemWait(c.file, handle: Handle(rawValue: w.bo_handle), flags: w.flags, timeoutNs: &w.timeout_ns, interruption: c.interruption)
     }
 
     static func waitFields(_ w: drm_i915_gem_wait, out: Bool) -> Fields {
@@ -216,7 +218,7 @@ enum Gem {
 
     /// DRM_IOCTL_FAKEDRM_GEM_SET_READONLY: the kernel's I915_BO_READONLY, one-way.
     static func setReadonly(_ dev: DrmDevice, _ r: inout drm_fakedrm_gem_set_readonly, _ c: IoctlCaller) throws(DrmError) {
-        try dev.setReadonly(c.file, handle: r.handle, flags: r.flags)
+        try dev.setReadonly(c.file, handle: Handle(rawValue: r.handle), flags: r.flags)
     }
 
     static func setReadonlyFields(_ r: drm_fakedrm_gem_set_readonly, out: Bool) -> Fields {

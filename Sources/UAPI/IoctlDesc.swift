@@ -124,7 +124,7 @@ public final class IoctlDesc: Sendable {
 /// which device node an inode of the mount is (nil: not a device file).
 struct RootCaller {
     let uid: UInt32
-    let minor: (UInt64) -> Minor?
+    let minor: (InodeID) -> Minor?
 }
 
 /// The in-process fuzzer's choices, for a table entry's template: bytes to

@@ -57,7 +57,7 @@ public struct IoctlDispatcher: Sendable {
     /// are served (PROBE, VMA_OPEN, VMA_CLOSE); anything else is ENOTTY, as
     /// on any directory.
     public func dispatchRoot(cmd: UInt32, uid: UInt32 = 0, input: UnsafeRawBufferPointer, output: UnsafeMutableRawBufferPointer,
-                             minor: (UInt64) -> Minor?) -> Result {
+                             minor: (InodeID) -> Minor?) -> Result {
         guard let desc = Self.lookup(cmd), desc.cmd == cmd, let root = desc.root else {
             return Result(errno: DrmError.ENOTTY.errno, outBytes: 0)
         }

@@ -17,7 +17,7 @@ enum Mmap {
     static func mmapOffset(_ dev: DrmDevice, _ m: inout drm_i915_gem_mmap_offset, _ c: IoctlCaller) throws(DrmError) {
         // No extension is defined for MMAP_OFFSET: any is EINVAL once read.
         try UserExtensions.walk(m.extensions, c.memory) { (_, _) throws(DrmError) in throw DrmError.EINVAL }
-        m.offset = try dev.mmapOffset(c.file, handle: m.handle, flags: m.flags)
+        m.offset = try dev.mmapOffset(c.file, handle: Handle(rawValue: m.handle), flags: m.flags)
     }
 
     static func mmapOffsetFields(_ m: drm_i915_gem_mmap_offset, out: Bool) -> Fields {

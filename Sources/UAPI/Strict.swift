@@ -22,7 +22,7 @@ enum Strict {
     /// On the root: which device node the stat'ed inode `ino` is (-1: none).
     static func probeRoot(_ dev: DrmDevice, _ p: inout drm_fakedrm_probe, _ c: RootCaller) throws(DrmError) {
         p.version = UInt32(FAKEDRM_PROBE_VERSION)
-        p.minor = c.minor(p.ino).map { Int32($0.number) } ?? -1
+        p.minor = c.minor(InodeID(rawValue: p.ino)).map { Int32($0.number) } ?? -1
         p.instance = instance
     }
 
@@ -51,7 +51,7 @@ enum Strict {
     }
 
     static func gemMmap(_ dev: DrmDevice, _ g: inout drm_fakedrm_gem_mmap, _ c: IoctlCaller) throws(DrmError) {
-        let r = try dev.legacyMmap(c.file, handle: g.args.handle, offset: g.args.offset, size: g.args.size, flags: g.args.flags,
+        let r = try dev.legacyMmap(c.file, handle: Handle(rawValue: g.args.handle), offset: g.args.offset, size: g.args.size, flags: g.args.flags,
                                    pid: c.pid)
         (g.map_offset, g.cookie, g.token) = (r.mapOffset, r.cookie.rawValue, r.token)
     }

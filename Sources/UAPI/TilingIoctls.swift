@@ -4,7 +4,7 @@ import FakeDRMDevice
 /// Tiling (i915_gem_tiling.c): the fence layout GTT maps see.
 enum Tiling {
     static func set(_ dev: DrmDevice, _ t: inout drm_i915_gem_set_tiling, _ c: IoctlCaller) throws(DrmError) {
-        let r = try dev.setTiling(c.file, handle: t.handle, mode: t.tiling_mode, stride: t.stride)
+        let r = try dev.setTiling(c.file, handle: Handle(rawValue: t.handle), mode: t.tiling_mode, stride: t.stride)
         (t.tiling_mode, t.stride, t.swizzle_mode) = (r.mode, r.stride, r.swizzle)
     }
 
@@ -20,7 +20,7 @@ enum Tiling {
     }
 
     static func get(_ dev: DrmDevice, _ t: inout drm_i915_gem_get_tiling, _ c: IoctlCaller) throws(DrmError) {
-        let r = try dev.getTiling(c.file, handle: t.handle)
+        let r = try dev.getTiling(c.file, handle: Handle(rawValue: t.handle))
         (t.tiling_mode, t.swizzle_mode, t.phys_swizzle_mode) = (r.mode, r.swizzle, r.swizzle)
     }
 

@@ -59,7 +59,7 @@ import Testing
     @Test func moreObjectsThanTheKernelHasMappings() throws {
         let fx = Fixture()
         let f = fx.open(inode: 1)
-        var last: UInt32 = 0
+        var last: Handle = 0
         for _ in 0..<70_000 {
             last = try fx.dev.gemCreate(f, size: 4096).handle
             _ = try fx.dev.mmapOffset(f, handle: last, flags: MmapType.wb.rawValue)

@@ -8,7 +8,7 @@ import Testing
     /// both mapped GTT and WB.
     struct Setup {
         let fx = Fixture()
-        let a: FileID, b: FileID, h: UInt32, hb: UInt32, gtt: UInt64, wb: UInt64
+        let a: FileID, b: FileID, h: Handle, hb: Handle, gtt: UInt64, wb: UInt64
         init() throws {
             a = fx.open(inode: 1, minor: .primary)
             b = fx.open(inode: 2, minor: .primary)
@@ -20,12 +20,12 @@ import Testing
             _ = try fx.dev.mmapOffset(b, handle: hb, flags: MmapType.wb.rawValue)
         }
 
-        func inval(_ inode: UInt64, _ off: UInt64) -> Invalidation {
+        func inval(_ inode: InodeID, _ off: UInt64) -> Invalidation {
             Invalidation(inode: inode, offset: off, length: 8192)
         }
 
         /// Faults one page of `off` through each listed (file, inode).
-        func touch(_ off: UInt64, _ who: [(FileID, UInt64)]) throws {
+        func touch(_ off: UInt64, _ who: [(FileID, InodeID)]) throws {
             for (f, ino) in who { _ = try fx.dev.faultBytes(f, inode: ino, offset: off + 4096) }
         }
 

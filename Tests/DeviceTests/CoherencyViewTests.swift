@@ -14,7 +14,7 @@ final class DirtyPageCache: PageCacheControl, @unchecked Sendable {
     func attach(_ dev: DrmDevice) { device.withLock { $0.device = dev } }
 
     /// A store through a mapping: the page is cached and dirty.
-    func store(inode: UInt64, offset: UInt64, _ bytes: [UInt8]) {
+    func store(inode: InodeID, offset: UInt64, _ bytes: [UInt8]) {
         dirty.withLock { $0[Invalidation(inode: inode, offset: offset, length: UInt64(bytes.count))] = bytes }
     }
 
@@ -43,7 +43,7 @@ final class DirtyPageCache: PageCacheControl, @unchecked Sendable {
         let cache = DirtyPageCache()
         let dev: DrmDevice
         let a: FileID
-        let h: UInt32
+        let h: Handle
 
         init(size: UInt64) throws {
             dev = DrmDevice(cache: cache)

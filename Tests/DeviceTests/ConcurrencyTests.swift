@@ -28,7 +28,7 @@ import Testing
     }
 
     static func client(_ fx: Fixture, _ client: Int) throws {
-        let inode = UInt64(client + 1)
+        let inode = InodeID(rawValue: UInt64(client + 1))
         let f = fx.open(inode: inode)
         for round in 0..<40 {
             // Whole Y tile rows at stride 4096 (32 pages): past the last one a GTT

@@ -6,18 +6,18 @@ import Testing
 @Suite struct DataErrnoTests {
     let fx = Fixture()
     let f: FileID
-    let h: UInt32
+    let h: Handle
 
     init() throws {
         f = fx.dev.open(minor: .render, inode: 1, pid: 1, privileged: false)
         h = try fx.dev.gemCreate(f, size: 8192).handle
     }
 
-    func pread(handle: UInt32, offset: UInt64 = 0, size: UInt64, ptr: UInt64 = userPtr) throws(DrmError) {
+    func pread(handle: Handle, offset: UInt64 = 0, size: UInt64, ptr: UInt64 = userPtr) throws(DrmError) {
         try fx.dev.pread(f, handle: handle, offset: offset, size: size, dataPtr: ptr) { _ in }
     }
 
-    func pwrite(handle: UInt32, offset: UInt64 = 0, size: UInt64, ptr: UInt64 = userPtr) throws(DrmError) {
+    func pwrite(handle: Handle, offset: UInt64 = 0, size: UInt64, ptr: UInt64 = userPtr) throws(DrmError) {
         try fx.dev.pwrite(f, handle: handle, offset: offset, size: size, dataPtr: ptr) { _ in }
     }
 

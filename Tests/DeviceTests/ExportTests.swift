@@ -13,7 +13,7 @@ import Testing
     static let bbe: UInt32 = 0x0A << 23
     static let sdi: UInt32 = 0x20 << 23 | 2
 
-    func create(_ f: FileID, _ words: [UInt32] = []) throws -> UInt32 {
+    func create(_ f: FileID, _ words: [UInt32] = []) throws -> Handle {
         let h = try fx.dev.gemCreate(f, size: 4096).handle
         if !words.isEmpty {
             try fx.dev.pwrite(f, handle: h, offset: 0, size: UInt64(words.count * 4), dataPtr: userPtr) { dst in
@@ -23,7 +23,7 @@ import Testing
         return h
     }
 
-    func read(_ f: FileID, _ h: UInt32) throws -> UInt32 {
+    func read(_ f: FileID, _ h: Handle) throws -> UInt32 {
         var v: UInt32 = 0
         try fx.dev.pread(f, handle: h, offset: 0, size: 4, dataPtr: userPtr) { src in v = src.load(as: UInt32.self) }
         return v
@@ -31,12 +31,12 @@ import Testing
 
     /// A softpinned batch (and optional written target) with fence flags; the out token.
     @discardableResult
-    func exec(_ f: FileID, batch: UInt32, target: UInt32? = nil, flags: UInt64, rsvd2: UInt64 = 0, pid: Int32 = 7,
+    func exec(_ f: FileID, batch: Handle, target: Handle? = nil, flags: UInt64, rsvd2: UInt64 = 0, pid: Int32 = 7,
               ctx: UInt32 = 0) throws -> UInt32? {
         var entries: [drm_i915_gem_exec_object2] = []
-        func pin(_ h: UInt32, _ at: UInt64, _ fl: UInt64) {
+        func pin(_ h: Handle, _ at: UInt64, _ fl: UInt64) {
             var e = drm_i915_gem_exec_object2()
-            e.handle = h
+            e.handle = h.rawValue
             e.offset = at
             e.flags = fl | UInt64(EXEC_OBJECT_PINNED | EXEC_OBJECT_SUPPORTS_48B_ADDRESS)
             entries.append(e)
@@ -141,7 +141,7 @@ import Testing
         fx.dev.markStrict(g)
         let h = try create(f, [0x1234])
         #expect(throws: DrmError.EINVAL) { try fx.dev.primeHandleToFd(f, handle: h, flags: 4, pid: 7) }
-        #expect(throws: DrmError.ENOENT) { try fx.dev.primeHandleToFd(f, handle: h + 9, flags: 0, pid: 7) }
+        #expect(throws: DrmError.ENOENT) { try fx.dev.primeHandleToFd(f, handle: Handle(rawValue: h.rawValue + 9), flags: 0, pid: 7) }
         let t = try fx.dev.primeHandleToFd(f, handle: h, flags: UInt32(DRM_CLOEXEC), pid: 7)
         #expect(fx.dev.openExport(t, pid: 7))
         #expect(try fx.dev.primeHandleToFd(f, handle: h, flags: 0, pid: 7) == t)

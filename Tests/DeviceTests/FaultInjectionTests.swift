@@ -6,7 +6,7 @@ import Testing
 /// exhaust_aperture, exhaust_fences}: which READ or ioctl fails, with what.
 @Suite struct FaultInjectionTests {
     /// One file with a GTT node on an object of `pages` pages.
-    func setup(pages: Int = 1, mode: UInt32 = UInt32(I915_TILING_NONE), stride: UInt32 = 0) throws -> (Fixture, FileID, UInt32, UInt64) {
+    func setup(pages: Int = 1, mode: UInt32 = UInt32(I915_TILING_NONE), stride: UInt32 = 0) throws -> (Fixture, FileID, Handle, UInt64) {
         let fx = Fixture()
         let f = fx.open(inode: 1)
         let h = try fx.dev.gemCreate(f, size: UInt64(pages * 4096)).handle

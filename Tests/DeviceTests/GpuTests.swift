@@ -8,29 +8,29 @@ import Testing
 @Suite struct GpuTests {
     var fx = Fixture()
 
-    func create(_ f: FileID, _ words: [UInt32] = []) throws -> UInt32 {
+    func create(_ f: FileID, _ words: [UInt32] = []) throws -> Handle {
         let h = try fx.dev.gemCreate(f, size: 4096).handle
         if !words.isEmpty { try write(f, h, 0, words) }
         return h
     }
 
-    func write(_ f: FileID, _ h: UInt32, _ offset: UInt64, _ words: [UInt32]) throws {
+    func write(_ f: FileID, _ h: Handle, _ offset: UInt64, _ words: [UInt32]) throws {
         try fx.dev.pwrite(f, handle: h, offset: offset, size: UInt64(words.count * 4), dataPtr: userPtr) { dst in
             words.withUnsafeBytes { dst.copyMemory(from: $0) }
         }
     }
 
-    func read(_ f: FileID, _ h: UInt32, _ offset: UInt64) throws -> UInt32 {
+    func read(_ f: FileID, _ h: Handle, _ offset: UInt64) throws -> UInt32 {
         var v: UInt32 = 0
         try fx.dev.pread(f, handle: h, offset: offset, size: 4, dataPtr: userPtr) { src in v = src.load(as: UInt32.self) }
         return v
     }
 
     /// Softpinned objects (batch last) on `ring` of context `ctx`.
-    func exec(_ f: FileID, _ objs: [(UInt32, UInt64, UInt64)], ring: UInt64 = UInt64(I915_EXEC_RENDER), ctx: UInt32 = 0) throws {
+    func exec(_ f: FileID, _ objs: [(Handle, UInt64, UInt64)], ring: UInt64 = UInt64(I915_EXEC_RENDER), ctx: UInt32 = 0) throws {
         var entries = objs.map { h, addr, flags in
             var e = drm_i915_gem_exec_object2()
-            e.handle = h
+            e.handle = h.rawValue
             e.offset = addr
             e.flags = flags | UInt64(EXEC_OBJECT_PINNED | EXEC_OBJECT_SUPPORTS_48B_ADDRESS)
             return e
@@ -44,7 +44,7 @@ import Testing
         try fx.dev.execbuffer(f, args, objects: &entries, output: &out, fences: { [] }, readRelocations: { _ in [] })
     }
 
-    func wait(_ f: FileID, _ h: UInt32, ms: Int64 = 5000) throws {
+    func wait(_ f: FileID, _ h: Handle, ms: Int64 = 5000) throws {
         var t = ms * 1_000_000
         try fx.dev.gemWait(f, handle: h, flags: 0, timeoutNs: &t)
     }
@@ -168,16 +168,16 @@ import Testing
         let ctx = try fx.dev.contextCreate(f, flags: 0, params: [DrmDevice.ContextParamArg(param: UInt64(I915_CONTEXT_PARAM_PERSISTENCE), size: 0, value: 0)], privileged: false)
         try exec(f, [(gate, 0x30000, UInt64(EXEC_OBJECT_WRITE)), (spinner, 0x10000, 0)], ring: UInt64(I915_EXEC_BLT), ctx: ctx)
         let dev = fx.dev
-        @Sendable func storeInto(_ target: UInt32, at addr: UInt64) throws {
+        @Sendable func storeInto(_ target: Handle, at addr: UInt64) throws {
             var reloc = drm_i915_gem_relocation_entry()
-            reloc.target_handle = target
+            reloc.target_handle = target.rawValue
             reloc.offset = 4
             reloc.presumed_offset = ~0
             reloc.write_domain = UInt32(I915_GEM_DOMAIN_RENDER)
             reloc.read_domains = UInt32(I915_GEM_DOMAIN_RENDER)
             var entries = [(gate, UInt64(0x30000), 0), (target, addr, 0), (batch, UInt64(0x50000), 1)].map { h, a, n in
                 var e = drm_i915_gem_exec_object2()
-                e.handle = h
+                e.handle = h.rawValue
                 e.offset = a
                 e.flags = UInt64(EXEC_OBJECT_PINNED | EXEC_OBJECT_SUPPORTS_48B_ADDRESS)
                 e.relocation_count = UInt32(n)

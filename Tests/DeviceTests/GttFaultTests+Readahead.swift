@@ -5,7 +5,7 @@ import Testing
 /// GttFaultTests: readahead windows: guard gaps, tiled and partial views.
 extension GttFaultTests {
     /// A READ of `count` bytes at `offset`, as a readahead window asks.
-    static func read(_ fx: Fixture, _ f: FileID, inode: UInt64, offset: UInt64, count: Int) throws -> [UInt8] {
+    static func read(_ fx: Fixture, _ f: FileID, inode: InodeID, offset: UInt64, count: Int) throws -> [UInt8] {
         var buf = [UInt8](repeating: 0xEE, count: count)
         try buf.withUnsafeMutableBytes { b in _ = try fx.dev.fault(f, inode: inode, offset: offset, into: b) }
         return buf

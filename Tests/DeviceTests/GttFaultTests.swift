@@ -13,7 +13,7 @@ import Testing
 
     /// An object of file `f` with a GTT node.
     struct Obj {
-        let h: UInt32
+        let h: Handle
         let gtt: UInt64
         let serial: UInt64
         let size: Int
@@ -27,7 +27,7 @@ import Testing
         }
 
         /// The revocation of `pages` pages from object page `from` through `inode`.
-        func range(_ inode: UInt64, from: Int = 0, pages: Int? = nil) -> Invalidation {
+        func range(_ inode: InodeID, from: Int = 0, pages: Int? = nil) -> Invalidation {
             Invalidation(inode: inode, offset: gtt + UInt64(from * GttFaultTests.page),
                          length: UInt64((pages ?? size / GttFaultTests.page) * GttFaultTests.page))
         }

@@ -70,7 +70,7 @@ struct GgttVmaProbe: Sendable, Equatable {
     let view: GttView
     let start: Int
     let fence: Int?
-    let userfault: Set<UInt64>
+    let userfault: Set<InodeID>
 }
 
 /// One fence register, copied out under the device lock.
@@ -110,7 +110,7 @@ extension DrmDevice {
     }
 
     /// The serial of the object a handle names.
-    func ggttSerial(_ file: FileID, handle: UInt32) -> UInt64? {
+    func ggttSerial(_ file: FileID, handle: Handle) -> UInt64? {
         state.withLock { s in s.files[file]?.handles[handle]?.serial }
     }
 }

@@ -25,7 +25,7 @@ import Testing
     /// A spinner on a context of `f` keeps `target` (written) and its batch busy.
     /// The context is not persistent, so CONTEXT_DESTROY ends the spinner
     /// (kill_engines); a persistent one's requests would keep running.
-    func spin(_ f: FileID) throws -> (ctx: UInt32, target: UInt32) {
+    func spin(_ f: FileID) throws -> (ctx: UInt32, target: Handle) {
         let nonPersistent = DrmDevice.ContextParamArg(param: UInt64(I915_CONTEXT_PARAM_PERSISTENCE), size: 0, value: 0)
         let ctx = try fx.dev.contextCreate(f, flags: 0, params: [nonPersistent], privileged: false)
         let target = try fx.dev.gemCreate(f, size: 4096).handle
@@ -34,7 +34,7 @@ import Testing
         try fx.dev.pwrite(f, handle: batch, offset: 0, size: 16, dataPtr: userPtr) { dst in
             words.withUnsafeBytes { dst.copyMemory(from: $0) }
         }
-        var entries = [(target, 0x20000 as UInt64, UInt64(EXEC_OBJECT_WRITE)), (batch, 0x10000, 0)].map { h, addr, flags in
+        var entries = [(target.rawValue, 0x20000 as UInt64, UInt64(EXEC_OBJECT_WRITE)), (batch.rawValue, 0x10000, 0)].map { h, addr, flags in
             var e = drm_i915_gem_exec_object2()
             e.handle = h
             e.offset = addr
@@ -61,7 +61,7 @@ import Testing
         try fx.dev.pwrite(f, handle: nop, offset: 0, size: 4, dataPtr: userPtr) { dst in dst.storeBytes(of: 0x0A << 23 as UInt32, as: UInt32.self) }
         func exec(_ ctx: UInt32, _ i: Interruption?) throws(DrmError) {
             var e = drm_i915_gem_exec_object2()
-            e.handle = nop
+            e.handle = nop.rawValue
             e.offset = 0x40000
             e.flags = UInt64(EXEC_OBJECT_PINNED | EXEC_OBJECT_SUPPORTS_48B_ADDRESS)
             var entries = [e]
@@ -157,7 +157,7 @@ import Testing
         let pending = try fx.dev.syncobjCreate(f, flags: 0)
         let rq = request()
         fx.dev.state.withLock { s in s.gpu.file(f).syncobjs[pending]!.replace(DmaFence(rq)) }
-        func wait(_ hs: [UInt32], _ flags: Int32, _ i: Interruption) throws(DrmError) -> UInt32? {
+        func wait(_ hs: [SyncobjHandle], _ flags: Int32, _ i: Interruption) throws(DrmError) -> UInt32? {
             try fx.dev.syncobjWait(f, count: UInt32(hs.count), flags: UInt32(flags), timeline: false,
                                    timeoutNsec: DrmDevice.monotonicNow() + 5_000_000_000, interruption: i,
                                    handles: { hs }, points: { nil })

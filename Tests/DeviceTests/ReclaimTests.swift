@@ -9,7 +9,7 @@ import Glibc
 /// scan taken after they became zombies finds no mapping of their nodes.
 @Suite struct ReclaimTests {
     /// A file on `inode` with one object of `pages` pages and its GTT node, faulted once.
-    static func mappedObject(_ fx: Fixture, _ f: FileID, inode: UInt64, pages: Int = 2) throws -> (UInt32, UInt64) {
+    static func mappedObject(_ fx: Fixture, _ f: FileID, inode: InodeID, pages: Int = 2) throws -> (Handle, UInt64) {
         let h = try fx.dev.gemCreate(f, size: UInt64(pages) << 12).handle
         let off = try fx.dev.mmapOffset(f, handle: h, flags: MmapType.gtt.rawValue)
         _ = try fx.dev.faultBytes(f, inode: inode, offset: off)
@@ -152,7 +152,7 @@ import Glibc
     /// rest are freed. Under TSan this also checks the reclaim's locking.
     @Test func reclaimRacingClientsNeverFreesAMappedObject() throws {
         let fx = Fixture()
-        let maps = DeviceLock<[UInt64: (inode: UInt64, offset: UInt64)]>([:]) // "/proc/PID/maps"
+        let maps = DeviceLock<[UInt64: (inode: InodeID, offset: UInt64)]>([:]) // "/proc/PID/maps"
         let done = DeviceLock(0)
         let failures = DeviceLock<[String]>([])
         DispatchQueue.concurrentPerform(iterations: 4) { worker in
@@ -166,7 +166,7 @@ import Glibc
                 }
                 return
             }
-            let inode = UInt64(worker + 1)
+            let inode = InodeID(rawValue: UInt64(worker + 1))
             let f = fx.open(inode: inode)
             do {
                 for round in 0..<150 {
@@ -175,7 +175,7 @@ import Glibc
                     try fx.dev.write(f, handle: h, bytes)
                     let off = try fx.dev.mmapOffset(f, handle: h, flags: MmapType.wc.rawValue)
                     let keep = round % 3 == 0
-                    if keep { maps.withLock { $0[inode << 32 | UInt64(round)] = (inode, off) } } // mmap
+                    if keep { maps.withLock { $0[inode.rawValue << 32 | UInt64(round)] = (inode, off) } } // mmap
                     try fx.dev.gemClose(f, handle: h)
                     if keep {
                         for _ in 0..<3 {
@@ -183,7 +183,7 @@ import Glibc
                                 throw Lost(worker: worker, round: round)
                             }
                         }
-                        _ = maps.withLock { $0.removeValue(forKey: inode << 32 | UInt64(round)) } // munmap
+                        _ = maps.withLock { $0.removeValue(forKey: inode.rawValue << 32 | UInt64(round)) } // munmap
                     }
                 }
             } catch {

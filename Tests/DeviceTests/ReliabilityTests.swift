@@ -8,7 +8,7 @@ import Testing
     // MARK: per-open fault state (items 3 and 4)
 
     /// Chunks of served-generation state an object keeps for `inode`.
-    static func servedChunks(_ dev: DrmDevice, node off: UInt64, inode: UInt64) -> Int? {
+    static func servedChunks(_ dev: DrmDevice, node off: UInt64, inode: InodeID) -> Int? {
         dev.state.withLock { s in s.offsets.lookup(page: off >> 12)?.value.object.servedGeneration[inode]?.chunkCount }
     }
 
@@ -32,9 +32,9 @@ import Testing
         _ = try fx.dev.setTiling(a, handle: h, mode: UInt32(I915_TILING_X), stride: 4096)
         let off = try fx.dev.mmapOffset(a, handle: h, flags: MmapType.gtt.rawValue)
         let name = try fx.dev.gemFlink(a, handle: h)
-        var opens: [(FileID, UInt64)] = []
+        var opens: [(FileID, InodeID)] = []
         for i in 0..<3 {
-            let ino = UInt64(10 + i)
+            let ino = InodeID(rawValue: UInt64(10 + i))
             let f = fx.open(inode: ino, minor: .primary)
             let hf = try fx.dev.gemOpen(f, name: name).handle
             #expect(try fx.dev.mmapOffset(f, handle: hf, flags: MmapType.gtt.rawValue) == off)

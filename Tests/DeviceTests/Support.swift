@@ -28,7 +28,7 @@ struct NodeInfo: Sendable, Equatable {
     let pages: UInt64
     let allowed: Set<FileID>
     let everAllowed: Set<FileID>
-    let userfault: Set<UInt64>
+    let userfault: Set<InodeID>
 }
 
 /// A device with a recording cache and a few helpers around its API.
@@ -41,7 +41,7 @@ struct Fixture {
     }
 
     /// A render-node open through its own inode.
-    func open(inode: UInt64, minor: Minor = .render, pid: Int32 = 100, privileged: Bool = false) -> FileID {
+    func open(inode: InodeID, minor: Minor = .render, pid: Int32 = 100, privileged: Bool = false) -> FileID {
         dev.open(minor: minor, inode: inode, pid: pid, privileged: privileged)
     }
 }
@@ -72,7 +72,7 @@ extension DrmDevice {
     var liveObjects: Int { state.withLock { $0.lifetime.count } }
 
     /// A page fault of `count` bytes through `inode`.
-    func faultBytes(_ file: FileID, inode: UInt64, offset: UInt64, count: Int = 4096) throws(DrmError) -> [UInt8] {
+    func faultBytes(_ file: FileID, inode: InodeID, offset: UInt64, count: Int = 4096) throws(DrmError) -> [UInt8] {
         var buf = [UInt8](repeating: 0xEE, count: count)
         let failure: DrmError? = buf.withUnsafeMutableBytes { b in
             do throws(DrmError) { try fault(file, inode: inode, offset: offset, into: b) } catch { return error }
@@ -83,14 +83,14 @@ extension DrmDevice {
     }
 
     /// PWRITE of `bytes` at `offset`.
-    func write(_ file: FileID, handle: UInt32, offset: UInt64 = 0, _ bytes: [UInt8]) throws(DrmError) {
+    func write(_ file: FileID, handle: Handle, offset: UInt64 = 0, _ bytes: [UInt8]) throws(DrmError) {
         try pwrite(file, handle: handle, offset: offset, size: UInt64(bytes.count), dataPtr: userPtr) { dst in
             dst.copyBytes(from: bytes)
         }
     }
 
     /// PREAD of `count` bytes at `offset`.
-    func read(_ file: FileID, handle: UInt32, offset: UInt64 = 0, count: Int) throws(DrmError) -> [UInt8] {
+    func read(_ file: FileID, handle: Handle, offset: UInt64 = 0, count: Int) throws(DrmError) -> [UInt8] {
         var out: [UInt8] = []
         try pread(file, handle: handle, offset: offset, size: UInt64(count), dataPtr: userPtr) { src in
             out = Array(src)
@@ -99,7 +99,7 @@ extension DrmDevice {
     }
 
     /// A FUSE WRITE (writeback of dirty mapped pages) through `inode`.
-    func writeBack(inode: UInt64, offset: UInt64, _ bytes: [UInt8]) throws(DrmError) {
+    func writeBack(inode: InodeID, offset: UInt64, _ bytes: [UInt8]) throws(DrmError) {
         let failure: DrmError? = bytes.withUnsafeBytes { b in
             do throws(DrmError) { try writeback(inode: inode, offset: offset, data: b) } catch { return error }
             return nil

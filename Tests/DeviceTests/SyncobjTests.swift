@@ -92,7 +92,7 @@ import Testing
         #expect(try fx.dev.syncobjCreate(g, flags: 0) == 1)   // per file
         #expect(throws: DrmError.EINVAL) { try fx.dev.syncobjDestroy(f, handle: a, pad: 1) }
         #expect(throws: DrmError.EINVAL) { try fx.dev.syncobjDestroy(f, handle: 9, pad: 0) }
-        func wait(_ hs: [UInt32], _ flags: UInt32 = 0, timeout: Int64 = 0) throws(DrmError) -> UInt32? {
+        func wait(_ hs: [SyncobjHandle], _ flags: UInt32 = 0, timeout: Int64 = 0) throws(DrmError) -> UInt32? {
             try fx.dev.syncobjWait(f, count: UInt32(hs.count), flags: flags, timeline: false, timeoutNsec: timeout,
                                    handles: { hs }, points: { nil })
         }
@@ -148,7 +148,7 @@ import Testing
         let wait = UInt32(I915_EXEC_FENCE_WAIT), signal = UInt32(I915_EXEC_FENCE_SIGNAL)
         func exec(_ ring: UInt64, _ fences: () throws(DrmError) -> [ExecFence]) throws {
             var e = drm_i915_gem_exec_object2()
-            e.handle = batch
+            e.handle = batch.rawValue
             e.offset = 0x100000
             e.flags = UInt64(EXEC_OBJECT_PINNED | EXEC_OBJECT_SUPPORTS_48B_ADDRESS)
             var entries = [e]
@@ -175,14 +175,14 @@ import Testing
     }
 
     /// The syncobj behind a handle (the model's, for tests).
-    func syncobj(_ f: FileID, _ h: UInt32) -> Syncobj? { fx.dev.state.withLock { s in s.gpu.file(f).syncobjs[h] } }
+    func syncobj(_ f: FileID, _ h: SyncobjHandle) -> Syncobj? { fx.dev.state.withLock { s in s.gpu.file(f).syncobjs[h] } }
 
     /// drm_syncobj_replace_fence under the device lock.
-    func install(_ f: FileID, _ h: UInt32, _ fence: DmaFence) {
+    func install(_ f: FileID, _ h: SyncobjHandle, _ fence: DmaFence) {
         fx.dev.state.withLock { s in s.gpu.file(f).syncobjs[h]!.replace(fence) }
     }
 
-    func waitOne(_ f: FileID, _ h: UInt32, point: UInt64? = nil) throws -> UInt32? {
+    func waitOne(_ f: FileID, _ h: SyncobjHandle, point: UInt64? = nil) throws -> UInt32? {
         try fx.dev.syncobjWait(f, count: 1, flags: 0, timeline: point != nil, timeoutNsec: 0, handles: { [h] },
                                points: { point.map { [$0] } })
     }
@@ -190,7 +190,7 @@ import Testing
     @Test func plainOpensKeepTheKernelWithoutSyncobjFds() throws {
         let f = fx.open(inode: 1)
         let h = try fx.dev.syncobjCreate(f, flags: UInt32(DRM_SYNCOBJ_CREATE_SIGNALED))
-        #expect(throws: DrmError.EINVAL) { try fx.dev.syncobjHandleToFd(f, handle: h + 9, flags: 0, pad: 0, point: 0, pid: 7) }
+        #expect(throws: DrmError.EINVAL) { try fx.dev.syncobjHandleToFd(f, handle: SyncobjHandle(rawValue: h.rawValue + 9), flags: 0, pad: 0, point: 0, pid: 7) }
         #expect(throws: DrmError.EOPNOTSUPP) { try fx.dev.syncobjHandleToFd(f, handle: h, flags: 0, pad: 0, point: 0, pid: 7) }
         let sync = UInt32(DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE)
         #expect(throws: DrmError.EOPNOTSUPP) { try fx.dev.syncobjHandleToFd(f, handle: h, flags: sync, pad: 0, point: 0, pid: 7) }
@@ -213,7 +213,7 @@ import Testing
         #expect(throws: DrmError.EINVAL) {
             try fx.dev.syncobjHandleToFd(f, handle: h, flags: DrmDevice.syncobjFdTimeline, pad: 0, point: 3, pid: 7)
         }
-        #expect(throws: DrmError.EINVAL) { try fx.dev.syncobjHandleToFd(f, handle: h + 9, flags: 0, pad: 0, point: 0, pid: 7) }
+        #expect(throws: DrmError.EINVAL) { try fx.dev.syncobjHandleToFd(f, handle: SyncobjHandle(rawValue: h.rawValue + 9), flags: 0, pad: 0, point: 0, pid: 7) }
         // A point without the TIMELINE flag is ignored (a dirty stack).
         let token = try fx.dev.syncobjHandleToFd(f, handle: h, flags: 0, pad: 0, point: 5, pid: 7)
         #expect(fx.dev.lookupExport(token, pid: 7, uid: 0).map { if case .syncobj = $0 { true } else { false } } == true)
@@ -261,7 +261,7 @@ import Testing
         let tl = DrmDevice.syncobjFdTimeline
         let a = try fx.dev.syncobjCreate(f, flags: 0)
         // drm_syncobj_find_fence: unknown handle ENOENT, no fence EINVAL.
-        #expect(throws: DrmError.ENOENT) { try fx.dev.syncobjHandleToFd(f, handle: a + 9, flags: exp, pad: 0, point: 0, pid: 7) }
+        #expect(throws: DrmError.ENOENT) { try fx.dev.syncobjHandleToFd(f, handle: SyncobjHandle(rawValue: a.rawValue + 9), flags: exp, pad: 0, point: 0, pid: 7) }
         #expect(throws: DrmError.EINVAL) { try fx.dev.syncobjHandleToFd(f, handle: a, flags: exp, pad: 0, point: 0, pid: 7) }
         // A pending request's fence: the sync_file waits for it, and keeps it
         // when the syncobj moves on (sync files are immutable).
@@ -278,9 +278,9 @@ import Testing
         #expect(try fx.dev.syncFileInfo(t).status == -EIO)
         // Imported into another syncobj: its fence, error and all.
         let b = try fx.dev.syncobjCreate(f, flags: 0)
-        #expect(throws: DrmError.ENOENT) { try fx.dev.syncobjFdToHandle(f, token: t, handle: b + 9, flags: imp, pad: 0, point: 0) }
+        #expect(throws: DrmError.ENOENT) { try fx.dev.syncobjFdToHandle(f, token: t, handle: SyncobjHandle(rawValue: b.rawValue + 9), flags: imp, pad: 0, point: 0) }
         #expect(throws: DrmError.EINVAL) {
-            try fx.dev.syncobjFdToHandle(f, token: FAKEDRM_TOKEN_NONE, handle: b + 9, flags: imp, pad: 0, point: 0)
+            try fx.dev.syncobjFdToHandle(f, token: FAKEDRM_TOKEN_NONE, handle: SyncobjHandle(rawValue: b.rawValue + 9), flags: imp, pad: 0, point: 0)
         }
         #expect(try fx.dev.syncobjFdToHandle(f, token: t, handle: b, flags: imp, pad: 0, point: 0) == nil)
         #expect(try waitOne(f, b) == 0)

@@ -26,7 +26,7 @@ import Glibc
         let p = pages(4)
         defer { munmap(p, 4 * 4096) }
         let a = addr(p)
-        func up(_ ptr: UInt64, _ size: UInt64, _ flags: UInt32 = 0) throws(DrmError) -> UInt32 {
+        func up(_ ptr: UInt64, _ size: UInt64, _ flags: UInt32 = 0) throws(DrmError) -> Handle {
             try fx.dev.gemUserptr(f, pid: me, address: ptr, size: size, flags: flags)
         }
         #expect(throws: DrmError.EINVAL) { try up(a, 4096, ~0) }
@@ -92,7 +92,7 @@ import Glibc
     }
 
     /// MI_STORE_DWORD_IMM into a userptr at 0x10000 from a batch at 0x20000.
-    func storeBatch(_ f: FileID, value: UInt32) throws -> UInt32 {
+    func storeBatch(_ f: FileID, value: UInt32) throws -> Handle {
         let b = try fx.dev.gemCreate(f, size: 4096).handle
         let words: [UInt32] = [0x20 << 23 | 2, 0x10000 + 8, 0, value, 0x0A << 23]
         try fx.dev.pwrite(f, handle: b, offset: 0, size: UInt64(words.count * 4), dataPtr: userPtr) { dst in
@@ -101,10 +101,10 @@ import Glibc
         return b
     }
 
-    func exec(_ f: FileID, _ objs: [(UInt32, UInt64, UInt64)]) throws {
+    func exec(_ f: FileID, _ objs: [(Handle, UInt64, UInt64)]) throws {
         var entries = objs.map { h, at, flags in
             var e = drm_i915_gem_exec_object2()
-            e.handle = h
+            e.handle = h.rawValue
             e.offset = at
             e.flags = flags | UInt64(EXEC_OBJECT_PINNED | EXEC_OBJECT_SUPPORTS_48B_ADDRESS)
             return e
@@ -137,8 +137,8 @@ import Glibc
         #expect(mem[0] == 0x1111 && mem[3] == 0x3333)
         // Another caller cannot submit it.
         var entries = [drm_i915_gem_exec_object2(), drm_i915_gem_exec_object2()]
-        entries[0].handle = rw
-        entries[1].handle = batch
+        entries[0].handle = rw.rawValue
+        entries[1].handle = batch.rawValue
         var args = drm_i915_gem_execbuffer2()
         args.buffer_count = 2
         var out = DrmDevice.ExecbufOutput()

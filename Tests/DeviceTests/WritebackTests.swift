@@ -7,7 +7,7 @@ import Testing
     /// holds a handle but never asked for an offset.
     struct Setup {
         let fx = Fixture()
-        let a: FileID, b: FileID, h: UInt32, hb: UInt32, off: UInt64
+        let a: FileID, b: FileID, h: Handle, hb: Handle, off: UInt64
         init() throws {
             a = fx.open(inode: 1, minor: .primary)
             b = fx.open(inode: 2, minor: .primary)

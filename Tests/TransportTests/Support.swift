@@ -10,8 +10,8 @@ final class RecordingChannel: FuseChannel {
     enum Reply: Equatable, Sendable {
         case err(Int32)
         case none
-        case entry(ino: UInt64, mode: UInt32)
-        case attr(ino: UInt64, mode: UInt32, size: Int64)
+        case entry(ino: InodeID, mode: UInt32)
+        case attr(ino: InodeID, mode: UInt32, size: Int64)
         case open(fh: UInt64, keepCache: Bool, directIO: Bool)
         case buf([UInt8])
         case write(Int)
@@ -21,7 +21,7 @@ final class RecordingChannel: FuseChannel {
     }
 
     struct Inval: Equatable, Sendable {
-        let ino: UInt64, offset: Int64, length: Int64
+        let ino: InodeID, offset: Int64, length: Int64
     }
 
     private let replies = Mutex<[Reply]>([])
@@ -44,10 +44,10 @@ final class RecordingChannel: FuseChannel {
     func replyErr(_ req: fuse_req_t?, _ errno: Int32) { add(.err(errno)) }
     func replyNone(_ req: fuse_req_t?) { add(.none) }
     func replyEntry(_ req: fuse_req_t?, _ entry: fuse_entry_param) {
-        add(.entry(ino: UInt64(entry.ino), mode: UInt32(entry.attr.st_mode)))
+        add(.entry(ino: InodeID(rawValue: UInt64(entry.ino)), mode: UInt32(entry.attr.st_mode)))
     }
     func replyAttr(_ req: fuse_req_t?, _ attr: stat) {
-        add(.attr(ino: UInt64(attr.st_ino), mode: UInt32(attr.st_mode), size: Int64(attr.st_size)))
+        add(.attr(ino: InodeID(rawValue: UInt64(attr.st_ino)), mode: UInt32(attr.st_mode), size: Int64(attr.st_size)))
     }
     func replyOpen(_ req: fuse_req_t?, _ fi: UnsafeMutablePointer<fuse_file_info>) {
         add(.open(fh: fi.pointee.fh, keepCache: fi.pointee.keep_cache != 0, directIO: fi.pointee.direct_io != 0))
@@ -72,7 +72,7 @@ final class RecordingChannel: FuseChannel {
         if let interruption, interruptedAtOnce.load(ordering: .relaxed) { interruption.interrupt() }
     }
     func notifyInvalInode(_ se: OpaquePointer, _ ino: UInt64, _ offset: Int64, _ length: Int64) -> Int32 {
-        invals.withLock { $0.append(Inval(ino: ino, offset: offset, length: length)) }
+        invals.withLock { $0.append(Inval(ino: InodeID(rawValue: ino), offset: offset, length: length)) }
         return 0
     }
     func notifyStore(_ se: OpaquePointer, _ ino: UInt64, _ offset: Int64, _ bytes: UnsafeRawBufferPointer) -> Int32 { 0 }
@@ -100,7 +100,7 @@ struct Server {
     }
 
     /// LOOKUP of a root name: its inode, or nil.
-    func lookup(_ name: String) -> UInt64? {
+    func lookup(_ name: String) -> InodeID? {
         guard case .entry(let ino, _)? = reply({ name.withCString { srv.lookup(req, parent: InodeTable.root, name: $0) } })
         else { return nil }
         return ino
@@ -108,9 +108,9 @@ struct Server {
 
     /// An open file: its fuse_file_info (fh set by OPEN) for the ops that take it.
     final class Open {
-        let ino: UInt64
+        let ino: InodeID
         let fi = UnsafeMutablePointer<fuse_file_info>.allocate(capacity: 1)
-        init(ino: UInt64) {
+        init(ino: InodeID) {
             self.ino = ino
             fi.initialize(to: fuse_file_info())
         }

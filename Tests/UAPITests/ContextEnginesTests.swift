@@ -65,7 +65,7 @@ import Testing
         var g = drm_i915_gem_create(size: 4096, handle: 0, pad: 0)
         #expect(c.ioctl(i915Cmd(DRM_I915_GEM_CREATE), &g).errno == 0)
         var bbe = UInt32(0x0A << 23)
-        try c.dev.pwrite(c.file, handle: g.handle, offset: 0, size: 4, dataPtr: 0) { dst in
+        try c.dev.pwrite(c.file, handle: Handle(rawValue: g.handle), offset: 0, size: 4, dataPtr: 0) { dst in
             withUnsafeBytes(of: &bbe) { dst.copyMemory(from: $0) }
         }
         var obj = drm_i915_gem_exec_object2()
@@ -77,7 +77,7 @@ import Testing
         #expect(c.ioctl(i915Cmd(DRM_I915_GEM_EXECBUFFER2_WR), &eb).errno == 0)
         var busy = drm_i915_gem_busy(handle: g.handle, busy: 0)
         var t = Int64(5_000_000_000)
-        try c.dev.gemWait(c.file, handle: g.handle, flags: 0, timeoutNs: &t)
+        try c.dev.gemWait(c.file, handle: Handle(rawValue: g.handle), flags: 0, timeoutNs: &t)
         #expect(c.ioctl(i915Cmd(DRM_I915_GEM_BUSY), &busy).errno == 0)
         // Index 1 is past the map: EINVAL; an empty map refuses every index (gem_ctx_engines@none).
         eb.flags = 1

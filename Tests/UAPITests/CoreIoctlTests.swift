@@ -137,7 +137,7 @@ import Testing
         }
         var m = drm_mode_map_dumb(handle: d.handle, pad: 0, offset: 0)
         #expect(c.ioctl(drmCmd(0xb3), &m).errno == 0)
-        #expect(try m.offset == c.dev.mmapOffset(c.file, handle: d.handle, flags: MmapType.wc.rawValue))
+        #expect(try m.offset == c.dev.mmapOffset(c.file, handle: Handle(rawValue: d.handle), flags: MmapType.wc.rawValue))
         m.handle = 77
         #expect(c.ioctl(drmCmd(0xb3), &m).errno == DrmError.ENOENT.errno)
         var x = drm_mode_destroy_dumb(handle: d.handle)

@@ -34,7 +34,7 @@ import Testing
         #expect(gtt.offset == 1 << 32)
         #expect(gtt.handle == h)
         // flags read as 0: the node is the GTT one.
-        #expect(try c.dev.mmapOffset(c.file, handle: h, flags: MmapType.gtt.rawValue) == gtt.offset)
+        #expect(try c.dev.mmapOffset(c.file, handle: Handle(rawValue: h), flags: MmapType.gtt.rawValue) == gtt.offset)
     }
 
     @Test func copyOutHappensOnError() {
@@ -53,7 +53,7 @@ import Testing
         // The caller says _IOWR, the table says _IOW: nothing goes back.
         let r = c.ioctl(ioc(iocRead | iocWrite, FDRM_IOCTL_BASE, 0x09, 8), &close)
         #expect(r == .init(errno: 0, outBytes: 0))
-        #expect(throws: DrmError.ENOENT) { try c.dev.gemFlink(c.file, handle: h) }
+        #expect(throws: DrmError.ENOENT) { try c.dev.gemFlink(c.file, handle: Handle(rawValue: h)) }
     }
 
     @Test func callerWithoutInDirectionPassesZeros() {

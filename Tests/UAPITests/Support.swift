@@ -88,15 +88,15 @@ struct Client {
     let file: FileID
     let caller: IoctlCaller
 
-    init(dev: DrmDevice = DrmDevice(), minor: Minor = .primary, inode: UInt64 = 1, privileged: Bool = false) {
+    init(dev: DrmDevice = DrmDevice(), minor: Minor = .primary, inode: InodeID = 1, privileged: Bool = false) {
         self.dev = dev
         dispatcher = IoctlDispatcher(device: dev)
-        file = dev.open(minor: minor, inode: inode, pid: 1000 + Int32(inode), privileged: privileged)
-        caller = IoctlCaller(file: file, pid: 1000 + Int32(inode), privileged: privileged, memory: mem)
+        file = dev.open(minor: minor, inode: inode, pid: 1000 + Int32(inode.rawValue), privileged: privileged)
+        caller = IoctlCaller(file: file, pid: 1000 + Int32(inode.rawValue), privileged: privileged, memory: mem)
     }
 
     /// Another client on the same device.
-    func peer(minor: Minor = .primary, inode: UInt64, privileged: Bool = false) -> Client {
+    func peer(minor: Minor = .primary, inode: InodeID, privileged: Bool = false) -> Client {
         Client(dev: dev, minor: minor, inode: inode, privileged: privileged)
     }
 

@@ -66,7 +66,7 @@ import Testing
         let trace = try Trace(path: path)
         let dev = DrmDevice()
         DispatchQueue.concurrentPerform(iterations: 4) { t in
-            let c = Client(dev: dev, inode: UInt64(10 + t))
+            let c = Client(dev: dev, inode: InodeID(rawValue: UInt64(10 + t)))
             for _ in 0..<500 {
                 var create = drm_i915_gem_create(size: 4096, handle: 0, pad: 0)
                 traced(c, trace, i915Cmd(DRM_I915_GEM_CREATE), &create)

@@ -11,7 +11,7 @@ extension DrmDevice {
     /// lives (obj->dma_buf): a second export returns the same one. The
     /// token goes into the file's prime cache, so its own import finds the
     /// handle. Returns the token the library opens as the fd.
-    public func primeHandleToFd(_ file: FileID, handle: UInt32, flags: UInt32, pid: Int32) throws(DrmError) -> UInt32 {
+    public func primeHandleToFd(_ file: FileID, handle: Handle, flags: UInt32, pid: Int32) throws(DrmError) -> UInt32 {
         try withFile(file, revoking: { (s, f, revoke) throws(DrmError) -> UInt32 in
             guard f.strict else { throw DrmError.EOPNOTSUPP }
             guard flags & ~UInt32(DRM_CLOEXEC | DRM_RDWR) == 0 else { throw DrmError.EINVAL }
@@ -27,8 +27,8 @@ extension DrmDevice {
     /// one open gives the same handle (drm_prime_lookup_buf_handle); on
     /// another open, a new handle to the same object (i915_gem_prime_import
     /// of its own dma-buf takes the object itself).
-    public func primeFdToHandle(_ file: FileID, token: UInt32) throws(DrmError) -> UInt32 {
-        try withFile(file) { (s, f) throws(DrmError) -> UInt32 in
+    public func primeFdToHandle(_ file: FileID, token: UInt32) throws(DrmError) -> Handle {
+        try withFile(file) { (s, f) throws(DrmError) -> Handle in
             guard f.strict else { throw DrmError.EOPNOTSUPP }
             if token == FAKEDRM_TOKEN_BADF { throw DrmError.EBADF }
             guard let obj = s.exports.dmaBuf(token) else { throw DrmError.EINVAL }

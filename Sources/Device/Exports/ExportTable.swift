@@ -85,13 +85,16 @@ struct ExportTable {
 }
 
 extension DrmDevice {
-    public static func exportInode(_ token: UInt32) -> UInt64 { UInt64(FAKEDRM_EXPORT_INO_BASE) + UInt64(token) }
+    public static func exportInode(_ token: UInt32) -> InodeID {
+        InodeID(rawValue: UInt64(FAKEDRM_EXPORT_INO_BASE) + UInt64(token))
+    }
 
     /// The token an export inode stands for, or nil.
-    public static func exportToken(inode: UInt64) -> UInt32? {
+    public static func exportToken(inode: InodeID) -> UInt32? {
         let base = UInt64(FAKEDRM_EXPORT_INO_BASE)
-        guard inode > base, inode - base < UInt64(FAKEDRM_TOKEN_BADF) else { return nil }
-        return UInt32(inode - base)
+        let ino = inode.rawValue
+        guard ino > base, ino - base < UInt64(FAKEDRM_TOKEN_BADF) else { return nil }
+        return UInt32(ino - base)
     }
 
     /// What the transport serves for an export file.

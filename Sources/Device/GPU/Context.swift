@@ -54,7 +54,7 @@ final class FileGpu {
     /// The BSD engine a file's I915_EXEC_BSD submissions go to.
     var bsdEngine: Int?
     /// The file's syncobj handles (syncobj_idr, from 1), released with it.
-    var syncobjs: [UInt32: Syncobj] = [:]
+    var syncobjs: [SyncobjHandle: Syncobj] = [:]
     var syncobjIDs = IDAllocator()
 
     init() {

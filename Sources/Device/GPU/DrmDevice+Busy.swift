@@ -5,7 +5,7 @@ import Dispatch
 /// engines' debug listing.
 extension DrmDevice {
     /// i915_gem_busy_ioctl: engine-class read bits, and the writer's class + 1.
-    public func gemBusy(_ file: FileID, handle: UInt32) throws(DrmError) -> UInt32 {
+    public func gemBusy(_ file: FileID, handle: Handle) throws(DrmError) -> UInt32 {
         try withFile(file) { (s, f) throws(DrmError) -> UInt32 in
             let obj = try s.lookup(handle, in: f)
             return activeRequests(s, obj, writers: false).reduce(0) { $0 | $1.busyBits(writes: $1.writes(obj)) }
@@ -17,7 +17,7 @@ extension DrmDevice {
     /// remaining time is written back, as the kernel does. Interruptible
     /// (I915_WAIT_INTERRUPTIBLE): EINTR with the time left written back, as
     /// i915_gem_wait_ioctl does for -ERESTARTSYS (a restart waits the rest).
-    public func gemWait(_ file: FileID, handle: UInt32, flags: UInt32, timeoutNs: inout Int64,
+    public func gemWait(_ file: FileID, handle: Handle, flags: UInt32, timeoutNs: inout Int64,
                         interruption: Interruption? = nil) throws(DrmError) {
         guard flags == 0 else { throw DrmError.EINVAL }
         let pending = try withFile(file) { (s, f) throws(DrmError) -> [Request] in
@@ -54,7 +54,7 @@ extension DrmDevice {
     /// i915_gem_object_wait before CPU access: a read waits for the writers,
     /// a write for every request. Interruptible (I915_WAIT_INTERRUPTIBLE):
     /// EINTR, nothing done yet.
-    public func awaitRendering(_ file: FileID, handle: UInt32, write: Bool,
+    public func awaitRendering(_ file: FileID, handle: Handle, write: Bool,
                                interruption: Interruption? = nil) throws(DrmError) {
         let pending = try withFile(file) { (s, f) throws(DrmError) -> [Request] in
             activeRequests(s, try s.lookup(handle, in: f), writers: !write)

@@ -154,7 +154,7 @@ extension DrmDevice {
         objects.reserveCapacity(count)
         for i in 0..<count {
             let e = entries[i]
-            let obj = try s.lookup(e.handle, in: f)
+            let obj = try s.lookup(Handle(rawValue: e.handle), in: f)
             // eb_validate_vma; NEEDS_GTT is invalid with a full ppGTT, NEEDS_FENCE ignored (no fences for gen4+ execbuf).
             guard e.flags & (Self.objectUnknownFlags | UInt64(EXEC_OBJECT_NEEDS_GTT)) == 0 else { throw DrmError.EINVAL }
             guard e.alignment == 0 || e.alignment & (e.alignment - 1) == 0 else { throw DrmError.EINVAL }

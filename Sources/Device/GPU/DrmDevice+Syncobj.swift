@@ -14,7 +14,7 @@ extension DrmDevice {
     public static let syncobjFdTimeline: UInt32 = 1 << 1
 
     /// drm_syncobj_find for several handles (drm_syncobj_array_find): ENOENT.
-    private func lookupSyncobjs(_ file: FileID, _ handles: [UInt32]) throws(DrmError) -> [Syncobj] {
+    private func lookupSyncobjs(_ file: FileID, _ handles: [SyncobjHandle]) throws(DrmError) -> [Syncobj] {
         try withFile(file) { (s, f) throws(DrmError) -> [Syncobj] in
             let fg = s.gpu.file(f.id)
             var out: [Syncobj] = []
@@ -26,30 +26,30 @@ extension DrmDevice {
         }
     }
 
-    private func lookupSyncobj(_ file: FileID, _ handle: UInt32) throws(DrmError) -> Syncobj {
+    private func lookupSyncobj(_ file: FileID, _ handle: SyncobjHandle) throws(DrmError) -> Syncobj {
         try lookupSyncobjs(file, [handle])[0]
     }
 
     /// SYNCOBJ_CREATE: flags other than SIGNALED are EINVAL.
-    public func syncobjCreate(_ file: FileID, flags: UInt32) throws(DrmError) -> UInt32 {
+    public func syncobjCreate(_ file: FileID, flags: UInt32) throws(DrmError) -> SyncobjHandle {
         guard flags & ~UInt32(DRM_SYNCOBJ_CREATE_SIGNALED) == 0 else { throw DrmError.EINVAL }
-        return try withFile(file) { (s, f) throws(DrmError) -> UInt32 in
+        return try withFile(file) { (s, f) throws(DrmError) -> SyncobjHandle in
             let fg = s.gpu.file(f.id)
             let o = Syncobj()
             if flags & UInt32(DRM_SYNCOBJ_CREATE_SIGNALED) != 0 { o.replace(.stub) }
-            let h = fg.syncobjIDs.allocate()
+            let h = SyncobjHandle(rawValue: fg.syncobjIDs.allocate())
             fg.syncobjs[h] = o
             return h
         }
     }
 
     /// SYNCOBJ_DESTROY: pad EINVAL, unknown handle EINVAL (idr_remove).
-    public func syncobjDestroy(_ file: FileID, handle: UInt32, pad: UInt32) throws(DrmError) {
+    public func syncobjDestroy(_ file: FileID, handle: SyncobjHandle, pad: UInt32) throws(DrmError) {
         guard pad == 0 else { throw DrmError.EINVAL }
         try withFile(file) { (s, f) throws(DrmError) in
             let fg = s.gpu.file(f.id)
             guard fg.syncobjs.removeValue(forKey: handle) != nil else { throw DrmError.EINVAL }
-            fg.syncobjIDs.free(handle)
+            fg.syncobjIDs.free(handle.rawValue)
         }
     }
 
@@ -75,7 +75,7 @@ extension DrmDevice {
     /// opens as the fd (O_CLOEXEC, as get_unused_fd_flags). A plain open
     /// cannot hold one: EOPNOTSUPP after the handle check (deviation: a FUSE
     /// ioctl cannot install an fd in the caller; docs/strict-mode.md).
-    public func syncobjHandleToFd(_ file: FileID, handle: UInt32, flags: UInt32, pad: UInt32, point: UInt64,
+    public func syncobjHandleToFd(_ file: FileID, handle: SyncobjHandle, flags: UInt32, pad: UInt32, point: UInt64,
                                   pid: Int32) throws(DrmError) -> UInt32 {
         let p = try Self.syncobjFdArgs(toFd: true, flags: flags, pad: pad, point: point)
         let exportSyncFile = flags & UInt32(DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE) != 0
@@ -103,16 +103,16 @@ extension DrmDevice {
     /// (drm_syncobj_import_sync_file_fence: no sync_file EINVAL, then an
     /// unknown handle ENOENT); nil is returned. A plain open can name no
     /// such fd: EINVAL.
-    public func syncobjFdToHandle(_ file: FileID, token: UInt32, handle: UInt32, flags: UInt32, pad: UInt32,
-                                  point: UInt64) throws(DrmError) -> UInt32? {
+    public func syncobjFdToHandle(_ file: FileID, token: UInt32, handle: SyncobjHandle, flags: UInt32, pad: UInt32,
+                                  point: UInt64) throws(DrmError) -> SyncobjHandle? {
         let p = try Self.syncobjFdArgs(toFd: false, flags: flags, pad: pad, point: point)
         let importSyncFile = flags & UInt32(DRM_SYNCOBJ_FD_TO_HANDLE_FLAGS_IMPORT_SYNC_FILE) != 0
-        return try withFile(file) { (s, f) throws(DrmError) -> UInt32? in
+        return try withFile(file) { (s, f) throws(DrmError) -> SyncobjHandle? in
             guard f.strict else { throw DrmError.EINVAL }
             let fg = s.gpu.file(f.id)
             guard importSyncFile else {
                 guard let o = s.exports.syncobj(token) else { throw DrmError.EINVAL }
-                let h = fg.syncobjIDs.allocate()
+                let h = SyncobjHandle(rawValue: fg.syncobjIDs.allocate())
                 fg.syncobjs[h] = o
                 return h
             }
@@ -129,7 +129,7 @@ extension DrmDevice {
 
     /// drm_syncobj_find_fence: the fence at `point`, waiting up to 5 s for it
     /// to be submitted with WAIT_FOR_SUBMIT.
-    func syncobjFindFence(_ file: FileID, handle: UInt32, point: UInt64, flags: UInt32) throws(DrmError) -> DmaFence {
+    func syncobjFindFence(_ file: FileID, handle: SyncobjHandle, point: UInt64, flags: UInt32) throws(DrmError) -> DmaFence {
         guard flags & ~UInt32(DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT) == 0 else { throw DrmError.EINVAL }
         let o = try lookupSyncobj(file, handle)
         if let f = state.withLock({ _ in o.find(point) }) { return f }
@@ -146,7 +146,7 @@ extension DrmDevice {
 
     /// SYNCOBJ_TRANSFER: pad EINVAL; dst_point 0 replaces the destination's
     /// fence, else adds a point (the source's fence merged, dma_fence_unwrap_merge).
-    public func syncobjTransfer(_ file: FileID, src: UInt32, srcPoint: UInt64, dst: UInt32, dstPoint: UInt64,
+    public func syncobjTransfer(_ file: FileID, src: SyncobjHandle, srcPoint: UInt64, dst: SyncobjHandle, dstPoint: UInt64,
                                 flags: UInt32, pad: UInt32) throws(DrmError) {
         guard pad == 0 else { throw DrmError.EINVAL }
         let target = try lookupSyncobj(file, dst)
@@ -163,7 +163,7 @@ extension DrmDevice {
     /// SYNCOBJ_RESET and SYNCOBJ_SIGNAL: pad and an empty list EINVAL; the
     /// handles (EFAULT, ENOENT), then each loses its fence / gets a stub.
     public func syncobjResetOrSignal(_ file: FileID, signal: Bool, count: UInt32, pad: UInt32,
-                                     handles: () throws(DrmError) -> [UInt32]) throws(DrmError) {
+                                     handles: () throws(DrmError) -> [SyncobjHandle]) throws(DrmError) {
         guard pad == 0, count > 0 else { throw DrmError.EINVAL }
         let objs = try lookupSyncobjs(file, try handles())
         try withFile(file) { (_, _) throws(DrmError) in
@@ -173,7 +173,7 @@ extension DrmDevice {
 
     /// SYNCOBJ_TIMELINE_SIGNAL: flags or an empty list EINVAL; handles, then
     /// points (EFAULT; no pointer means all 0); a stub added at each point.
-    public func syncobjTimelineSignal(_ file: FileID, count: UInt32, flags: UInt32, handles: () throws(DrmError) -> [UInt32],
+    public func syncobjTimelineSignal(_ file: FileID, count: UInt32, flags: UInt32, handles: () throws(DrmError) -> [SyncobjHandle],
                                       points: () throws(DrmError) -> [UInt64]?) throws(DrmError) {
         guard flags == 0, count > 0 else { throw DrmError.EINVAL }
         let objs = try lookupSyncobjs(file, try handles())
@@ -190,7 +190,7 @@ extension DrmDevice {
     /// eventfd (eventfd_ctx_fdget: EBADF, EINVAL for another file). The
     /// eventfd is signalled once the point's fence is, or with WAIT_AVAILABLE
     /// once it has one; never if the syncobj goes first.
-    public func syncobjEventfd(_ file: FileID, handle: UInt32, flags: UInt32, point: UInt64, pad: UInt32,
+    public func syncobjEventfd(_ file: FileID, handle: SyncobjHandle, flags: UInt32, point: UInt64, pad: UInt32,
                                eventfd: () throws(DrmError) -> SyncobjEventfd) throws(DrmError) {
         let available = UInt32(DRM_SYNCOBJ_WAIT_FLAGS_WAIT_AVAILABLE)
         guard flags & ~available == 0, pad == 0 else { throw DrmError.EINVAL }
@@ -204,7 +204,7 @@ extension DrmDevice {
     /// SYNCOBJ_QUERY: flags other than LAST_SUBMITTED or an empty list
     /// EINVAL; handles; each one's point.
     public func syncobjQuery(_ file: FileID, count: UInt32, flags: UInt32,
-                             handles: () throws(DrmError) -> [UInt32]) throws(DrmError) -> [UInt64] {
+                             handles: () throws(DrmError) -> [SyncobjHandle]) throws(DrmError) -> [UInt64] {
         guard flags & ~UInt32(DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED) == 0, count > 0 else { throw DrmError.EINVAL }
         let objs = try lookupSyncobjs(file, try handles())
         let last = flags & UInt32(DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED) != 0
@@ -230,7 +230,7 @@ extension DrmDevice {
     /// not written, the absolute timeout makes a restart wait the rest).
     public func syncobjWait(_ file: FileID, count: UInt32, flags: UInt32, timeline: Bool, timeoutNsec: Int64,
                             interruption: Interruption? = nil,
-                            handles: () throws(DrmError) -> [UInt32],
+                            handles: () throws(DrmError) -> [SyncobjHandle],
                             points: () throws(DrmError) -> [UInt64]?) throws(DrmError) -> UInt32? {
         var possible = UInt32(DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL | DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT)
             | Self.syncobjWaitDeadline

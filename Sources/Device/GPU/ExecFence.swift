@@ -32,7 +32,7 @@ extension DrmDevice {
     /// point not submitted (or any point on a binary syncobj) EINVAL unless
     /// SIGNAL; WAIT and SIGNAL of one non-zero point EINVAL. nil: nothing to
     /// do (a point already signalled and collected, or no flags and no fence).
-    public func execFence(_ file: FileID, handle: UInt32, flags: UInt32, point: UInt64, timeline: Bool) throws(DrmError) -> ExecFence? {
+    public func execFence(_ file: FileID, handle: SyncobjHandle, flags: UInt32, point: UInt64, timeline: Bool) throws(DrmError) -> ExecFence? {
         try withFile(file) { (s, f) throws(DrmError) -> ExecFence? in
             guard let o = s.gpu.file(f.id).syncobjs[handle] else { throw DrmError.ENOENT }
             let wait = flags & UInt32(I915_EXEC_FENCE_WAIT) != 0, signal = flags & UInt32(I915_EXEC_FENCE_SIGNAL) != 0
