@@ -52,6 +52,18 @@ final class GpuVm {
         bindings.filter { $0.object != nil && $0.start < start + size && start < $0.end }
     }
 
+    /// i915_gem_evict_vm: unbinds every binding but those of `keep` (what the
+    /// execbuf being placed holds). A request carries its own address map
+    /// (Request.targets), so a busy binding goes at once where the kernel
+    /// would wait for it to idle: nothing a client sees differs.
+    func evict(keeping keep: Set<ObjectIdentifier>) {
+        bindings.removeAll { b in
+            guard let o = b.object, keep.contains(ObjectIdentifier(o)) else { return true }
+            return false
+        }
+        byObject = byObject.filter { $0.value.object.map { keep.contains(ObjectIdentifier($0)) } ?? false }
+    }
+
     /// Binds at a fixed address; the caller has cleared the range.
     @discardableResult
     func bind(_ obj: GemObject, at start: UInt64, size: UInt64) -> Binding {
