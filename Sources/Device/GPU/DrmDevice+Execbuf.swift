@@ -247,8 +247,10 @@ extension DrmDevice {
             if let b = vm.binding(of: obj) {
                 at = b.start
             } else {
+                // What this execbuf reserved is bound already, so the VM's
+                // own bindings are all a hole must avoid.
                 func findHole() -> UInt64? {
-                    vm.hole(size: size, alignment: e.alignment, low: bias, high: zoneEnd(e), avoid: reserved)
+                    vm.hole(size: size, alignment: e.alignment, low: bias, high: zoneEnd(e))
                 }
                 // eb_reserve: no hole, so evict what this execbuf does not
                 // hold (i915_gem_evict_vm) and try again; then ENOSPC.
