@@ -24,7 +24,9 @@ static void on_alarm(int sig)
 	alarms++;
 }
 
-/* A one-shot SIGALRM `ms` from now to on_alarm, without SA_RESTART. */
+/* SIGALRM to on_alarm, without SA_RESTART, `ms` from now and every `ms`
+ * after until disarm(): a signal that lands before the ioctl has started
+ * (a loaded machine) is followed by another, so no wait is left for ever. */
 static void arm(int ms)
 {
 	struct sigaction sa;
@@ -32,7 +34,14 @@ static void arm(int ms)
 	sa.sa_handler = on_alarm;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGALRM, &sa, NULL);
-	struct itimerval it = { .it_value = { .tv_sec = 0, .tv_usec = ms * 1000 } };
+	struct itimerval it = { .it_value = { .tv_sec = 0, .tv_usec = ms * 1000 },
+				.it_interval = { .tv_sec = 0, .tv_usec = ms * 1000 } };
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void disarm(void)
+{
+	struct itimerval it = { 0 };
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
@@ -42,6 +51,7 @@ static int timed(int fd, unsigned long req, void *arg, int64_t *ms)
 	int64_t t0 = now_ns();
 	int r = ioctl(fd, req, arg);
 	int err = errno;
+	disarm();
 	*ms = (now_ns() - t0) / 1000000;
 	return r == -1 ? -err : r;
 }
@@ -79,7 +89,7 @@ int main(int argc, char **argv)
 	arm(100);
 	CHECK_ERRNO(timed(fd, DRM_IOCTL_I915_GEM_WAIT, &w, &ms), EINTR);
 	CHECK_MSG(ms < BOUND_MS, "GEM_WAIT took %lld ms to see the signal", (long long)ms);
-	CHECK_MSG(alarms == 1, "%d alarms", (int)alarms);
+	CHECK_MSG(alarms >= 1, "%d alarms", (int)alarms);
 	CHECK_MSG(w.timeout_ns > 0 && w.timeout_ns < LONG_NS - 50000000ll,
 		  "timeout_ns %lld after an interrupt at 100 ms", (long long)w.timeout_ns);
 	info("GEM_WAIT: EINTR after %lld ms, %lld ms left", (long long)ms, (long long)(w.timeout_ns / 1000000));
@@ -126,7 +136,7 @@ int main(int argc, char **argv)
 	arm(100);
 	CHECK_ERRNO(timed(fd, DRM_IOCTL_I915_GEM_PWRITE, &pw, &ms), EINTR);
 	CHECK_MSG(ms < BOUND_MS, "PWRITE took %lld ms", (long long)ms);
-	CHECK_MSG(alarms == 7, "%d alarms", (int)alarms);
+	CHECK_MSG(alarms >= 7, "%d alarms", (int)alarms);
 	info("SYNCOBJ_WAIT, TIMELINE_WAIT, SET_DOMAIN, PWRITE: EINTR");
 
 	/* A full ring: execbuf blocks (eb_throttle) until a signal: EINTR. */
@@ -141,9 +151,12 @@ int main(int argc, char **argv)
 	arm(200);
 	while (queued < 2000 && (r = ioctl(fd, DRM_IOCTL_I915_GEM_EXECBUFFER2_WR, &neb)) == 0)
 		queued++;
+	int err = errno;
+	disarm();
+	errno = err;
 	CHECK_MSG(r == -1 && errno == EINTR, "%d execbufs queued behind a spinner, then %d (%s)", queued, r,
 		  r ? strerror(errno) : "no block");
-	CHECK_MSG(alarms == 8, "%d alarms", (int)alarms);
+	CHECK_MSG(alarms >= 8, "%d alarms", (int)alarms);
 	info("execbuf blocked on a full ring after %d requests, EINTR", queued);
 
 	/* An idle wait is not a wait: a pending signal does not fail it. */

@@ -6,7 +6,8 @@
  * the fd goes to another process by SCM_RIGHTS, which imports it, writes
  * through its own mapping, and the exporter sees the bytes after SET_DOMAIN
  * (PREAD) and through an mmap of the dma-buf after DMA_BUF_IOCTL_SYNC; the
- * dma-buf keeps the object alive after GEM_CLOSE until its last fd closes.
+ * dma-buf keeps the object alive after GEM_CLOSE until its last fd closes;
+ * a userptr's dma-buf cannot be mapped (ENODEV).
  * Plain mode answers as a kernel without PRIME: GET_CAP 0, EOPNOTSUPP. */
 #include "igt_lite.h"
 
@@ -175,6 +176,22 @@ int main(int argc, char **argv)
 	CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status 0x%x", st);
 	munmap((void *)m, SIZE);
 	info("SCM_RIGHTS to another process: its writes seen by PREAD and by the dma-buf's mmap");
+
+	/* A userptr exports, but its dma-buf has no shmem file to map
+	 * (i915_gem_dmabuf_mmap: a range past it EINVAL first, then ENODEV). */
+	void *mem = NULL;
+	CHECK(posix_memalign(&mem, PAGE_SZ, SIZE) == 0);
+	struct drm_i915_gem_userptr up = { .user_ptr = (uintptr_t)mem, .user_size = SIZE };
+	CHECK_OK(drm_ioctl(fd, DRM_IOCTL_I915_GEM_USERPTR, &up));
+	int ubuf = -1;
+	CHECK_OK(handle_to_fd(fd, up.handle, DRM_CLOEXEC, &ubuf));
+	CHECK(mmap(NULL, 2 * SIZE, PROT_READ, MAP_SHARED, ubuf, 0) == MAP_FAILED && errno == EINVAL);
+	CHECK_MSG(mmap(NULL, SIZE, PROT_READ, MAP_SHARED, ubuf, 0) == MAP_FAILED && errno == ENODEV,
+		  "mmap of a userptr's dma-buf: %s", strerror(errno));
+	close(ubuf);
+	gem_close(fd, up.handle);
+	free(mem);
+	info("a userptr's dma-buf: mmap ENODEV");
 
 	/* Lifetime: every handle closed, the dma-buf keeps the object. */
 	gem_close(fd, h);

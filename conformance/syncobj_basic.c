@@ -11,21 +11,6 @@
 
 #define NAME "syncobj_basic"
 
-struct later { int fd; uint32_t h; unsigned delay_ms; int timeline; };
-
-static void *signal_later(void *arg)
-{
-	struct later *l = arg;
-	usleep(l->delay_ms * 1000);
-	if (l->timeline) {
-		uint64_t p = 5;
-		HCHECK_OK(__timeline_signal(l->fd, &l->h, &p, 1));
-	} else {
-		HCHECK_OK(__syncobj_array(l->fd, DRM_IOCTL_SYNCOBJ_SIGNAL, &l->h, 1));
-	}
-	return NULL;
-}
-
 int main(int argc, char **argv)
 {
 	alarm(40);

@@ -35,21 +35,6 @@ static uint64_t counter(int efd)
 	return read(efd, &v, sizeof(v)) == sizeof(v) ? v : 0;
 }
 
-struct later { int fd; uint32_t h; int timeline; };
-
-static void *signal_later(void *arg)
-{
-	struct later *l = arg;
-	usleep(50000);
-	if (l->timeline) {
-		uint64_t p = 5;
-		HCHECK_OK(__timeline_signal(l->fd, &l->h, &p, 1));
-	} else {
-		HCHECK_OK(__syncobj_array(l->fd, DRM_IOCTL_SYNCOBJ_SIGNAL, &l->h, 1));
-	}
-	return NULL;
-}
-
 int main(int argc, char **argv)
 {
 	alarm(40);
@@ -74,7 +59,7 @@ int main(int argc, char **argv)
 	CHECK_OK(__syncobj_eventfd(fd, a, 0, 0, efd, 0));
 	CHECK(!readable(efd, 20));
 	pthread_t t;
-	struct later l = { fd, a, 0 };
+	struct later l = { .fd = fd, .h = a, .delay_ms = 50 };
 	CHECK(pthread_create(&t, NULL, signal_later, &l) == 0);
 	CHECK_MSG(readable(efd, 5000), "the eventfd did not become readable after SYNCOBJ_SIGNAL");
 	pthread_join(t, NULL);
@@ -92,7 +77,7 @@ int main(int argc, char **argv)
 	uint64_t p3 = 3;
 	CHECK_OK(__timeline_signal(fd, &tl, &p3, 1));
 	CHECK(!readable(avail, 20) && !readable(efd, 0));
-	l = (struct later){ fd, tl, 1 };
+	l = (struct later){ .fd = fd, .h = tl, .delay_ms = 50, .timeline = 1 };
 	CHECK(pthread_create(&t, NULL, signal_later, &l) == 0);
 	CHECK(readable(avail, 5000) && readable(efd, 5000));
 	pthread_join(t, NULL);

@@ -95,4 +95,21 @@ static inline int __syncobj_transfer(int fd, uint32_t dst, uint64_t dst_point, u
 	return drm_ioctl(fd, DRM_IOCTL_SYNCOBJ_TRANSFER, &t);
 }
 
+/* A thread that, after delay_ms, signals `h` (SYNCOBJ_SIGNAL) or its
+ * timeline point 5 (TIMELINE_SIGNAL): pthread_create(..., signal_later, &l). */
+struct later { int fd; uint32_t h; unsigned delay_ms; int timeline; };
+
+static inline void *signal_later(void *arg)
+{
+	struct later *l = arg;
+	usleep(l->delay_ms * 1000);
+	if (l->timeline) {
+		uint64_t p = 5;
+		HCHECK_OK(__timeline_signal(l->fd, &l->h, &p, 1));
+	} else {
+		HCHECK_OK(__syncobj_array(l->fd, DRM_IOCTL_SYNCOBJ_SIGNAL, &l->h, 1));
+	}
+	return NULL;
+}
+
 #endif

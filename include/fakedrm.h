@@ -146,6 +146,8 @@ struct drm_fakedrm_gem_mmap {
  * library has probed (DRM_IOCTL_FAKEDRM_PROBE on the device fd): plain
  * opens keep the answers of a kernel without the feature.
  */
+/* A dma-buf export whose object has no shmem file (USERPTR) has S_ISVTX in
+ * its mode: the library fails mmap of it with ENODEV (i915_gem_dmabuf_mmap). */
 #define FAKEDRM_EXPORT_PREFIX ".fakedrm-export-"
 #define FAKEDRM_EXPORT_INO_BASE (1ull << 40)
 #define FAKEDRM_TOKEN_NONE 0u

@@ -310,5 +310,8 @@ int fdrm_export_mmap_refused(int fd, const struct stat *st, size_t len, off_t of
 		return ENODEV;
 	uint64_t pages = ((uint64_t)st->st_size + 4095) >> 12;
 	uint64_t first = (uint64_t)off >> 12, count = ((uint64_t)len + 4095) >> 12;
-	return first + count > pages ? EINVAL : 0;
+	if (first + count > pages)
+		return EINVAL;
+	/* i915_gem_dmabuf_mmap: no shmem file behind it (USERPTR). */
+	return st->st_mode & S_ISVTX ? ENODEV : 0;
 }

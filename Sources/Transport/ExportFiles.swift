@@ -54,7 +54,11 @@ extension FuseServer {
         st.st_mode = S_IFREG | 0o666
         st.st_nlink = 1
         st.st_blksize = blksize_t(Page.size)
-        if case .dmaBuf(let size, _, _) = file { st.st_size = off_t(size) }
+        if case .dmaBuf(let size, _, _, let mappable) = file {
+            st.st_size = off_t(size)
+            // include/fakedrm.h: the library refuses mmap of it with ENODEV.
+            if !mappable { st.st_mode |= S_ISVTX }
+        }
         return st
     }
 
@@ -117,7 +121,7 @@ extension FuseServer {
             return true
         }
         fi.pointee.fh = Self.exportHandleBit | UInt64(token)
-        if case .dmaBuf(_, let at, _) = file {
+        if case .dmaBuf(_, let at, _, _) = file {
             pageCache.shift(inode: ino, by: at)
             fi.pointee.keep_cache = 1
             fi.pointee.direct_io = 0
@@ -140,7 +144,7 @@ extension FuseServer {
     /// READ of a dma-buf's pages (a fault of its mapping); a sync_file has none.
     func readExport(_ req: fuse_req_t?, _ fh: UInt64, size: Int, offset: off_t) -> Bool {
         guard let token = Self.exportToken(fh: fh) else { return false }
-        guard case .dmaBuf(let objSize, let at, let holder)? = device.exportAttributes(token) else {
+        guard case .dmaBuf(let objSize, let at, let holder, _)? = device.exportAttributes(token) else {
             channel.replyErr(req, EINVAL)
             return true
         }
@@ -174,7 +178,7 @@ extension FuseServer {
         }
         guard let token = DrmDevice.exportToken(inode: ino) else { return false }
         guard fi == nil || fi!.pointee.writepage != 0,
-              case .dmaBuf(let objSize, let at, _)? = device.exportAttributes(token), UInt64(offset) < objSize else {
+              case .dmaBuf(let objSize, let at, _, _)? = device.exportAttributes(token), UInt64(offset) < objSize else {
             channel.replyErr(req, EINVAL)
             return true
         }

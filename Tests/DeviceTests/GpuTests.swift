@@ -158,6 +158,34 @@ import Testing
     /// before writing a relocation into it (reloc_vaddr ->
     /// i915_gem_object_prepare_write); writing at once changed the addresses
     /// of a request still queued, and its store landed in the next one's target.
+    /// eb_reserve, then i915_gem_evict_vm: an object without 48B must end below
+    /// 4 GiB; bindings of earlier execbufs are evicted to make room
+    /// (gem_evict_alignment major-*: before, ENOSPC), and what cannot fit even
+    /// in an empty zone is ENOSPC.
+    @Test func placementEvictsTheVmBeforeENOSPC() throws {
+        let f = fx.open(inode: 1)
+        let a = try fx.dev.gemCreate(f, size: 3 << 30).handle, b = try fx.dev.gemCreate(f, size: 3 << 30).handle
+        let batch = try create(f, [Self.bbe])
+        func run(_ hs: [UInt32]) throws {
+            var entries = (hs + [batch]).map { h in
+                var e = drm_i915_gem_exec_object2()
+                e.handle = h
+                return e
+            }
+            var args = drm_i915_gem_execbuffer2()
+            args.buffer_count = UInt32(entries.count)
+            args.flags = UInt64(I915_EXEC_BLT)
+            try DrmDevice.checkExecbuffer(&args)
+            var out = DrmDevice.ExecbufOutput()
+            try fx.dev.execbuffer(f, args, objects: &entries, output: &out, fences: { [] }, readRelocations: { _ in [] })
+        }
+        try run([a])
+        try run([b])
+        try run([a])
+        #expect(throws: DrmError.ENOSPC) { try run([a, b]) }
+        try run([b])
+    }
+
     @Test func relocationWaitsForTheBatchsEarlierRequests() throws {
         let f = fx.open(inode: 1)
         let gate = try create(f), t1 = try create(f), t2 = try create(f)

@@ -105,7 +105,9 @@ extension DrmDevice {
         /// sw_sync's debugfs file: only its two ioctls.
         case swSync
         /// Its size, and the device offset of its pages (the object's WB node).
-        case dmaBuf(size: UInt64, mapOffset: UInt64, holder: FileID)
+        /// Not `mappable` when the object has no shmem file (USERPTR):
+        /// i915_gem_dmabuf_mmap's ENODEV.
+        case dmaBuf(size: UInt64, mapOffset: UInt64, holder: FileID, mappable: Bool)
     }
 
     /// LOOKUP of an export's name: only by a thread whose ioctl returned the
@@ -127,7 +129,7 @@ extension DrmDevice {
         case .syncFile: .syncFile
         case .syncobj: .syncobj
         case .swSync: .swSync
-        case .dmaBuf(let obj, let holder, let at): .dmaBuf(size: obj.size, mapOffset: at, holder: holder)
+        case .dmaBuf(let obj, let holder, let at): .dmaBuf(size: obj.size, mapOffset: at, holder: holder, mappable: obj.userptr == nil)
         }
     }
 

@@ -247,9 +247,19 @@ extension DrmDevice {
             if let b = vm.binding(of: obj) {
                 at = b.start
             } else {
-                guard let hole = vm.hole(size: size, alignment: e.alignment, low: bias, high: zoneEnd(e), avoid: reserved) else {
-                    throw DrmError.ENOSPC
+                // What this execbuf reserved is bound already, so the VM's
+                // own bindings are all a hole must avoid.
+                func findHole() -> UInt64? {
+                    vm.hole(size: size, alignment: e.alignment, low: bias, high: zoneEnd(e))
                 }
+                // eb_reserve: no hole, so evict what this execbuf does not
+                // hold (i915_gem_evict_vm) and try again; then ENOSPC.
+                var found = findHole()
+                if found == nil {
+                    vm.evict(keeping: Set(placed.keys))
+                    found = findHole()
+                }
+                guard let hole = found else { throw DrmError.ENOSPC }
                 vm.bind(obj, at: hole, size: size)
                 at = hole
             }
