@@ -166,10 +166,10 @@ import Testing
         let f = fx.open(inode: 1)
         let a = try fx.dev.gemCreate(f, size: 3 << 30).handle, b = try fx.dev.gemCreate(f, size: 3 << 30).handle
         let batch = try create(f, [Self.bbe])
-        func run(_ hs: [UInt32]) throws {
+        func run(_ hs: [Handle]) throws {
             var entries = (hs + [batch]).map { h in
                 var e = drm_i915_gem_exec_object2()
-                e.handle = h
+                e.handle = h.rawValue
                 return e
             }
             var args = drm_i915_gem_execbuffer2()
