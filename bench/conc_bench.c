@@ -1,16 +1,21 @@
 /* conc_bench DEVICE FLOOR [DAEMON_PID FLOOR_PID [DATA]] - throughput with
  * 1, 2, 4 ... 64 concurrent clients,
  * as threads sharing one open and as processes with their own, against the
- * floor daemon doing the same. Two workloads:
+ * floor daemon doing the same. Two workloads (and a third on request):
  *   ioctl  GEM_CREATE + MMAP_OFFSET + GEM_CLOSE (three round trips, each
  *          under fakedrm's device lock); the floor echoes the same calls;
  *   fault  a fresh 8 MiB GTT mapping read page by page (128 KiB READs),
- *          unmapped and closed; the floor's pages are dropped the same way.
+ *          unmapped and closed; the floor's pages are dropped the same way;
+ *   param  (only with CONC_WORK=param) three GETPARAMs, each answered
+ *          through the caller's pointer by both daemons: the transport and
+ *          the reader pool without the model's work, so that the ioctl
+ *          row's gap can be split between the two.
  * Each configuration runs CONC_MS milliseconds (default 300), CONC_ROUNDS times
  * (default 3), fakedrm and floor alternating; the medians are printed with
  * the scaling relative to one client, and the ratio is the median of each
  * fakedrm run against the floor run next to it. CONC_MIN/CONC_MAX bound the
- * client counts (1, 64); CONC_WORK=ioctl or fault runs one workload. With
+ * client counts (1, 64); CONC_WORK=ioctl, fault, param or a list
+ * (ioctl,param) runs those workloads. With
  * the daemons' pids it prints their resident set and thread count at the
  * largest count (sampled mid-run, the most seen); DATA gets one line per
  * row for the plot (work mode n fakedrm floor). */
@@ -58,6 +63,16 @@ static long ioctl_op(int fd, long iter)
 	return 3;
 }
 
+static long param_op(int fd)
+{
+	for (int i = 0; i < 3; i++) {
+		int value = 0;
+		struct drm_i915_getparam g = { .param = I915_PARAM_CHIPSET_ID, .value = &value };
+		must(ioctl(fd, DRM_IOCTL_I915_GETPARAM, &g) == 0, "GETPARAM");
+	}
+	return 3;
+}
+
 static long fault_op(int fd, long iter, int id)
 {
 	uint32_t h = 0;
@@ -86,7 +101,7 @@ static void run_client(int id, int fd)
 		;
 	long done = 0;
 	for (long iter = 0; !atomic_load_explicit(&sh->stop, memory_order_relaxed); iter++)
-		done += workload == 0 ? ioctl_op(fd, iter) : fault_op(fd, iter, id);
+		done += workload == 0 ? ioctl_op(fd, iter) : workload == 1 ? fault_op(fd, iter, id) : param_op(fd);
 	atomic_store(&sh->ops[id], done);
 }
 
@@ -163,12 +178,12 @@ int main(int argc, char **argv)
 		top *= 2;
 	sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	must(sh != MAP_FAILED, "mmap shared");
-	const char *wname[] = { "ioctl", "fault" }, *unit[] = { "ioctls/s", "MB/s" };
+	const char *wname[] = { "ioctl", "fault", "param" }, *unit[] = { "ioctls/s", "MB/s", "ioctls/s" };
 	printf("%-6s %-9s %7s %14s %8s %14s %8s %7s\n", "work", "clients", "n", "fakedrm", "scaling", "floor",
 	       "scaling", "ratio");
 	const char *only = getenv("CONC_WORK");
-	for (workload = 0; workload < 2; workload++) {
-		if (only && *only && strcmp(only, wname[workload]))
+	for (workload = 0; workload < 3; workload++) {
+		if (only && *only ? !strstr(only, wname[workload]) : workload == 2)
 			continue;
 		for (int processes = 0; processes < 2; processes++) {
 			double one[2] = { 0, 0 }, best = 0, worst_ratio = 1e9;
@@ -189,7 +204,7 @@ int main(int argc, char **argv)
 					paired[r] = v[0][r] / v[1][r];
 				double ratio = median(paired, rounds);
 				double s = median(v[0], rounds), f = median(v[1], rounds);
-				double div = workload ? 1e6 : 1;
+				double div = workload == 1 ? 1e6 : 1;
 				if (n == min)
 					one[0] = s, one[1] = f;
 				/* issue 14's goals: >= 0.9x the floor at every count, and

@@ -5,6 +5,7 @@
 # Knobs (environment): PIN=CPU for the ioctl and scale runs (default 0; empty
 # to leave the scheduler alone), FAULT_MIB (64), SCALE_MAX (1000000),
 # IOCTL_N/IOCTL_ROUNDS, SCALE_K/SCALE_ROUNDS, CONC_MIN/CONC_MAX/CONC_MS/CONC_ROUNDS,
+# CONC_WORK (ioctl, fault, param or a list such as ioctl,param; default ioctl and fault),
 # PLOT (where the conc section draws its curves, docs/img/scaling.png),
 # COH_ITERS/COH_ROUNDS/COH_BIG_MIB, GPU_N/GPU_ROUNDS/GPU_MIB/GPU_REPS.
 source "$(dirname "$0")/lib.sh"
