@@ -220,7 +220,8 @@ import Testing
         }
         try storeInto(t1, at: 0x40000)
         let second = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
+        // Its own (overcommit) queue: the global pool may be held by the parallel suite.
+        DispatchQueue(label: "second execbuf").async {
             try? storeInto(t2, at: 0x60000)
             second.signal()
         }

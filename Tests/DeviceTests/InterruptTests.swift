@@ -19,7 +19,7 @@ import Testing
 
     /// Interrupts `i` from another thread after `ms`.
     func interrupt(_ i: Interruption, after ms: Int) {
-        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(ms)) { i.interrupt() }
+        DispatchQueue(label: "interrupt").asyncAfter(deadline: .now() + .milliseconds(ms)) { i.interrupt() }
     }
 
     /// A spinner on a context of `f` keeps `target` (written) and its batch busy.
