@@ -64,13 +64,7 @@ int main(int argc, char **argv)
 	const char *path = igt_init(argc, argv, NAME);
 	int fd = drm_open(path);
 	uint32_t batch = gem_create(fd, PAGE_SZ);
-	volatile uint32_t *map = gem_mmap(fd, mmap_offset(fd, batch, I915_MMAP_OFFSET_WB), PAGE_SZ, PROT_READ | PROT_WRITE);
-	map[0] = MI_ARB_CHECK;
-	map[1] = MI_BATCH_BUFFER_START;
-	map[2] = (uint32_t)SPIN;
-	map[3] = 0;
-	map[4] = MI_BATCH_BUFFER_END;
-	gem_set_domain(fd, batch, I915_GEM_DOMAIN_CPU, I915_GEM_DOMAIN_CPU);
+	volatile uint32_t *map = spinner_map(fd, batch, SPIN);
 
 	/* The spinner signals `s` when it ends; `empty` never gets a fence. */
 	uint32_t s = syncobj_create(fd, 0), empty = syncobj_create(fd, 0);

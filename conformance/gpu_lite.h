@@ -122,6 +122,22 @@ static inline struct drm_i915_gem_exec_object2 pinned(uint32_t handle, uint64_t 
 	};
 }
 
+/* A spinner in `handle`, to be softpinned at `addr`: MI_ARB_CHECK and a jump
+ * back to itself, then MI_BATCH_BUFFER_END (map[4]). The CPU ends it through
+ * the returned WB map (map[0] = MI_BATCH_BUFFER_END); the engine sees stores
+ * that sit in the map's page cache. */
+static inline volatile uint32_t *spinner_map(int fd, uint32_t handle, uint64_t addr)
+{
+	volatile uint32_t *map = gem_mmap(fd, mmap_offset(fd, handle, I915_MMAP_OFFSET_WB), PAGE_SZ, PROT_READ | PROT_WRITE);
+	map[0] = MI_ARB_CHECK;
+	map[1] = MI_BATCH_BUFFER_START;
+	map[2] = (uint32_t)addr;
+	map[3] = (uint32_t)(addr >> 32);
+	map[4] = MI_BATCH_BUFFER_END;
+	gem_set_domain(fd, handle, I915_GEM_DOMAIN_CPU, I915_GEM_DOMAIN_CPU);
+	return map;
+}
+
 /* The engines a legacy ring selector names on Tiger Lake. */
 static const struct { const char *name; uint64_t flags; } gpu_engines[] = {
 	{ "rcs0", I915_EXEC_RENDER },

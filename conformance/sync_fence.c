@@ -59,12 +59,7 @@ int main(int argc, char **argv)
 	int strict = strict_mode();
 	int fd = drm_open(path);
 	uint32_t batch = gem_create(fd, PAGE_SZ), target = gem_create(fd, PAGE_SZ);
-	volatile uint32_t *map = gem_mmap(fd, mmap_offset(fd, batch, I915_MMAP_OFFSET_WB), PAGE_SZ, PROT_READ | PROT_WRITE);
-	map[0] = MI_ARB_CHECK;
-	map[1] = MI_BATCH_BUFFER_START;
-	map[2] = (uint32_t)BATCH;
-	map[3] = 0;
-	gem_set_domain(fd, batch, I915_GEM_DOMAIN_CPU, I915_GEM_DOMAIN_CPU);
+	volatile uint32_t *map = spinner_map(fd, batch, BATCH);
 	struct drm_i915_gem_exec_object2 spin = pinned(batch, BATCH, 0);
 
 	if (!strict) {

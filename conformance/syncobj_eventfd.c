@@ -86,13 +86,7 @@ int main(int argc, char **argv)
 
 	/* A spinner SIGNALs s: not readable until a mapping ends it. */
 	uint32_t spin = gem_create(fd, PAGE_SZ), s = syncobj_create(fd, 0);
-	volatile uint32_t *map = gem_mmap(fd, mmap_offset(fd, spin, I915_MMAP_OFFSET_WB), PAGE_SZ, PROT_READ | PROT_WRITE);
-	map[0] = MI_ARB_CHECK;
-	map[1] = MI_BATCH_BUFFER_START;
-	map[2] = (uint32_t)SPIN;
-	map[3] = 0;
-	map[4] = MI_BATCH_BUFFER_END;
-	gem_set_domain(fd, spin, I915_GEM_DOMAIN_CPU, I915_GEM_DOMAIN_CPU);
+	volatile uint32_t *map = spinner_map(fd, spin, SPIN);
 	struct drm_i915_gem_exec_object2 sobj = pinned(spin, SPIN, 0);
 	struct drm_i915_gem_exec_fence out = { .handle = s, .flags = I915_EXEC_FENCE_SIGNAL };
 	struct drm_i915_gem_execbuffer2 eb = {

@@ -75,13 +75,7 @@ int main(int argc, char **argv)
 	CHECK(getparam(fd, I915_PARAM_HAS_EXEC_TIMELINE_FENCES) == 1);
 
 	uint32_t spin = gem_create(fd, PAGE_SZ), store = gem_create(fd, PAGE_SZ), target = gem_create(fd, PAGE_SZ);
-	volatile uint32_t *map = gem_mmap(fd, mmap_offset(fd, spin, I915_MMAP_OFFSET_WB), PAGE_SZ, PROT_READ | PROT_WRITE);
-	map[0] = MI_ARB_CHECK;
-	map[1] = MI_BATCH_BUFFER_START;
-	map[2] = (uint32_t)SPIN;
-	map[3] = 0;
-	map[4] = MI_BATCH_BUFFER_END;
-	gem_set_domain(fd, spin, I915_GEM_DOMAIN_CPU, I915_GEM_DOMAIN_CPU);
+	volatile uint32_t *map = spinner_map(fd, spin, SPIN);
 	volatile uint32_t *tmap = gem_mmap(fd, mmap_offset(fd, target, I915_MMAP_OFFSET_WB), PAGE_SZ, PROT_READ);
 	struct drm_i915_gem_exec_object2 sobj = pinned(spin, SPIN, 0);
 	struct drm_i915_gem_exec_object2 wobj[2] = { pinned(target, TARGET, EXEC_OBJECT_WRITE), pinned(store, STORE, 0) };

@@ -165,12 +165,7 @@ int main(int argc, char **argv)
 
 	/* EXPORT_SYNC_FILE of a spinner's fence (signalled through the fence array). */
 	uint32_t batch = gem_create(fd, PAGE_SZ);
-	volatile uint32_t *map = gem_mmap(fd, mmap_offset(fd, batch, I915_MMAP_OFFSET_WB), PAGE_SZ, PROT_READ | PROT_WRITE);
-	map[0] = MI_ARB_CHECK;
-	map[1] = MI_BATCH_BUFFER_START;
-	map[2] = (uint32_t)BATCH;
-	map[3] = 0;
-	gem_set_domain(fd, batch, I915_GEM_DOMAIN_CPU, I915_GEM_DOMAIN_CPU);
+	volatile uint32_t *map = spinner_map(fd, batch, BATCH);
 	struct drm_i915_gem_exec_object2 spin = pinned(batch, BATCH, 0);
 	uint32_t s = syncobj_create(fd, 0);
 	CHECK_ERRNO(to_fd(fd, s, DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE, NULL), EINVAL);
