@@ -2,7 +2,7 @@ import Testing
 @testable import FakeDRMDevice
 
 /// GpuVm's binary searches and packed prefix against a plain first-fit model
-/// (every range scanned), on random binds and unbinds.
+/// (every range scanned), on random binds, unbinds, deaths and evictions.
 @Suite struct VmTests {
     @Test func searchesAgreeWithAScanOfEveryRange() {
         var rng = SystemRandomNumberGenerator()
@@ -31,6 +31,18 @@ import Testing
             } else if !model.isEmpty {
                 let r = model.remove(at: Int.random(in: 0..<model.count, using: &rng))
                 vm.unbind(vm.binding(of: r.obj)!)
+            }
+            // Now and then an object dies (prune) or the VM is evicted but for half.
+            if step % 97 == 0, !model.isEmpty {
+                do {
+                    let r = model.remove(at: Int.random(in: 0..<model.count, using: &rng))
+                    objects.removeAll { $0 === r.obj }
+                }
+                vm.prune()
+            }
+            if step % 389 == 0 {
+                model = model.filter { _ in Bool.random(using: &rng) }
+                vm.evict(keeping: Set(model.map { ObjectIdentifier($0.obj) }))
             }
             // overlapping() finds exactly the model's ranges that meet a window.
             let s = UInt64.random(in: 0..<256, using: &rng) * page, n = UInt64.random(in: 1...16, using: &rng) * page

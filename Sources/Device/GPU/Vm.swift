@@ -44,11 +44,19 @@ final class GpuVm {
     /// Drops bindings whose object is gone.
     func prune() {
         let before = bindings.count
-        bindings.removeAll { $0.object == nil }
-        if bindings.count != before {
-            byObject = byObject.filter { $0.value.object != nil }
-            packedEnd = 0
+        removeBindings { $0.object == nil }
+        if bindings.count != before { byObject = byObject.filter { $0.value.object != nil } }
+    }
+
+    /// Removes the bindings `gone` picks; the packed prefix ends at the first freed range.
+    private func removeBindings(where gone: (Binding) -> Bool) {
+        var low = packedEnd
+        bindings.removeAll { b in
+            guard gone(b) else { return false }
+            low = min(low, b.start)
+            return true
         }
+        packedEnd = low
     }
 
     /// The index of the first binding that ends after `address`.
@@ -130,11 +138,7 @@ final class GpuVm {
     /// (Request.targets), so a busy binding goes at once where the kernel
     /// would wait for it to idle: nothing a client sees differs.
     func evict(keeping keep: Set<ObjectIdentifier>) {
-        bindings.removeAll { b in
-            guard let o = b.object, keep.contains(ObjectIdentifier(o)) else { return true }
-            return false
-        }
+        removeBindings { b in b.object.map { !keep.contains(ObjectIdentifier($0)) } ?? true }
         byObject = byObject.filter { $0.value.object.map { keep.contains(ObjectIdentifier($0)) } ?? false }
-        packedEnd = 0
     }
 }
