@@ -249,7 +249,7 @@ static void spinning_batch(int fd)
 	CHECK_OK(__gem_busy(fd, h, &busy));
 	CHECK_MSG(busy != 0, "the spinner is not running");
 	__atomic_store_n(&mem[0], MI_BATCH_BUFFER_END, __ATOMIC_SEQ_CST);
-	int64_t t = 1000000000;     /* well before the 3 s heartbeat reset */
+	int64_t t = 1000000000;     /* well before the 5.6 s heartbeat reset */
 	CHECK_OK(__gem_wait(fd, h, &t));
 	struct drm_i915_reset_stats rs;
 	CHECK_OK(__reset_stats(fd, 0, &rs));

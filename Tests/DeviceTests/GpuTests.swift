@@ -186,6 +186,34 @@ import Testing
         try run([b])
     }
 
+    /// The heartbeat resets a loop with no arbitration point only after two
+    /// intervals and the preempt timeout (heartbeat(): the first pulse is at
+    /// I915_PRIORITY_MIN and preempts nothing), so a non-preemptible spinner
+    /// lives 5 s (gem_ctx_persistence@saturated-hostile-nopreempt: it was
+    /// reset at 3.14 s); one with MI_ARB_CHECK is never reset.
+    @Test func heartbeatResetsOnlyLoopsWithoutArbitration() throws {
+        let f = fx.open(inode: 1)
+        let nonPersistent = [DrmDevice.ContextParamArg(param: UInt64(I915_CONTEXT_PARAM_PERSISTENCE), size: 0, value: 0)]
+        let hostile = try fx.dev.contextCreate(f, flags: 0, params: nonPersistent, privileged: false)
+        let polite = try fx.dev.contextCreate(f, flags: 0, params: nonPersistent, privileged: false)
+        let bbStart: UInt32 = 0x31 << 23 | 1 << 8 | 1
+        let noArb = try create(f, [0, bbStart, 0x10000, 0])
+        let arb = try create(f, [0x05 << 23, bbStart, 0x20000, 0])
+        try exec(f, [(noArb, 0x10000, 0)], ring: UInt64(I915_EXEC_BLT), ctx: hostile)
+        try exec(f, [(arb, 0x20000, 0)], ring: UInt64(I915_EXEC_RENDER), ctx: polite)
+        let start = DispatchTime.now()
+        #expect(throws: DrmError.ETIME) { try wait(f, noArb, ms: 5000) }
+        try wait(f, noArb, ms: 5000)
+        let ms = (DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1_000_000
+        #expect(ms >= 5000)
+        #expect(try fx.dev.resetStats(f, context: hostile, flags: 0, pad: 0, privileged: true).active == 1)
+        // The arbitrating spinner still runs; destroying its context ends it.
+        #expect(throws: DrmError.ETIME) { try wait(f, arb, ms: 10) }
+        #expect(try fx.dev.resetStats(f, context: polite, flags: 0, pad: 0, privileged: true).active == 0)
+        try fx.dev.contextDestroy(f, context: polite, pad: 0)
+        try wait(f, arb)
+    }
+
     @Test func relocationWaitsForTheBatchsEarlierRequests() throws {
         let f = fx.open(inode: 1)
         let gate = try create(f), t1 = try create(f), t2 = try create(f)

@@ -32,11 +32,14 @@ struct CommandStreamer {
     private var visited = Set<UInt64>()
     /// Preemption: an MI_ARB_CHECK since the last looping jump, and since
     /// when the batch has looped without one. The kernel's heartbeat cannot
-    /// preempt such a loop and resets the engine (heartbeat interval 2.5 s,
-    /// then the 640 ms preempt timeout).
+    /// preempt such a loop and resets the engine: intel_engine_heartbeat.c's
+    /// heartbeat() queues its pulse at I915_PRIORITY_MIN one interval (2.5 s)
+    /// after the engine wakes, raises it to NORMAL (a timeslice, so a
+    /// preemption attempt) one interval later, and the 640 ms preempt
+    /// timeout then resets: 2 x 2.5 s + 0.64 s.
     var arbitrated = false
     private var unpreemptibleSince: UInt64?
-    static let heartbeatResetNs: UInt64 = 3_140_000_000
+    static let heartbeatResetNs: UInt64 = 5_640_000_000
     /// `--trace-commands`, or nil: the decode loop's one check.
     let tracer: (any CommandTraceSink)?
     private let tracePrefix: String
