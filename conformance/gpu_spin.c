@@ -1,7 +1,8 @@
 /* gpu_spin: a spinner (a batch jumping to itself past an MI_ARB_CHECK), as
  * IGT's igt_spin: GEM_BUSY reports the engine, GEM_WAIT times out with ETIME
  * and reports the time left, a store of MI_BATCH_BUFFER_END through a CPU
- * mapping ends it; destroying its context, closing its fd and a GPU hang end
+ * mapping ends it; what it stores before looping reaches a CPU that polls a
+ * cached map (IGT's POLL_RUN); destroying its context, closing its fd and a GPU hang end
  * others. A malformed command hangs: GET_RESET_STATS blames the context, and a
  * non-recoverable context is banned (EIO). */
 #include "igt_lite.h"
@@ -65,6 +66,29 @@ int main(int argc, char **argv)
 	CHECK_OK(__gem_busy(fd, batch, &busy));
 	CHECK(busy == 0);
 	info("spinner ended by a CPU store through a WB mapping");
+
+	/* POLL_RUN (igt_spin_busywait_until_started): the spinner stores to a
+	 * page the CPU already has cached, then loops; the store must reach the
+	 * CPU while the spinner runs, not only once it ends. */
+	uint32_t poll = gem_create(fd, PAGE_SZ), pbatch = gem_create(fd, PAGE_SZ);
+	volatile uint32_t *pmap = gem_mmap(fd, mmap_offset(fd, poll, I915_MMAP_OFFSET_WB), PAGE_SZ, PROT_READ | PROT_WRITE);
+	volatile uint32_t *bmap = gem_mmap(fd, mmap_offset(fd, pbatch, I915_MMAP_OFFSET_WB), PAGE_SZ, PROT_READ | PROT_WRITE);
+	CHECK(pmap[0] == 0);
+	const uint64_t PB = 0x300000, POLL = 0x400000;
+	uint32_t words[] = { MI_STORE_DWORD_IMM, (uint32_t)POLL, 0, 0xc0de, MI_ARB_CHECK, MI_BATCH_BUFFER_START,
+			     (uint32_t)(PB + 16), 0, MI_BATCH_BUFFER_END };
+	memcpy((void *)bmap, words, sizeof(words));
+	gem_set_domain(fd, pbatch, I915_GEM_DOMAIN_CPU, I915_GEM_DOMAIN_CPU);
+	struct drm_i915_gem_exec_object2 pobj[2] = { pinned(poll, POLL, EXEC_OBJECT_WRITE), pinned(pbatch, PB, 0) };
+	CHECK_OK(__exec(fd, 0, pobj, 2, I915_EXEC_BLT | I915_EXEC_NO_RELOC));
+	int64_t t0 = now_ns();
+	while (pmap[0] != 0xc0de && now_ns() - t0 < 2000000000ll)
+		usleep(100);
+	CHECK_MSG(pmap[0] == 0xc0de, "the spinner's store not seen through a cached WB map while it runs (0x%x)", pmap[0]);
+	CHECK_ERRNO(__gem_wait(fd, pbatch, &(int64_t){ 0 }), ETIME);
+	bmap[4] = MI_BATCH_BUFFER_END;
+	gem_sync(fd, pbatch);
+	info("a running spinner's store reaches a CPU that had the page cached");
 
 	/* Contexts are persistent by default: destroying one leaves its
 	 * requests running (context_close: kill_engines kills only

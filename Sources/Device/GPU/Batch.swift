@@ -24,6 +24,9 @@ struct CommandStreamer {
     var skipped = 0
     /// Makes CPU stores to a target visible (writes back its cached pages).
     let poll: (Int) -> Void
+    /// Makes target i's GPU writes visible: drops every client's cached
+    /// pages of it (no write back, no userptr reload).
+    let publish: (Int) -> Void
     /// Bit-6 swizzle the device applies per tiling mode.
     let swizzle: (UInt32) -> UInt32
     var math = MiMath()
@@ -47,7 +50,7 @@ struct CommandStreamer {
     private var untracedLoops = 0
 
     init(request: Request, regs: Registers, swizzle: @escaping (UInt32) -> UInt32, poll: @escaping (Int) -> Void,
-         tracer: (any CommandTraceSink)? = nil) {
+         publish: @escaping (Int) -> Void = { _ in }, tracer: (any CommandTraceSink)? = nil) {
         self.tracer = tracer
         self.tracePrefix = tracer == nil ? "" : Self.tracePrefix(request)
         self.request = request
@@ -55,6 +58,7 @@ struct CommandStreamer {
         self.written = Array(repeating: false, count: request.targets.count)
         self.swizzle = swizzle
         self.poll = poll
+        self.publish = publish
     }
 
     /// The dwords of 48-bit address space (canonical high bits dropped).
@@ -185,11 +189,19 @@ struct CommandStreamer {
     /// back off, and write back the client's cached stores to the loop so
     /// they reach the backing the engine reads. Bounded: at most one flush
     /// and one sleep of up to 1 ms per loop iteration.
+    /// What it has written is published meanwhile: a client may be polling
+    /// for it (IGT's POLL_RUN spinners store to a page the CPU busy-waits
+    /// on), and on hardware the store is visible at once.
     mutating func spin(_ target: UInt64) {
         spins += 1
         guard spins > 4 else { return }
         usleep(UInt32(min(1000, 20 << min(spins - 4, 6))))
         if let (i, _) = resolve(target) { poll(i) }
+        publishWritten()
+    }
+
+    private func publishWritten() {
+        for i in written.indices where written[i] { publish(i) }
     }
 
     /// Polls until `check` holds (MI_SEMAPHORE_WAIT), with the same backoff.
@@ -200,6 +212,7 @@ struct CommandStreamer {
             n += 1
             usleep(UInt32(min(1000, 10 << min(n, 7))))
             if let (i, _) = resolve(addr) { poll(i) }
+            publishWritten()
         }
     }
 

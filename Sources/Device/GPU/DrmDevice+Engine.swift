@@ -33,7 +33,9 @@ extension DrmDevice {
         let swizzleX = profile.swizzleX, swizzleY = profile.swizzleY
         var cs = CommandStreamer(request: rq, regs: Registers(mmioBase: rq.engine.mmioBase, saved: saved),
                                  swizzle: { $0 == UInt32(I915_TILING_X) ? swizzleX : $0 == UInt32(I915_TILING_Y) ? swizzleY : 0 },
-                                 poll: { [unowned self] i in self.flushCPU(rq, target: i) }, tracer: commandTrace)
+                                 poll: { [unowned self] i in self.flushCPU(rq, target: i) },
+                                 publish: { [unowned self] i in self.flush(self.state.withLock { $0.takeCached(of: rq.targets[i].object) }) },
+                                 tracer: commandTrace)
         if let commandTrace {
             commandTrace.commandTrace(CommandStreamer.tracePrefix(rq) + "start batch=0x" + String(rq.batchStart, radix: 16)
                                       + " objects=" + String(rq.targets.count)
