@@ -25,7 +25,8 @@ struct CommandStreamer {
     /// Makes CPU stores to a target visible (writes back its cached pages).
     let poll: (Int) -> Void
     /// Makes target i's GPU writes visible: drops every client's cached
-    /// pages of it (no write back, no userptr reload).
+    /// pages of it, as `poll` does, but without reloading a userptr's pages
+    /// (that would undo the GPU's writes to them).
     let publish: (Int) -> Void
     /// Bit-6 swizzle the device applies per tiling mode.
     let swizzle: (UInt32) -> UInt32
@@ -188,8 +189,8 @@ struct CommandStreamer {
     /// A batch looping on itself (a spinner) waits for the CPU to rewrite it:
     /// back off, and write back the client's cached stores to the loop so
     /// they reach the backing the engine reads. Bounded: at most one flush
-    /// and one sleep of up to 1 ms per loop iteration.
-    /// What it has written is published meanwhile: a client may be polling
+    /// and one sleep of up to 1 ms per loop iteration. What it has written
+    /// is published meanwhile: a client may be polling
     /// for it (IGT's POLL_RUN spinners store to a page the CPU busy-waits
     /// on), and on hardware the store is visible at once.
     mutating func spin(_ target: UInt64) {

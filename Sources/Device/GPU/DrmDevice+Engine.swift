@@ -34,7 +34,7 @@ extension DrmDevice {
         var cs = CommandStreamer(request: rq, regs: Registers(mmioBase: rq.engine.mmioBase, saved: saved),
                                  swizzle: { $0 == UInt32(I915_TILING_X) ? swizzleX : $0 == UInt32(I915_TILING_Y) ? swizzleY : 0 },
                                  poll: { [unowned self] i in self.flushCPU(rq, target: i) },
-                                 publish: { [unowned self] i in self.flush(self.state.withLock { $0.takeCached(of: rq.targets[i].object) }) },
+                                 publish: { [unowned self] i in self.dropCached(rq, target: i) },
                                  tracer: commandTrace)
         if let commandTrace {
             commandTrace.commandTrace(CommandStreamer.tracePrefix(rq) + "start batch=0x" + String(rq.batchStart, radix: 16)
@@ -51,6 +51,12 @@ extension DrmDevice {
     /// Writes back and drops every client's cached pages of a request's target.
     func flushCPU(_ rq: Request, target i: Int) {
         reloadUserptr(rq.targets[i])
+        dropCached(rq, target: i)
+    }
+
+    /// Writes back and drops every client's cached pages of a request's
+    /// target, without reloading a userptr (the GPU's writes stay).
+    func dropCached(_ rq: Request, target i: Int) {
         flush(state.withLock { $0.takeCached(of: rq.targets[i].object) })
     }
 
