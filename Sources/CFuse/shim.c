@@ -119,7 +119,10 @@ static void *reader(void *arg)
 		pthread_mutex_unlock(&p->lock);
 		fuse_session_process_buf(p->se, &buf);
 		pthread_mutex_lock(&p->lock);
-		if (p->idle >= p->idle_max) {
+		/* A loop, not an if: between the manager's unpark and this thread
+		 * waking, other readers may have gone idle; this one parks again
+		 * rather than push idle past idle_max for good. */
+		while (p->idle >= p->idle_max) {
 			p->parked++;
 			while (!p->unpark)
 				pthread_cond_wait(&p->park_cv, &p->lock);
