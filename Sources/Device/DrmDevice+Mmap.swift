@@ -37,20 +37,23 @@ extension DrmDevice {
 
 extension DeviceState {
     /// The object's node of `type`, made on first use (ENOSPC when the
-    /// offset space is full). A reused range may still be cached (readahead
-    /// zeros, old pages) in any open: `stale` gets it, to drop everywhere
-    /// before anyone maps it.
+    /// offset space is full). When the space wraps, freed ranges become
+    /// reusable and may still be cached (readahead zeros, old pages) in any
+    /// open: `stale` gets the whole space, to drop everywhere before anyone
+    /// maps a reused range (OffsetManager: once per wrap, not per node).
     mutating func node(of obj: GemObject, type: MmapType, stale: inout Flush) throws(DrmError) -> MmapOffset {
         if let existing = obj.mmo(type) { return existing }
         var made: MmapOffset?
+        let wraps = offsets.wraps
         _ = offsets.reserve(pages: obj.pages) { start in
             made = MmapOffset(type: type, start: start, pages: obj.pages, object: obj)
             return made!
         }
-        guard let node = made else { throw DrmError.ENOSPC }
-        if offsets.reusing {
-            stale += inodeFiles.keys.map { Invalidation(inode: $0, offset: node.byteOffset, length: node.byteLength) }
+        if offsets.wraps != wraps {
+            let offset = offsets.firstPage << Page.shift, length = (offsets.endPage - offsets.firstPage) << Page.shift
+            stale += inodeFiles.keys.map { Invalidation(inode: $0, offset: offset, length: length) }
         }
+        guard let node = made else { throw DrmError.ENOSPC }
         obj.mmos.append(node)
         return node
     }

@@ -2,8 +2,17 @@
 /// drm_vma_offset_manager: page ranges from 4 GiB up (about 1 TiB of them),
 /// found by any page they contain.
 ///
-/// Ranges are handed out by a bump pointer, so a freed range is not reused
-/// until the space above is exhausted; then the lowest fitting gap is taken.
+/// Ranges are handed out in epochs by a pointer that only moves up: a range
+/// freed during an epoch stays a tombstone until the pointer reaches the end
+/// of the space. Then the space *wraps*: the tombstones are swept, the
+/// pointer starts again at the bottom and takes the first gap that fits
+/// above it. The caller drops every cached page of the space once per wrap
+/// (DeviceState.node): a reused range may hold pages of its old object or
+/// readahead zeros, and invalidating the whole space once per wrap costs what
+/// one range per allocation cost, with millions fewer round trips
+/// (BENCHMARKS.md, issue 14: after the first wrap every MMAP_OFFSET paid one
+/// notify_inval_inode per open inode and a linear scan; 16 clients fell to
+/// 0.01x of the floor).
 /// Every range can be followed by a guard gap of unused pages (the device
 /// makes it wider than the kernel's readahead reaches, so a READ that starts
 /// in one range never touches the next).
@@ -30,8 +39,10 @@ public struct OffsetManager<Value> {
     public let firstPage: UInt64
     public let endPage: UInt64
     public private(set) var count = 0
-    /// Set once the space above is exhausted and freed ranges are reused.
-    public private(set) var reusing = false
+    /// How many times the space wrapped: freed ranges are reused only after one.
+    public private(set) var wraps = 0
+    /// Tombstones left after the last compaction (those above the pointer).
+    private var keptTombstones = 0
 
     /// Unused pages kept after every range.
     public let guardPages: UInt64
@@ -58,31 +69,43 @@ public struct OffsetManager<Value> {
         return start
     }
 
-    /// Where a new range goes: its start and its index in `entries`.
+    /// Where a new range goes: its start and its index in `entries`. The
+    /// first gap at or above the pointer; past the end, one wrap.
     private mutating func allocate(pages: UInt64) -> (UInt64, Int)? {
-        if pages <= endPage - next {
-            defer { next += pages }
-            return (next, entries.count)
-        }
-        compact()
-        reusing = true
-        var gapStart = firstPage
-        for (i, e) in entries.enumerated() {
-            if e.start - gapStart >= pages { return (gapStart, i) }
-            gapStart = e.start + e.pages + guardPages
-        }
-        guard endPage - gapStart >= pages else { return nil }
-        next = gapStart + pages
-        return (gapStart, entries.count)
+        if let hit = fit(pages: pages) { return hit }
+        wraps += 1
+        compact(below: endPage)
+        next = firstPage
+        if let hit = fit(pages: pages) { return hit }
+        next = endPage  // the next attempt wraps again: nothing freed since is reused unseen
+        return nil
     }
 
-    /// Frees the range that starts at `start`.
+    /// The first gap of `pages` at or above `next`, which moves past it.
+    private mutating func fit(pages: UInt64) -> (UInt64, Int)? {
+        var i = firstIndex(atOrAbove: next)
+        if i > 0 { next = max(next, entries[i - 1].start + entries[i - 1].pages + guardPages) }
+        while next <= endPage {
+            let gapEnd = i < entries.count ? entries[i].start : endPage
+            if gapEnd >= next, gapEnd - next >= pages {
+                defer { next += pages }
+                return (next, i)
+            }
+            guard i < entries.count else { break }
+            next = entries[i].start + entries[i].pages + guardPages
+            i += 1
+        }
+        next = endPage
+        return nil
+    }
+
+    /// Frees the range that starts at `start`: a tombstone until the sweep.
     public mutating func remove(start: UInt64) {
         guard let i = index(containing: start), entries[i].start == start, entries[i].value != nil else { return }
         entries[i].value = nil
         tombstones += 1
         count -= 1
-        if tombstones > 64 && tombstones > count { compact() }
+        if tombstones > 64 && tombstones > count && tombstones > 2 * keptTombstones { compact(below: next) }
     }
 
     /// The range holding `page`: its start, size and value.
@@ -106,19 +129,29 @@ public struct OffsetManager<Value> {
     }
 
     private func index(containing page: UInt64) -> Int? {
+        let i = firstIndex(atOrAbove: page + 1)
+        guard i > 0 else { return nil }
+        let e = entries[i - 1]
+        return page - e.start < e.pages ? i - 1 : nil
+    }
+
+    /// The index of the first range that starts at or above `page`.
+    private func firstIndex(atOrAbove page: UInt64) -> Int {
         var lo = 0, hi = entries.count
         while lo < hi {
             let mid = (lo + hi) / 2
-            if entries[mid].start <= page { lo = mid + 1 } else { hi = mid }
+            if entries[mid].start < page { lo = mid + 1 } else { hi = mid }
         }
-        guard lo > 0 else { return nil }
-        let e = entries[lo - 1]
-        return page - e.start < e.pages ? lo - 1 : nil
+        return lo
     }
 
-    private mutating func compact() {
+    /// Sweeps the tombstones that start below `limit`. Those at or above the
+    /// pointer must stay until the next wrap: the pointer would hand them
+    /// out in this epoch, before anyone dropped their cached pages.
+    private mutating func compact(below limit: UInt64) {
         guard tombstones > 0 else { return }
-        entries.removeAll { $0.value == nil }
-        tombstones = 0
+        entries.removeAll { $0.value == nil && $0.start < limit }
+        tombstones = entries.reduce(0) { $0 + ($1.value == nil ? 1 : 0) }
+        keptTombstones = tombstones
     }
 }

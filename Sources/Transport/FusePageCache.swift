@@ -31,11 +31,13 @@ final class FusePageCache: PageCacheControl, @unchecked Sendable {
 
     func shift(inode: InodeID, by offset: UInt64?) { shifts.withLock { $0[inode] = offset } }
 
-    /// A device-offset range of a dma-buf's inode in its file's offsets; nil off its file.
+    /// A device-offset range of a dma-buf's inode in its file's offsets,
+    /// clipped to the file (a whole-space range reaches it too); nil off it.
     private func translated(_ r: Invalidation) -> Invalidation? {
         guard DrmDevice.exportToken(inode: r.inode) != nil else { return r }
-        guard let base = shifts.withLock({ $0[r.inode] }), r.offset >= base else { return nil }
-        return Invalidation(inode: r.inode, offset: r.offset - base, length: r.length)
+        guard let base = shifts.withLock({ $0[r.inode] }), r.offset &+ r.length > base else { return nil }
+        let start = max(r.offset, base)
+        return Invalidation(inode: r.inode, offset: start - base, length: r.offset + r.length - start)
     }
 
     func invalidate(_ ranges: [Invalidation]) {

@@ -79,27 +79,51 @@ private func insert<V>(_ m: inout OffsetManager<V>, pages: UInt64, value: V) -> 
         #expect(m.insert(pages: 4, value: 2) == a + 4)
     }
 
-    @Test func exhaustionThenLowestFittingGap() throws {
+    /// Past the end the space wraps once (`wraps`) and the pointer takes the
+    /// first gap that fits above it; a gap it passed waits for the next wrap.
+    @Test func exhaustionWrapsThenFirstGapAbove() throws {
         var m = OffsetManager<Int>(firstPage: 10, pageCount: 10) // pages 10..19
         let a = try #require(insert(&m, pages: 3, value: 1))        // 10..12
         let b = try #require(insert(&m, pages: 3, value: 2))        // 13..15
         let c = try #require(insert(&m, pages: 3, value: 3))        // 16..18
         #expect((a, b, c) == (10, 13, 16))
-        #expect(m.insert(pages: 2, value: 4) == nil)              // one page left
-        #expect(m.insert(pages: 1, value: 5) == 19)
-        #expect(m.insert(pages: 1, value: 6) == nil)              // full
-
+        #expect(m.wraps == 0)
+        #expect(m.insert(pages: 2, value: 4) == nil)              // one page left, none below
+        #expect(m.wraps == 1)
+        #expect(m.insert(pages: 1, value: 5) == 19)               // a failed attempt leaves the pointer at the end
+        #expect(m.wraps == 2)
         m.remove(start: a)
         m.remove(start: c)
-        #expect(m.insert(pages: 4, value: 7) == nil)              // no gap of 4
-        #expect(m.insert(pages: 2, value: 8) == 10)               // lowest gap that fits
-        #expect(m.insert(pages: 2, value: 9) == 16)               // 12 has one page only
-        #expect(m.insert(pages: 1, value: 10) == 12)
-        #expect(m.insert(pages: 1, value: 11) == 18)
-        #expect(m.insert(pages: 1, value: 12) == nil)
+        #expect(m.insert(pages: 4, value: 6) == nil)              // no gap of 4 once a and c are swept
+        #expect(m.insert(pages: 2, value: 7) == 10)               // from the bottom
+        #expect(m.insert(pages: 2, value: 8) == 16)               // 12 has one page only: passed
+        #expect(m.insert(pages: 1, value: 9) == 18)               // above the pointer first
+        let w = m.wraps
+        #expect(m.insert(pages: 1, value: 10) == 12)              // the passed gap, after a wrap
+        #expect(m.wraps == w + 1)
+        #expect(m.insert(pages: 1, value: 11) == nil)
         #expect(m.lookup(page: 13)?.value == 2)
-        #expect(m.lookup(page: 17)?.value == 9)
+        #expect(m.lookup(page: 17)?.value == 8)
         #expect(m.count == 6)
+    }
+
+    /// A range freed during an epoch is not handed out again before a wrap,
+    /// even when a compaction runs meanwhile: its pages may still be cached,
+    /// and only the wrap drops them.
+    @Test func freedRangesWaitForTheWrap() throws {
+        var m = OffsetManager<Int>(firstPage: 0, pageCount: 2000)
+        for i in 0..<2000 { #expect(m.insert(pages: 1, value: i) == UInt64(i)) }
+        for s in UInt64(0)..<100 { m.remove(start: s) }
+        #expect(m.insert(pages: 1, value: -1) == 0)               // the wrap swept 0..99
+        #expect(m.wraps == 1)
+        for s in UInt64(1000)..<2000 { m.remove(start: s) }       // above the pointer; compactions run
+        for _ in 1..<100 {
+            let s = try #require(insert(&m, pages: 1, value: -2))
+            #expect(s < 100, "page \(s) freed in this epoch was handed out before the wrap")
+        }
+        #expect(m.wraps == 1)
+        #expect(m.insert(pages: 1, value: -3) == 1000)            // only after the next wrap
+        #expect(m.wraps == 2)
     }
 
     /// Thousands of inserts and removes against a plain list of live ranges:
