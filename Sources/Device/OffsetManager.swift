@@ -16,8 +16,13 @@
 /// Every range can be followed by a guard gap of unused pages (the device
 /// makes it wider than the kernel's readahead reaches, so a READ that starts
 /// in one range never touches the next).
-/// Starts stay sorted, so lookup is a binary search; removal leaves a
-/// tombstone that a later compaction sweeps.
+/// The ranges sit in two sorted arrays on either side of the pointer, the
+/// ones below it ascending and the ones ahead descending: a new range is
+/// appended below, a range the pointer passes moves from one end to the
+/// other, and lookup is a binary search in one of them. (One sorted array
+/// moved every range above the insertion point: after a wrap, each
+/// MMAP_OFFSET shifted the older ranges near the top, 6% of the daemon.)
+/// Removal leaves a tombstone that a later compaction sweeps.
 public struct OffsetManager<Value> {
     /// DRM_FILE_PAGE_OFFSET_START and _SIZE on 64-bit, in pages.
     public static var firstPage: UInt64 { (0xFFFF_FFFF >> Page.shift) + 1 }
@@ -33,16 +38,19 @@ public struct OffsetManager<Value> {
         var value: Value?
     }
 
-    private var entries: [Entry] = []
+    /// Ranges that start below `next`, ascending, and at or above it, descending.
+    private var below: [Entry] = []
+    private var ahead: [Entry] = []
+    /// Tombstones in `below` (a compaction may sweep them) and in `ahead`
+    /// (they wait for the wrap: the pointer would hand them out unflushed).
     private var tombstones = 0
+    private var aheadTombstones = 0
     private var next: UInt64
     public let firstPage: UInt64
     public let endPage: UInt64
     public private(set) var count = 0
     /// How many times the space wrapped: freed ranges are reused only after one.
     public private(set) var wraps = 0
-    /// Tombstones left after the last compaction (those above the pointer).
-    private var keptTombstones = 0
 
     /// Unused pages kept after every range.
     public let guardPages: UInt64
@@ -63,55 +71,71 @@ public struct OffsetManager<Value> {
     /// Reserves `pages` pages and stores what `make` builds from their first
     /// page (for values that record their own offset).
     public mutating func reserve(pages: UInt64, make: (UInt64) -> Value) -> UInt64? {
-        guard pages > 0, let (start, i) = allocate(pages: pages + guardPages) else { return nil }
-        entries.insert(Entry(start: start, pages: pages, value: make(start)), at: i)
+        guard pages > 0, let start = allocate(pages: pages + guardPages) else { return nil }
+        below.append(Entry(start: start, pages: pages, value: make(start)))
         count += 1
         return start
     }
 
-    /// Where a new range goes: its start and its index in `entries`. The
-    /// first gap at or above the pointer; past the end, one wrap.
-    private mutating func allocate(pages: UInt64) -> (UInt64, Int)? {
-        if let hit = fit(pages: pages) { return hit }
+    /// Where a new range starts: the first gap at or above the pointer;
+    /// past the end, one wrap.
+    private mutating func allocate(pages: UInt64) -> UInt64? {
+        if let start = fit(pages: pages) { return start }
         wraps += 1
-        compact(below: endPage)
+        below.removeAll { $0.value == nil }
+        ahead.removeAll { $0.value == nil }
+        ahead += below.reversed()
+        below = []
+        tombstones = 0
+        aheadTombstones = 0
         next = firstPage
-        if let hit = fit(pages: pages) { return hit }
+        if let start = fit(pages: pages) { return start }
         next = endPage  // the next attempt wraps again: nothing freed since is reused unseen
         return nil
     }
 
     /// The first gap of `pages` at or above `next`, which moves past it.
-    private mutating func fit(pages: UInt64) -> (UInt64, Int)? {
-        var i = firstIndex(atOrAbove: next)
-        if i > 0 { next = max(next, entries[i - 1].start + entries[i - 1].pages + guardPages) }
-        while next <= endPage {
-            let gapEnd = i < entries.count ? entries[i].start : endPage
+    private mutating func fit(pages: UInt64) -> UInt64? {
+        while true {
+            let gapEnd = ahead.last?.start ?? endPage
             if gapEnd >= next, gapEnd - next >= pages {
                 defer { next += pages }
-                return (next, i)
+                return next
             }
-            guard i < entries.count else { break }
-            next = entries[i].start + entries[i].pages + guardPages
-            i += 1
+            guard let e = ahead.popLast() else { break }
+            if e.value == nil { aheadTombstones -= 1; tombstones += 1 }
+            below.append(e)
+            next = max(next, e.start + e.pages + guardPages)
         }
         next = endPage
         return nil
     }
 
-    /// Frees the range that starts at `start`: a tombstone until the sweep.
+    /// Frees the range that starts at `start`: a tombstone until a sweep.
     public mutating func remove(start: UInt64) {
-        guard let i = index(containing: start), entries[i].start == start, entries[i].value != nil else { return }
-        entries[i].value = nil
-        tombstones += 1
+        if start < next {
+            guard let i = Self.index(in: below, containing: start, ascending: true),
+                  below[i].start == start, below[i].value != nil else { return }
+            below[i].value = nil
+            tombstones += 1
+        } else {
+            guard let i = Self.index(in: ahead, containing: start, ascending: false),
+                  ahead[i].start == start, ahead[i].value != nil else { return }
+            ahead[i].value = nil
+            aheadTombstones += 1
+        }
         count -= 1
-        if tombstones > 64 && tombstones > count && tombstones > 2 * keptTombstones { compact(below: next) }
+        if tombstones > 64 && tombstones > count {
+            below.removeAll { $0.value == nil }
+            tombstones = 0
+        }
     }
 
     /// The range holding `page`: its start, size and value.
     public func lookup(page: UInt64) -> (start: UInt64, pages: UInt64, value: Value)? {
-        guard let i = index(containing: page), let v = entries[i].value else { return nil }
-        return (entries[i].start, entries[i].pages, v)
+        let side = page < next ? below : ahead
+        guard let i = Self.index(in: side, containing: page, ascending: page < next), let v = side[i].value else { return nil }
+        return (side[i].start, side[i].pages, v)
     }
 
     /// drm_vma_offset_exact_lookup: the range must start at `page` and hold
@@ -128,30 +152,17 @@ public struct OffsetManager<Value> {
         return hit.value
     }
 
-    private func index(containing page: UInt64) -> Int? {
-        let i = firstIndex(atOrAbove: page + 1)
-        guard i > 0 else { return nil }
-        let e = entries[i - 1]
-        return page - e.start < e.pages ? i - 1 : nil
-    }
-
-    /// The index of the first range that starts at or above `page`.
-    private func firstIndex(atOrAbove page: UInt64) -> Int {
-        var lo = 0, hi = entries.count
+    /// The range of `side` holding `page`, by binary search.
+    private static func index(in side: [Entry], containing page: UInt64, ascending: Bool) -> Int? {
+        // The number of ranges that start at or below `page` in ascending order.
+        var lo = 0, hi = side.count
         while lo < hi {
             let mid = (lo + hi) / 2
-            if entries[mid].start < page { lo = mid + 1 } else { hi = mid }
+            let e = side[ascending ? mid : side.count - 1 - mid]
+            if e.start <= page { lo = mid + 1 } else { hi = mid }
         }
-        return lo
-    }
-
-    /// Sweeps the tombstones that start below `limit`. Those at or above the
-    /// pointer must stay until the next wrap: the pointer would hand them
-    /// out in this epoch, before anyone dropped their cached pages.
-    private mutating func compact(below limit: UInt64) {
-        guard tombstones > 0 else { return }
-        entries.removeAll { $0.value == nil && $0.start < limit }
-        tombstones = entries.reduce(0) { $0 + ($1.value == nil ? 1 : 0) }
-        keptTombstones = tombstones
+        guard lo > 0 else { return nil }
+        let i = ascending ? lo - 1 : side.count - lo
+        return page - side[i].start < side[i].pages ? i : nil
     }
 }
