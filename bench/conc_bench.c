@@ -15,7 +15,8 @@
  * the scaling relative to one client, and the ratio is the median of each
  * fakedrm run against the floor run next to it. CONC_MIN/CONC_MAX bound the
  * client counts (1, 64); CONC_WORK=ioctl, fault, param or a list
- * (ioctl,param) runs those workloads. With
+ * (ioctl,param) runs those workloads; CONC_AGE=1 first ages fakedrm's
+ * offset space past a wrap (age() below). With
  * the daemons' pids it prints their resident set and thread count at the
  * largest count (sampled mid-run, the most seen); DATA gets one line per
  * row for the plot (work mode n fakedrm floor). */
@@ -162,6 +163,28 @@ static double run(int n, int processes, double seconds)
 	return total / el;
 }
 
+/* CONC_AGE=1: age fakedrm's offset space past a wrap first, as a daemon that
+ * served a few million objects is (an IGT run): 1 GiB nodes (backing is
+ * never touched) until MMAP_OFFSET says ENOSPC, the fd closed to free them,
+ * then a few more, which wrap. The floor has no offset space to age. */
+static void age(const char *device)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		int fd = open(device, O_RDWR);
+		must(fd >= 0, "open to age");
+		for (int i = 0; i < (pass ? 8 : 1 << 16); i++) {
+			struct drm_i915_gem_create c = { .size = 1ull << 30 };
+			must(ioctl(fd, DRM_IOCTL_I915_GEM_CREATE, &c) == 0, "GEM_CREATE to age");
+			struct drm_i915_gem_mmap_offset m = { .handle = c.handle, .flags = I915_MMAP_OFFSET_GTT };
+			if (ioctl(fd, DRM_IOCTL_I915_GEM_MMAP_OFFSET, &m) != 0) {
+				must(errno == ENOSPC, "MMAP_OFFSET to age");
+				break;
+			}
+		}
+		close(fd);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3 && argc != 5 && argc != 6) {
@@ -176,6 +199,8 @@ int main(int argc, char **argv)
 	int top = min;
 	while (top * 2 <= max && top * 2 <= MAX_CLIENTS)
 		top *= 2;
+	if (env_long("CONC_AGE", 0))
+		age(argv[1]);
 	sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	must(sh != MAP_FAILED, "mmap shared");
 	const char *wname[] = { "ioctl", "fault", "param" }, *unit[] = { "ioctls/s", "MB/s", "ioctls/s" };
