@@ -132,4 +132,25 @@ import Testing
         #expect(s.reply { s.srv.release(s.req, fh: o.fh) } == .err(0))
         #expect(s.channel.invalidations.contains(RecordingChannel.Inval(ino: o.ino, offset: Int64(offset), length: 8192)))
     }
+
+    /// A dma-buf's inode has the object's range at file offset 0: a device
+    /// range reaches it shifted and clipped to the file, so the whole-space
+    /// drop of an offset-space wrap reaches it too.
+    @Test func exportInodesGetRangesInTheirOwnOffsets() {
+        let s = Server()
+        s.srv.pageCache.attach(OpaquePointer(bitPattern: 0x2000)!)
+        defer { s.srv.pageCache.detach() }
+        let ino = DrmDevice.exportInode(7)
+        let base: UInt64 = 5 << 32
+        s.srv.pageCache.shift(inode: ino, by: base)
+        s.srv.pageCache.invalidate([
+            Invalidation(inode: ino, offset: 1 << 32, length: 1 << 40),        // the whole space
+            Invalidation(inode: ino, offset: base + 8192, length: 4096),        // inside
+            Invalidation(inode: ino, offset: 1 << 32, length: 4096),            // below the file
+        ])
+        #expect(s.channel.invalidations == [
+            RecordingChannel.Inval(ino: ino, offset: 0, length: Int64((1 << 32) + (1 << 40) - base)),
+            RecordingChannel.Inval(ino: ino, offset: 8192, length: 4096),
+        ])
+    }
 }
