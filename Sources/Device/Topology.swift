@@ -13,7 +13,6 @@ extension Sseu {
         let ssStride = Self.stride(maxSubslices), euStride = Self.stride(maxEUsPerSubslice)
         let sliceLength = MemoryLayout.size(ofValue: sliceMask)
         let subsliceLength = maxSlices * ssStride
-        let euLength = maxSlices * maxSubslices * euStride
         var topo = drm_i915_query_topology_info()
         topo.max_slices = UInt16(maxSlices)
         topo.max_subslices = UInt16(maxSubslices)
