@@ -135,9 +135,12 @@ final class Request: @unchecked Sendable {
         return interruption.sleep(on: waker, until: deadline) { isDone }
     }
 
-    /// Runs `body` once the fence has signalled (at once if it has).
+    /// Runs `body` once the fence has signalled (at once if it has), on the
+    /// signalling thread, as dma_fence callbacks run. Not on a global queue:
+    /// its few threads can all be blocked elsewhere, and an eventfd or a
+    /// SYNCOBJ_WAIT then missed its wake-up for seconds (CI, under TSan).
     func notify(_ body: @escaping @Sendable () -> Void) {
-        completed.notify(queue: .global(), execute: body)
+        whenDone(body)
     }
 
     /// i915_request busy bits for GEM_BUSY: a reader sets the engine class's
