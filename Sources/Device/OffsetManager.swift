@@ -133,9 +133,13 @@ public struct OffsetManager<Value> {
 
     /// The range holding `page`: its start, size and value.
     public func lookup(page: UInt64) -> (start: UInt64, pages: UInt64, value: Value)? {
-        let side = page < next ? below : ahead
-        guard let i = Self.index(in: side, containing: page, ascending: page < next), let v = side[i].value else { return nil }
-        return (side[i].start, side[i].pages, v)
+        // Two branches, not one `side` variable: no array retain on the fault path.
+        if page < next {
+            guard let i = Self.index(in: below, containing: page, ascending: true), let v = below[i].value else { return nil }
+            return (below[i].start, below[i].pages, v)
+        }
+        guard let i = Self.index(in: ahead, containing: page, ascending: false), let v = ahead[i].value else { return nil }
+        return (ahead[i].start, ahead[i].pages, v)
     }
 
     /// drm_vma_offset_exact_lookup: the range must start at `page` and hold
