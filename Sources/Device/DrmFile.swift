@@ -3,13 +3,9 @@
 /// Handle cannot be passed for it. Integer literals are ids (tests, the
 /// export ioctls' "no file" 0); Transport converts a FUSE fh with
 /// `init(rawValue:)`.
-public struct FileID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible,
-                      ExpressibleByIntegerLiteral {
+public struct FileID: NumberedID {
     public let rawValue: UInt64
     public init(rawValue: UInt64) { self.rawValue = rawValue }
-    public init(integerLiteral value: UInt64) { rawValue = value }
-    public static func < (a: FileID, b: FileID) -> Bool { a.rawValue < b.rawValue }
-    public var description: String { "\(rawValue)" }
     /// The id handed out after this one.
     var next: FileID { FileID(rawValue: rawValue + 1) }
 }

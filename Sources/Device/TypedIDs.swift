@@ -4,6 +4,20 @@
 /// is, nor a GEM handle where an inode number is. The uapi and the FUSE
 /// transport convert at their edges (`rawValue`, `init(rawValue:)`).
 
+/// What the numbered ids (FileID, InodeID, Handle, SyncobjHandle) share:
+/// ordered and printed as their number, and integer literals (tests) read
+/// as ids.
+public protocol NumberedID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible,
+                            ExpressibleByIntegerLiteral where RawValue: FixedWidthInteger, IntegerLiteralType == RawValue {
+    init(rawValue: RawValue)
+}
+
+extension NumberedID {
+    public init(integerLiteral value: RawValue) { self.init(rawValue: value) }
+    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+    public var description: String { "\(rawValue)" }
+}
+
 /// A registered mapping, as strict mode's VMA_OPEN / VMA_CLOSE name it
 /// (MappingRegistry).
 public struct Cookie: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
@@ -24,34 +38,22 @@ public struct FlinkName: RawRepresentable, Hashable, Sendable, CustomStringConve
 /// file has its own, with its own page cache). Transport converts from
 /// fuse_ino_t at its edge. Integer literals are inodes (the mount's fixed
 /// ones, tests).
-public struct InodeID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible,
-                       ExpressibleByIntegerLiteral {
+public struct InodeID: NumberedID {
     public let rawValue: UInt64
     public init(rawValue: UInt64) { self.rawValue = rawValue }
-    public init(integerLiteral value: UInt64) { rawValue = value }
-    public static func < (a: InodeID, b: InodeID) -> Bool { a.rawValue < b.rawValue }
-    public var description: String { "\(rawValue)" }
 }
 
 /// A GEM handle: an object's name in one drm_file's table (drm_gem_handle_create,
 /// the lowest free from 1; 0 is never one). Not a syncobj handle, which
 /// names a different table. Integer literals are handles (tests).
-public struct Handle: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible,
-                      ExpressibleByIntegerLiteral {
+public struct Handle: NumberedID {
     public let rawValue: UInt32
     public init(rawValue: UInt32) { self.rawValue = rawValue }
-    public init(integerLiteral value: UInt32) { rawValue = value }
-    public static func < (a: Handle, b: Handle) -> Bool { a.rawValue < b.rawValue }
-    public var description: String { "\(rawValue)" }
 }
 
 /// A syncobj handle: a syncobj's name in one drm_file's syncobj_idr (from
 /// 1), a table apart from GEM handles. Integer literals are handles (tests).
-public struct SyncobjHandle: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible,
-                             ExpressibleByIntegerLiteral {
+public struct SyncobjHandle: NumberedID {
     public let rawValue: UInt32
     public init(rawValue: UInt32) { self.rawValue = rawValue }
-    public init(integerLiteral value: UInt32) { rawValue = value }
-    public static func < (a: SyncobjHandle, b: SyncobjHandle) -> Bool { a.rawValue < b.rawValue }
-    public var description: String { "\(rawValue)" }
 }
