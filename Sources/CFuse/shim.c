@@ -31,9 +31,12 @@
  *    ioctl_max; past that ioctls queue (they still complete: their faults
  *    are served by readers);
  *  - the manager (the thread in cfuse_loop_mt) adds a reader when the last
- *    idle reader has been busy for `grace`: a reader spawned on every
- *    momentary "none idle" (preemption on a loaded machine) grew the pool
- *    to 167 threads for 8 clients;
+ *    idle reader has been busy for `grace` and either no reader finished a
+ *    request meanwhile (all blocked) or fewer readers than CPUs are awake:
+ *    a reader spawned on every momentary "none idle" (preemption on a
+ *    loaded machine) grew the pool to 167 threads for 8 clients, and one
+ *    unparked every grace under a saturating load (none idle is then the
+ *    normal state, not a stuck pool) cost 6k futex calls a second;
  *  - at most `idle_max` readers wait in read(/dev/fuse); one more parks on a
  *    condition variable until the manager needs it again (instead of
  *    spawning). The kernel wakes /dev/fuse readers in FIFO order, the one
@@ -60,7 +63,8 @@ struct pool {
 	struct fuse_session *se;
 	pthread_mutex_t lock;
 	unsigned idle, readers, max_readers;
-	unsigned idle_max, parked, unpark;
+	unsigned idle_max, parked, unpark, cpus;
+	unsigned long completed;
 	pthread_cond_t park_cv;
 	unsigned in_ioctl, inline_max;
 	pthread_cond_t jobs_cv;
@@ -119,6 +123,7 @@ static void *reader(void *arg)
 		pthread_mutex_unlock(&p->lock);
 		fuse_session_process_buf(p->se, &buf);
 		pthread_mutex_lock(&p->lock);
+		p->completed++;
 		/* A loop, not an if: between the manager's unpark and this thread
 		 * waking, other readers may have gone idle; this one parks again
 		 * rather than push idle past idle_max for good. */
@@ -239,6 +244,7 @@ int cfuse_loop_mt(struct fuse_session *se, unsigned max_threads)
 	 * FIFO wake-up order rarely reaches a cold one. */
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	p->idle_max = cpus < 2 ? 2 : cpus > 8 ? 8 : (unsigned)cpus;
+	p->cpus = cpus < 1 ? 1 : (unsigned)cpus;
 	p->inline_max = p->max_readers / 2;
 	p->ioctl_max = 4 * p->max_readers;
 	pthread_mutex_init(&p->lock, NULL);
@@ -287,16 +293,35 @@ int cfuse_loop_mt(struct fuse_session *se, unsigned max_threads)
 		 * waking 1600 times a second for a minute after a burst. */
 		while (sem_trywait(&p->kick) == 0)
 			;
-		struct timespec g = { 0, grace_ns };
-		nanosleep(&g, NULL);
-		pthread_mutex_lock(&p->lock);
-		if (p->idle == 0 && p->parked > p->unpark) {
-			p->unpark++;
-			pthread_cond_signal(&p->park_cv);
-		} else if (p->idle == 0 && p->readers < p->max_readers) {
-			spawn_reader(p);
+		/* While none is idle, look every grace: readers still finishing
+		 * requests are busy, not stuck, and need no company (unless fewer
+		 * are awake than CPUs); once none finishes one, all are blocked.
+		 * No kick comes for that (idle is already 0), so the manager keeps
+		 * looking, less often while the pool keeps finishing requests. */
+		long wait = grace_ns;
+		while (!fuse_session_exited(se)) {
+			pthread_mutex_lock(&p->lock);
+			unsigned long before = p->completed;
+			pthread_mutex_unlock(&p->lock);
+			struct timespec g = { 0, wait };
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
+			nanosleep(&g, NULL);
+			pthread_sigmask(SIG_BLOCK, &block, NULL);
+			pthread_mutex_lock(&p->lock);
+			int busy = p->idle == 0;
+			int wanted = busy && (p->completed == before || p->readers - p->parked < p->cpus);
+			if (wanted && p->parked > p->unpark) {
+				p->unpark++;
+				pthread_cond_signal(&p->park_cv);
+			} else if (wanted && p->readers < p->max_readers) {
+				spawn_reader(p);
+			}
+			pthread_mutex_unlock(&p->lock);
+			if (!busy || wanted)
+				break;
+			if (wait < 16 * grace_ns)
+				wait *= 2;
 		}
-		pthread_mutex_unlock(&p->lock);
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return 0;

@@ -51,7 +51,7 @@ struct ObjectLifetime {
     private(set) var bytes: UInt64 = 0
     private(set) var userptrCount = 0
     /// Objects with no handle left, held only by (possible) mappings.
-    private var zombies: [ObjectIdentifier: GemObject] = [:]
+    private var zombies: [UInt64: GemObject] = [:]   // by serial
     private var zombieBytes: UInt64 = 0
     /// Strict mode's registered mappings (holder 2).
     var mappings = MappingRegistry()
@@ -101,17 +101,17 @@ struct ObjectLifetime {
     /// a zombie if it has no handle.
     mutating func put(_ obj: GemObject) -> Bool {
         guard !obj.freed else { return false }
-        let zombie = zombies[ObjectIdentifier(obj)] != nil
+        let zombie = zombies[obj.serial] != nil
         guard !isHeld(obj) else {
             if obj.handleCount == 0, !zombie {
-                zombies[ObjectIdentifier(obj)] = obj
+                zombies[obj.serial] = obj
                 zombieBytes += obj.accountedBytes
             }
             return false
         }
         obj.freed = true
         if zombie {
-            zombies[ObjectIdentifier(obj)] = nil
+            zombies[obj.serial] = nil
             zombieBytes -= obj.accountedBytes
         }
         count -= 1
@@ -125,7 +125,11 @@ struct ObjectLifetime {
     /// How many zombies there are, and the bytes they hold.
     var zombieUsage: (count: Int, bytes: UInt64) { (zombies.count, zombieBytes) }
 
-    var zombieObjects: [GemObject] { Array(zombies.values) }
+    /// The serials of the zombies of this instant.
+    var zombieSerials: [UInt64] { Array(zombies.keys) }
+
+    /// The zombie with this serial, if it still is one.
+    func zombie(serial: UInt64) -> GemObject? { zombies[serial] }
 }
 
 extension DeviceState {

@@ -92,6 +92,33 @@ import Glibc
         #expect(fx.dev.liveObjects == 0)
     }
 
+    /// A scan's zombies are freed a batch per lock hold: more than a batch,
+    /// one of them mapped, and a file released between snapshot and reclaim
+    /// (its zombies already gone when their batch comes).
+    @Test func reclaimAcrossBatchesFreesEachUnmappedZombieOnce() throws {
+        let fx = Fixture()
+        let f = fx.open(inode: 7), g = fx.open(inode: 8)
+        let n = 3 * DrmDevice.reclaimBatch + 5
+        var offsets: [UInt64] = []
+        for _ in 0..<n {
+            let (h, off) = try Self.mappedObject(fx, f, inode: 7, pages: 1)
+            try fx.dev.gemClose(f, handle: h)
+            offsets.append(off)
+        }
+        for _ in 0..<10 {
+            let (h, _) = try Self.mappedObject(fx, g, inode: 8, pages: 1)
+            try fx.dev.gemClose(g, handle: h)
+        }
+        let snap = fx.dev.zombieSnapshot()
+        #expect(snap.count == n + 10)
+        fx.dev.release(g) // its 10 zombies go now, the snapshot still names them
+        var mapped = DrmDevice.MappedRanges()
+        mapped.add(inode: 7, offset: offsets[2 * DrmDevice.reclaimBatch + 1], length: 4096)
+        #expect(fx.dev.reclaimUnmapped(snap, mapped: mapped) == n - 1)
+        #expect(fx.dev.liveObjects == 1 && fx.dev.zombieUsage.count == 1)
+        _ = try fx.dev.faultBytes(f, inode: 7, offset: offsets[2 * DrmDevice.reclaimBatch + 1])
+    }
+
     @Test func objectsWithHandlesAreNeverTouched() throws {
         let fx = Fixture()
         let a = fx.open(inode: 1, minor: .primary), b = fx.open(inode: 2, minor: .primary)
