@@ -70,6 +70,7 @@ extension DrmDevice {
     /// One attempt at a fault (fault injection may retry it).
     func faultOnce(_ file: FileID, inode: InodeID, offset: UInt64, into buffer: UnsafeMutableRawBufferPointer,
                    deferring revocations: inout [Invalidation]) throws(DrmError) {
+        var copies = FaultCopies(into: buffer)
         try state.withLock { (s: inout DeviceState) throws(DrmError) in
             let f = s.files[file]
             f?.stats.faults += 1
@@ -80,7 +81,7 @@ extension DrmDevice {
                 guard let hit = s.offsets.lookup(page: Page.index(at)) else {
                     // A guard gap (or below the first node): zeros, a page at a time.
                     let n = min(buffer.count - done, Page.remaining(at))
-                    UnsafeMutableRawBufferPointer(rebasing: buffer[done..<done + n]).initializeMemory(as: UInt8.self, repeating: 0)
+                    copies.zeros(at: done, count: n)
                     done += n
                     continue
                 }
@@ -91,12 +92,13 @@ extension DrmDevice {
                 let inObject = Int(at - mmo.byteOffset)
                 let n = min(buffer.count - done, Int(mmo.byteLength) - inObject)
                 try s.serve(mmo, at: inObject, inode: inode, deferring: &revocations,
-                            into: UnsafeMutableRawBufferPointer(rebasing: buffer[done..<done + n]))
+                            into: &copies, replyAt: done, count: n)
                 served = true
                 done += n
             }
             guard served else { f?.stats.deniedFaults += 1; throw DrmError.EIO }
         }
+        copies.perform()
     }
 
     /// A fault with no answer to wait for (tests, tools): revokes at once.
@@ -180,30 +182,31 @@ extension DeviceState {
     /// mappings revoked on the way (eviction, fence stealing) are appended to
     /// `revoke` as they happen, so a failure later on keeps them.
     mutating func serve(_ mmo: MmapOffset, at: Int, inode: InodeID, deferring revoke: inout [Invalidation],
-                        into dst: UnsafeMutableRawBufferPointer) throws(DrmError) {
+                        into copies: inout FaultCopies, replyAt: Int, count: Int) throws(DrmError) {
         let obj = mmo.object
         if obj.isPurged { throw DrmError.EFAULT }
         // vm_fault_gtt/vm_fault_cpu pin the pages first (SIGBUS either way).
         if let e = obj.pagesError { throw e }
         if !mmo.isCached(in: inode) { servedObjects[inode, default: [:]][ObjectIdentifier(obj)] = obj }
-        noteCached(mmo, inode: inode, bytes: at..<at + dst.count)
+        noteCached(mmo, inode: inode, bytes: at..<at + count)
         guard mmo.type == .gtt else {
-            obj.backing.copyOut(at: at, into: dst.baseAddress!, count: dst.count)
+            let b = obj.backing
+            copies.add(b.written ? UnsafeRawPointer(b.base + at) : nil, of: b, at: replyAt, count: count)
             return
         }
         // i915 refuses snooped pages through the GTT without LLC.
         if obj.caching != UInt32(I915_CACHING_NONE), !hasLLC { throw DrmError.EFAULT }
         var vma: Vma?
         var done = 0
-        while done < dst.count {
+        while done < count {
             let l = at + done
             let page = l >> Page.shift
-            let n = min(dst.count - done, Page.size - Page.offset(l))
+            let n = min(count - done, Page.size - Page.offset(l))
             if vma == nil || !vma!.view.contains(page: page) {
                 vma = try gttBinding(mmo, page: page, inode: inode, deferring: &revoke)
             }
             readThroughAperture(vma!, page: page, at: Page.offset(l), inode: inode,
-                                into: UnsafeMutableRawBufferPointer(rebasing: dst[done..<done + n]))
+                                into: &copies, replyAt: replyAt + done, count: n)
             done += n
         }
     }
@@ -243,12 +246,13 @@ extension DeviceState {
     /// Reads object page `page` through the aperture: the linear offset
     /// within the binding is detiled by the fence, and each tiled page is
     /// translated through the PTEs. Beyond the binding reads scratch (zeros).
-    func readThroughAperture(_ vma: Vma, page: Int, at pageOffset: Int, inode: InodeID, into dst: UnsafeMutableRawBufferPointer) {
+    func readThroughAperture(_ vma: Vma, page: Int, at pageOffset: Int, inode: InodeID,
+                             into copies: inout FaultCopies, replyAt: Int, count: Int) {
         let obj = vma.object
         defer { obj.markServed(page: page, inode: inode) }
         // Nothing ever stored: mapped or scratch, every byte reads zero.
         guard obj.backing.written else {
-            dst.initializeMemory(as: UInt8.self, repeating: 0)
+            copies.zeros(at: replyAt, count: count)
             return
         }
         let size = vma.view.pages << Page.shift, base = obj.backing.base
@@ -256,16 +260,17 @@ extension DeviceState {
         // same aperture page: translate it through the PTEs once for them.
         var aperturePage = -1
         var source: UnsafeMutableRawPointer?
-        obj.tiling.forEachRun(from: (page - vma.view.offset) << Page.shift + pageOffset, count: dst.count) { done, t, run in
-            let out = dst.baseAddress! + done
+        let tiled = obj.tiling.isTiled
+        obj.tiling.forEachRun(from: (page - vma.view.offset) << Page.shift + pageOffset, count: count) { done, t, run in
             if t >> Page.shift != aperturePage {
                 aperturePage = t >> Page.shift
                 source = ggtt.pte(vma.start + aperturePage).map { base + $0 << Page.shift }
             }
             if t + run <= size, let source {
-                out.copyMemory(from: source + Page.offset(t), byteCount: run)
+                if tiled { copies.copyNow(source + Page.offset(t), at: replyAt + done, count: run) }
+                else { copies.add(source + Page.offset(t), of: obj.backing, at: replyAt + done, count: run) }
             } else {
-                out.initializeMemory(as: UInt8.self, repeating: 0, count: run)
+                copies.zeros(at: replyAt + done, count: run)
             }
         }
     }

@@ -46,6 +46,36 @@ struct ReliabilityTests {
         #expect(inRead >= 1 && inRead <= bound, "\(inRead) of \(threads) threads wait in read(/dev/fuse); bound \(bound)")
     }
 
+    /// 16 threads asking GETPARAM back to back keep every reader busy, which
+    /// is the normal state of a saturated pool, not a stuck one: readers
+    /// that keep finishing requests get no company. Before, the manager
+    /// added or unparked one every 500 µs of "none idle" (24 threads after
+    /// 2 s on 2 CPUs, and a thousand manager wake-ups a second).
+    @Test func aSaturatedPoolThatKeepsAnsweringDoesNotGrow() throws {
+        #expect(Harness.conformanceBuilt)
+        let m = try Mounted()
+        let pid = try #require(m.daemonPID)
+        let r = try Harness.run([Harness.conformance("busy_pool"), m.device, "16", "3"], timeout: 60)
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        let threads = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []).count
+        let bound = 2 * ProcessInfo.processInfo.activeProcessorCount + 8
+        #expect(threads > 0 && threads <= bound, "\(threads) daemon threads after a saturating load; bound \(bound)")
+        print(r.stdout.split(separator: "\n").filter { $0.hasPrefix("#") }.joined(separator: "\n"), "\(threads) threads")
+    }
+
+    /// Readahead READs are background requests; the kernel's default of 12
+    /// in flight held 16 faulting clients to 0.55x of the floor daemon.
+    @Test func readaheadIsNotHeldToTheKernelsDefaultTwelve() throws {
+        let m = try Mounted()
+        let c = try #require(m.connection)
+        let read = { (name: String) in
+            (try? String(contentsOfFile: "/sys/fs/fuse/connections/\(c)/\(name)", encoding: .utf8))
+                .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
+        #expect(read("max_background") == 64)
+        #expect(read("congestion_threshold") == 48)
+    }
+
     /// SIGKILL while invalidations launder dirty pages: every client
     /// returns, none stays in D state, the daemon is gone, and the watchdog
     /// has detached the mount so the next `fakedrm mount` there just works.
