@@ -1,5 +1,5 @@
-/* busy_pool DEVICE THREADS SECONDS: THREADS threads of one process ask
- * GETPARAM back to back for SECONDS, then print the rate. A saturating
+/* busy_pool DEVICE [THREADS [SECONDS]]: THREADS (16) threads of one process ask
+ * GETPARAM back to back for SECONDS (1), then print the rate. A saturating
  * load for ReliabilityTests to watch the daemon's reader pool under: every
  * reader busy is then the normal state, not a stuck pool. */
 #include "igt_lite.h"
@@ -30,9 +30,9 @@ static void *asker(void *arg)
 
 int main(int argc, char **argv)
 {
-	if (argc != 4)
-		fail("usage: busy_pool DEVICE THREADS SECONDS");
-	int threads = atoi(argv[2]), seconds = atoi(argv[3]);
+	if (argc < 2 || argc > 4)
+		fail("usage: busy_pool DEVICE [THREADS [SECONDS]]");
+	int threads = argc > 2 ? atoi(argv[2]) : 16, seconds = argc > 3 ? atoi(argv[3]) : 1;
 	if (threads < 1 || threads > 256 || seconds < 1)
 		fail("THREADS 1-256, SECONDS >= 1");
 	alarm(seconds + 30);

@@ -97,7 +97,9 @@ if want conc; then
     stop_floor
     # The curves, drawn by gnuplot (scripts/setup.sh installs gnuplot-nox).
     plot=${PLOT:-docs/img/scaling.png}
-    if command -v gnuplot >/dev/null; then
+    if ! grep -q '^ioctl ' "$data" || ! grep -q '^fault ' "$data"; then
+        echo "   (scaling curves not drawn: they need both the ioctl and the fault workload; CONC_WORK=${CONC_WORK-})"
+    elif command -v gnuplot >/dev/null; then
         mkdir -p "$(dirname "$plot")"
         gnuplot -e "data='$data'; out='$plot'; title='FakeDRM vs the floor daemon, $(nproc) CPUs, $(date -u +%Y-%m-%d)'" bench/scaling.gp &&
             echo "   scaling curves drawn into $plot"
