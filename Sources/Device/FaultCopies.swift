@@ -5,29 +5,32 @@ import Glibc
 /// The bytes of one fault, decided under the device lock and moved after it.
 ///
 /// A 128 KiB READ is mostly copying; done under the lock, every faulting
-/// client's copy waited for every other's, and faults stopped scaling past
-/// two clients. The lock decides where each run of the reply comes from (a
-/// place in an object's backing, or zeros); the copies then run unlocked,
-/// in parallel. The backings named are retained until then, so an object
-/// freed meanwhile keeps its memory (Backing frees in deinit) and no other
-/// object can be given it. A store racing the copy is the client's race, as
-/// on hardware; a coherency point racing it still revokes after the reply,
-/// because the kernel keeps the pages of a READ locked until it is answered
-/// and invalidation waits for them.
+/// client's copy waited for every other's. The lock decides where each run
+/// of the reply comes from (a place in an object's backing, or zeros); the
+/// copies then run unlocked, in parallel. The backings named are retained
+/// until then, so an object freed meanwhile keeps its memory (Backing frees
+/// in deinit) and no other object can be given it. A store racing the copy
+/// is the client's race, as on hardware; a coherency point racing it still
+/// revokes after the reply, because the kernel keeps the pages of a READ
+/// locked until it is answered and invalidation waits for them.
+///
+/// No allocation on the usual path: a readahead window never reaches a
+/// second node (OffsetManager's guard gaps), so a reply is one run of one
+/// backing and perhaps a run of gap zeros; more spill to arrays.
 struct FaultCopies {
     private struct Run {
         var source: UnsafeRawPointer?   // nil: zeros
         var at: Int                     // offset in the reply
         var count: Int
     }
-    private var runs: [Run] = []
-    private var keep: [Backing] = []
+    private var inline = InlineArray<4, Run>(repeating: Run(source: nil, at: 0, count: 0))
+    private var inlineCount = 0
+    private var spilled: [Run] = []
+    private var backing: Backing?
+    private var moreBackings: [Backing] = []
     private let buffer: UnsafeMutableRawBufferPointer
 
-    init(into buffer: UnsafeMutableRawBufferPointer) {
-        self.buffer = buffer
-        runs.reserveCapacity(4)
-    }
+    init(into buffer: UnsafeMutableRawBufferPointer) { self.buffer = buffer }
 
     /// A copy made at once, under the lock: a tiled page is runs of 512
     /// (X) or 16 (Y) bytes, not worth a record each.
@@ -35,35 +38,44 @@ struct FaultCopies {
         (buffer.baseAddress! + at).copyMemory(from: source, byteCount: count)
     }
 
-    /// `count` bytes of the reply at `at` come from `source` in `backing`
-    /// (nil: zeros). A run continuing the previous one extends it.
+    /// `count` bytes of the reply at `at` come from `source` in `backing`.
     mutating func add(_ source: UnsafeRawPointer?, of backing: Backing, at: Int, count: Int) {
-        if keep.last !== backing { keep.append(backing) }
-        if var last = runs.last, last.at + last.count == at,
-           source == nil ? last.source == nil : last.source.map({ $0 + last.count }) == source {
-            last.count += count
-            runs[runs.count - 1] = last
-            return
-        }
-        runs.append(Run(source: source, at: at, count: count))
+        if self.backing == nil { self.backing = backing }
+        else if self.backing !== backing && moreBackings.last !== backing { moreBackings.append(backing) }
+        append(Run(source: source, at: at, count: count))
     }
 
     /// Zeros with no object behind them (guard gaps).
-    mutating func zeros(at: Int, count: Int) {
-        if var last = runs.last, last.source == nil, last.at + last.count == at {
-            last.count += count
-            runs[runs.count - 1] = last
-            return
+    mutating func zeros(at: Int, count: Int) { append(Run(source: nil, at: at, count: count)) }
+
+    /// Adds a run, extending the last one when it continues it.
+    private mutating func append(_ r: Run) {
+        if inlineCount > 0, spilled.isEmpty {
+            var last = inline[inlineCount - 1]
+            if last.at + last.count == r.at,
+               r.source == nil ? last.source == nil : last.source.map({ $0 + last.count }) == r.source {
+                last.count += r.count
+                inline[inlineCount - 1] = last
+                return
+            }
         }
-        runs.append(Run(source: nil, at: at, count: count))
+        if inlineCount < inline.count, spilled.isEmpty {
+            inline[inlineCount] = r
+            inlineCount += 1
+        } else {
+            spilled.append(r)
+        }
     }
 
     /// Does the copies into the reply (after the lock is released).
     func perform() {
-        for r in runs {
-            let out = buffer.baseAddress! + r.at
-            if let s = r.source { out.copyMemory(from: s, byteCount: r.count) } else { memset(out, 0, r.count) }
-        }
-        withExtendedLifetime(keep) {}
+        for i in 0..<inlineCount { copy(inline[i]) }
+        for r in spilled { copy(r) }
+        withExtendedLifetime((backing, moreBackings)) {}
+    }
+
+    private func copy(_ r: Run) {
+        let out = buffer.baseAddress! + r.at
+        if let s = r.source { out.copyMemory(from: s, byteCount: r.count) } else { memset(out, 0, r.count) }
     }
 }
