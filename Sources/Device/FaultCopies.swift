@@ -34,8 +34,16 @@ struct FaultCopies {
 
     /// A copy made at once, under the lock: a tiled page is runs of 512
     /// (X) or 16 (Y) bytes, not worth a record each.
+    @inline(__always)
     func copyNow(_ source: UnsafeRawPointer, at: Int, count: Int) {
-        (buffer.baseAddress! + at).copyMemory(from: source, byteCount: count)
+        let out = buffer.baseAddress! + at
+        // Y tiling's 16-byte runs as one vector move: a memcpy call each
+        // held Y-tiled fault-in to 0.42x of tmpfs.
+        if count == 16 {
+            out.storeBytes(of: source.loadUnaligned(as: SIMD16<UInt8>.self), as: SIMD16<UInt8>.self)
+        } else {
+            out.copyMemory(from: source, byteCount: count)
+        }
     }
 
     /// `count` bytes of the reply at `at` come from `source` in `backing`.

@@ -66,11 +66,11 @@ public struct Tiling: Sendable, Equatable {
             body(0, from, count)
             return
         }
-        let run = self.run
+        let mask = self.run - 1   // a power of two: no division per run
         var y = from / stride, x = from % stride
         var done = 0
         while done < count {
-            let n = min(count - done, run - x % run)
+            let n = min(count - done, mask + 1 - x & mask)
             body(done, swizzled(tiledAt(x: x, y: y)), n)
             done += n
             x += n
