@@ -60,8 +60,8 @@ struct FaultCopies {
     private mutating func append(_ r: Run) {
         if inlineCount > 0, spilled.isEmpty {
             var last = inline[inlineCount - 1]
-            if last.at + last.count == r.at,
-               r.source == nil ? last.source == nil : last.source.map({ $0 + last.count }) == r.source {
+            // Zeros continue zeros (nil == nil); bytes continue where the last run ended.
+            if last.at + last.count == r.at, last.source.map({ $0 + last.count }) == r.source {
                 last.count += r.count
                 inline[inlineCount - 1] = last
                 return
