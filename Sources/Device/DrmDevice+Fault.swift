@@ -201,12 +201,13 @@ extension DeviceState {
         while done < count {
             let l = at + done
             let page = l >> Page.shift
-            let n = min(count - done, Page.size - Page.offset(l))
             if vma == nil || !vma!.view.contains(page: page) {
                 vma = try gttBinding(mmo, page: page, inode: inode, deferring: &revoke)
             }
-            readThroughAperture(vma!, page: page, at: Page.offset(l), inode: inode,
-                                into: &copies, replyAt: replyAt + done, count: n)
+            // The rest of the request that this binding covers, in one go.
+            let view = vma!.view
+            let n = min(count - done, (view.offset + view.pages) << Page.shift - l)
+            readThroughAperture(vma!, at: l, inode: inode, into: &copies, replyAt: replyAt + done, count: n)
             done += n
         }
     }
@@ -243,34 +244,68 @@ extension DeviceState {
         return vma
     }
 
-    /// Reads object page `page` through the aperture: the linear offset
-    /// within the binding is detiled by the fence, and each tiled page is
-    /// translated through the PTEs. Beyond the binding reads scratch (zeros).
-    func readThroughAperture(_ vma: Vma, page: Int, at pageOffset: Int, inode: InodeID,
+    /// Reads `count` bytes from object offset `at`, all within `vma`'s view,
+    /// through the aperture: the linear offset within the binding is
+    /// detiled by the fence, and each tiled page is translated through the
+    /// PTEs. Beyond the binding reads scratch (zeros).
+    func readThroughAperture(_ vma: Vma, at: Int, inode: InodeID,
                              into copies: inout FaultCopies, replyAt: Int, count: Int) {
         let obj = vma.object
-        defer { obj.markServed(page: page, inode: inode) }
+        defer {
+            for page in PageRange(bytes: UInt64(at), count: UInt64(count)).range { obj.markServed(page: Int(page), inode: inode) }
+        }
         // Nothing ever stored: mapped or scratch, every byte reads zero.
         guard obj.backing.written else {
             copies.zeros(at: replyAt, count: count)
             return
         }
         let size = vma.view.pages << Page.shift, base = obj.backing.base
-        // Consecutive runs (16 bytes each under Y tiling) mostly land in the
-        // same aperture page: translate it through the PTEs once for them.
-        var aperturePage = -1
-        var source: UnsafeMutableRawPointer?
-        let tiled = obj.tiling.isTiled
-        obj.tiling.forEachRun(from: (page - vma.view.offset) << Page.shift + pageOffset, count: count) { done, t, run in
-            if t >> Page.shift != aperturePage {
-                aperturePage = t >> Page.shift
-                source = ggtt.pte(vma.start + aperturePage).map { base + $0 << Page.shift }
+        var linear = at - vma.view.offset << Page.shift
+        guard obj.tiling.isTiled else {
+            // Page by page: the binding's pages need not be contiguous in the backing.
+            var done = 0
+            while done < count {
+                let n = min(count - done, Page.remaining(UInt64(linear + done)))
+                if let pte = ggtt.pte(vma.start + (linear + done) >> Page.shift) {
+                    copies.add(base + pte << Page.shift + Page.offset(linear + done), of: obj.backing,
+                               at: replyAt + done, count: n)
+                } else {
+                    copies.zeros(at: replyAt + done, count: n)
+                }
+                done += n
             }
-            if t + run <= size, let source {
-                if tiled { copies.copyNow(source + Page.offset(t), at: replyAt + done, count: run) }
-                else { copies.add(source + Page.offset(t), of: obj.backing, at: replyAt + done, count: run) }
+            return
+        }
+        let tiling = obj.tiling
+        let ggtt = self.ggtt
+        func source(_ tile: Int) -> UnsafeRawPointer? {
+            guard tile + Page.size <= size, let pte = ggtt.pte(vma.start + tile >> Page.shift) else { return nil }
+            return UnsafeRawPointer(base + pte << Page.shift)
+        }
+        var done = 0
+        // Y tiling, whole groups of 4 rows: each 64-byte line of a tile holds
+        // the same OWord of 4 rows; read once, it fills all four (row by row,
+        // a page's 256 OWords share 8 L1 sets and evict each other).
+        if tiling.mode == UInt32(I915_TILING_Y), linear % tiling.stride == 0, (linear / tiling.stride) & 3 == 0 {
+            let group = tiling.stride << 2
+            while count - done >= group {
+                let y = linear / tiling.stride
+                for tx in 0 ..< tiling.stride >> 7 {
+                    let tile = (y >> 5) * (tiling.stride << 5) + tx << Page.shift
+                    copies.copyYLines(source(tile), tiling, row: y & 31, column: tx << 7, at: replyAt + done)
+                }
+                done += group
+                linear += group
+            }
+        }
+        // The rest a row of a tile at a time, the tile translated once.
+        let rest = count - done
+        guard rest > 0 else { return }
+        tiling.forEachTileSpan(from: linear, count: rest) { d, tile, x, y, n in
+            if let s = source(tile) {
+                copies.copyTileSpan(s, tiling, x: x, y: y, count: n, at: replyAt + done + d)
             } else {
-                copies.zeros(at: replyAt + done, count: run)
+                copies.zeros(at: replyAt + done + d, count: n)
             }
         }
     }

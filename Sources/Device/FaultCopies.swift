@@ -1,3 +1,4 @@
+import CDrm
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -32,17 +33,67 @@ struct FaultCopies {
 
     init(into buffer: UnsafeMutableRawBufferPointer) { self.buffer = buffer }
 
-    /// A copy made at once, under the lock: a tiled page is runs of 512
-    /// (X) or 16 (Y) bytes, not worth a record each.
+    /// Copies made at once, under the lock: `count` linear bytes of row `y`
+    /// of the tile at `tile`, from column `x` (Tiling.forEachTileSpan). A
+    /// tiled page is runs of 512 (X) or 16 (Y) bytes, not worth a record
+    /// each; the tile is translated once by the caller, and this loop has
+    /// no call per run.
     @inline(__always)
-    func copyNow(_ source: UnsafeRawPointer, at: Int, count: Int) {
-        let out = buffer.baseAddress! + at
-        // Y tiling's 16-byte runs as one vector move: a memcpy call each
-        // held Y-tiled fault-in to 0.42x of tmpfs.
-        if count == 16 {
-            out.storeBytes(of: source.loadUnaligned(as: SIMD16<UInt8>.self), as: SIMD16<UInt8>.self)
-        } else {
-            out.copyMemory(from: source, byteCount: count)
+    func copyTileSpan(_ tile: UnsafeRawPointer, _ layout: Tiling, x: Int, y: Int, count: Int, at: Int) {
+        var out = buffer.baseAddress! + at
+        var c = x
+        let end = x + count
+        if layout.mode == UInt32(I915_TILING_Y) {
+            // OWord k of row y sits at k * 512 + y * 16, bit 6 flipped for
+            // the columns the swizzle names: no layout switch per run, and a
+            // 16-byte run is one vector move (a memcpy call each held Y-tiled
+            // fault-in to 0.42x of tmpfs).
+            let flips = layout.yColumnFlips, row = y << 4
+            while c < end {
+                let k = c >> 4, inside = c & 15, n = min(end - c, 16 - inside)
+                let flip: Int = Int(truncatingIfNeeded: flips >> UInt8(truncatingIfNeeded: k)) & 1
+                let offset: Int = (k << 9 + row + inside) ^ flip << 6
+                let source = tile + offset
+                if n == 16 {
+                    out.storeBytes(of: source.loadUnaligned(as: SIMD16<UInt8>.self), as: SIMD16<UInt8>.self)
+                } else {
+                    out.copyMemory(from: source, byteCount: n)
+                }
+                out += n
+                c += n
+            }
+            return
+        }
+        // X: a row of a tile is contiguous, cut into 64-byte runs by a swizzle.
+        let mask = layout.run - 1
+        while c < end {
+            let n = min(end - c, mask + 1 - c & mask)
+            out.copyMemory(from: tile + layout.swizzled(layout.tiledAt(x: c, y: y)), byteCount: n)
+            out += n
+            c += n
+        }
+    }
+
+    /// Y tiling: 4 rows (from `row`, a multiple of 4) of one tile's 128
+    /// columns, each row `layout.stride` bytes after the last in the reply
+    /// from `at` (the tile's column `column` of the first). Each OWord's
+    /// 64-byte line holds that OWord of the 4 rows. A nil tile reads zeros.
+    @inline(__always)
+    func copyYLines(_ tile: UnsafeRawPointer?, _ layout: Tiling, row: Int, column: Int, at: Int) {
+        let out = buffer.baseAddress! + at + column, stride = layout.stride
+        guard let tile else {
+            for r in 0..<4 { memset(out + r * stride, 0, 128) }
+            return
+        }
+        let flips = layout.yColumnFlips, line = row << 4
+        for k in 0..<8 {
+            let flip: Int = Int(truncatingIfNeeded: flips >> UInt8(truncatingIfNeeded: k)) & 1
+            let offset: Int = (k << 9 + line) ^ flip << 6
+            let source = tile + offset, o = out + k << 4
+            for r in 0..<4 {
+                (o + r * stride).storeBytes(of: (source + r << 4).loadUnaligned(as: SIMD16<UInt8>.self),
+                                            as: SIMD16<UInt8>.self)
+            }
         }
     }
 

@@ -9,10 +9,18 @@ public struct Tiling: Sendable, Equatable {
     public let stride: Int     // bytes per row
     public let swizzle: UInt32 // I915_BIT_6_SWIZZLE_*
 
+    /// Y tiling: bit k is set when the swizzle flips bit 6 in OWord column
+    /// k of a tile (the swizzle reads address bits 9-11 only, which within
+    /// a tile are the column). Worked out once, not per 16-byte run.
+    public let yColumnFlips: UInt8
+
     public init(mode: UInt32, stride: Int, swizzle: UInt32 = UInt32(I915_BIT_6_SWIZZLE_NONE)) {
         self.mode = mode
         self.stride = stride
         self.swizzle = swizzle
+        var flips: UInt8 = 0
+        for k in 0..<8 where Self.swizzled(k << 9, swizzle) != k << 9 { flips |= 1 << UInt8(k) }
+        yColumnFlips = flips
     }
 
     public static let none = Tiling(mode: UInt32(I915_TILING_NONE), stride: 0)
@@ -33,7 +41,10 @@ public struct Tiling: Sendable, Equatable {
 
     /// Bit-6 swizzling of a tiled offset.
     @inline(__always)
-    public func swizzled(_ t: Int) -> Int {
+    public func swizzled(_ t: Int) -> Int { Self.swizzled(t, swizzle) }
+
+    @inline(__always)
+    static func swizzled(_ t: Int, _ swizzle: UInt32) -> Int {
         let bit: Int
         switch swizzle {
         case UInt32(I915_BIT_6_SWIZZLE_9): bit = t >> 9
@@ -72,6 +83,28 @@ public struct Tiling: Sendable, Equatable {
         while done < count {
             let n = min(count - done, mask + 1 - x & mask)
             body(done, swizzled(tiledAt(x: x, y: y)), n)
+            done += n
+            x += n
+            if x == stride { x = 0; y += 1 }
+        }
+    }
+
+    /// Splits linear `[from, from+count)` at tile edges and calls
+    /// `body(bytesDone, tile, x, y, length)` for each piece of one row of one
+    /// tile: `tile` is the tile's tiled offset (a page: X and Y tiles are
+    /// 4 KiB each), `x` and `y` the piece's column and row in it. A fault
+    /// translates one page per piece instead of one per 16-byte run.
+    @inline(__always)
+    public func forEachTileSpan(from: Int, count: Int, _ body: (Int, Int, Int, Int, Int) -> Void) {
+        let widthShift = mode == UInt32(I915_TILING_X) ? 9 : 7, rowsShift = mode == UInt32(I915_TILING_X) ? 3 : 5
+        let width = 1 << widthShift
+        var y = from / stride, x = from % stride
+        var done = 0
+        while done < count {
+            let inX = x & (width - 1)
+            let n = min(count - done, width - inX)
+            body(done, (y >> rowsShift) * (stride << rowsShift) + (x >> widthShift) << Page.shift,
+                 inX, y & ((1 << rowsShift) - 1), n)
             done += n
             x += n
             if x == stride { x = 0; y += 1 }
