@@ -40,17 +40,6 @@ extension GttFaultTests {
         }
     }
 
-    @Test func aYTiledWindowAcrossPartialViewsBindsBoth() throws {
-        let s = try SmallAperture(aperture: 2 << 20, pages: 1000, mode: R.y, stride: 4096)
-        let raw = pattern(s.o.size, seed: 55)
-        try s.fx.dev.write(s.a, handle: s.o.h, raw)
-        // Pages 250..<282 straddle the partial views [0, 256) and [256, 512).
-        let window = try Self.read(s.fx, s.a, inode: 1, offset: s.o.gtt + 250 * 4096, count: 32 * 4096)
-        #expect(gttByteDiff(window, R.detiled(raw, 250 * 4096..<282 * 4096, mode: R.y, stride: 4096)) == nil)
-        #expect(s.fx.dev.ggttProbe().vmas.map(\.view) == [GttView(offset: 0, pages: 256, isPartial: true),
-                                                            GttView(offset: 256, pages: 256, isPartial: true)])
-    }
-
     @Test func nodesAreSeparatedByAGuardWiderThanReadahead() throws {
         let fx = Fixture()
         let f = fx.open(inode: 1)
@@ -74,15 +63,24 @@ extension GttFaultTests {
         #expect(throws: DrmError.EIO) { try Self.read(fx, f, inode: 1, offset: o.gtt + 8 * 4096, count: 4096) }
     }
 
-    @Test func aWindowAcrossPartialViewsBindsBoth() throws {
-        let s = try SmallAperture(aperture: 2 << 20, pages: 1000, mode: R.x, stride: 12288)
+    /// X: pages 260..<270 straddle the partial views [0, 264) and [264, 528),
+    /// which do not both fit a 512-page aperture (the second evicts the
+    /// first). Y: a whole readahead window over [0, 256) and [256, 512).
+    static let straddles: [(mode: UInt32, stride: UInt32, pages: Range<Int>, views: [GttView], evictions: Int)] = [
+        (R.x, 12288, 260..<270, [GttView(offset: 264, pages: 264, isPartial: true)], 1),
+        (R.y, 4096, 250..<282, [GttView(offset: 0, pages: 256, isPartial: true),
+                                GttView(offset: 256, pages: 256, isPartial: true)], 0),
+    ]
+
+    @Test(arguments: straddles)
+    func aWindowAcrossPartialViewsBindsBoth(mode: UInt32, stride: UInt32, pages: Range<Int>, views: [GttView], evictions: Int) throws {
+        let s = try SmallAperture(aperture: 2 << 20, pages: 1000, mode: mode, stride: stride)
         let raw = pattern(s.o.size, seed: 52)
         try s.fx.dev.write(s.a, handle: s.o.h, raw)
-        // Pages 260..<270 straddle the partial views [0, 264) and [264, 528).
-        let window = try Self.read(s.fx, s.a, inode: 1, offset: s.o.gtt + 260 * 4096, count: 10 * 4096)
-        #expect(gttByteDiff(window, R.detiled(raw, 260 * 4096..<270 * 4096, mode: R.x, stride: 12288)) == nil)
-        // Two 264-page views do not fit a 512-page aperture: the second evicted the first.
-        #expect(s.fx.dev.ggttProbe().vmas.map(\.view) == [GttView(offset: 264, pages: 264, isPartial: true)])
-        #expect(s.fx.dev.ggttProbe().evictions == 1)
+        let bytes = pages.lowerBound * 4096..<pages.upperBound * 4096
+        let window = try Self.read(s.fx, s.a, inode: 1, offset: s.o.gtt + UInt64(bytes.lowerBound), count: bytes.count)
+        #expect(gttByteDiff(window, R.detiled(raw, bytes, mode: mode, stride: Int(stride))) == nil)
+        #expect(s.fx.dev.ggttProbe().vmas.map(\.view) == views)
+        #expect(s.fx.dev.ggttProbe().evictions == evictions)
     }
 }
