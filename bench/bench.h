@@ -99,4 +99,24 @@ static inline long rss_bytes(int pid)
 	return kb * 1024;
 }
 
+/* CPU seconds process `pid` (every thread it ran) has used so far, from
+ * /proc/PID/stat; 0 if it cannot be read. Clock ticks: a 10 ms grain. */
+static inline double process_cpu_seconds(int pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	unsigned long ut = 0, st = 0;
+	char *p = strrchr(buf, ')');
+	/* after "pid (comm)": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		return 0;
+	return (double)(ut + st) / sysconf(_SC_CLK_TCK);
+}
+
 #endif

@@ -21,21 +21,8 @@ static double cpu_seconds(void)
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
 	double t = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
-	if (daemon_pid > 0) {
-		char path[64], buf[1024];
-		snprintf(path, sizeof path, "/proc/%d/stat", daemon_pid);
-		FILE *f = fopen(path, "r");
-		if (f) {
-			size_t n = fread(buf, 1, sizeof buf - 1, f);
-			buf[n] = 0;
-			fclose(f);
-			unsigned long ut = 0, st = 0;
-			char *p = strrchr(buf, ')');
-			/* after "pid (comm)": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
-			if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
-				t += (double)(ut + st) / sysconf(_SC_CLK_TCK);
-		}
-	}
+	if (daemon_pid > 0)
+		t += process_cpu_seconds(daemon_pid);
 	return t;
 }
 

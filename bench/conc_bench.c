@@ -17,8 +17,9 @@
  * client counts (1, 64); CONC_WORK=ioctl, fault, param or a list
  * (ioctl,param) runs those workloads; CONC_AGE=1 first ages fakedrm's
  * offset space past a wrap (age() below). With
- * the daemons' pids it prints their resident set and thread count at the
- * largest count (sampled mid-run, the most seen); DATA gets one line per
+ * the daemons' pids it prints each row's daemon CPU per ioctl (per MB for
+ * faults; /proc ticks, median of the rounds) and their resident set and
+ * thread count at the largest count (sampled mid-run, the most seen); DATA gets one line per
  * row for the plot (work mode n fakedrm floor). */
 #include "bench.h"
 #include <pthread.h>
@@ -38,6 +39,7 @@ static const char *path;
 static int is_floor, workload, shared_fd;
 static int pids[2];             /* fakedrm's and the floor's daemon, or 0 */
 static long peak_rss[2], peak_threads[2];
+static double run_cpu;          /* the daemon's CPU seconds per unit in the last run() */
 
 /* Threads of a process (its /proc status), or 0. */
 static long thread_count(int pid)
@@ -138,7 +140,7 @@ static double run(int n, int processes, double seconds)
 	}
 	while (atomic_load(&sh->ready) < n)
 		usleep(1000);
-	double t0 = now();
+	double t0 = now(), c0 = pids[is_floor] ? process_cpu_seconds(pids[is_floor]) : 0;
 	atomic_store(&sh->go, 1);
 	usleep(seconds * 1e6 / 2);
 	if (pids[is_floor]) {
@@ -160,6 +162,8 @@ static double run(int n, int processes, double seconds)
 	long total = 0;
 	for (int i = 0; i < n; i++)
 		total += atomic_load(&sh->ops[i]);
+	/* The daemon's CPU per unit (its answers to the closes above are in it: small). */
+	run_cpu = pids[is_floor] && total ? (process_cpu_seconds(pids[is_floor]) - c0) / total : 0;
 	return total / el;
 }
 
@@ -204,8 +208,9 @@ int main(int argc, char **argv)
 	sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	must(sh != MAP_FAILED, "mmap shared");
 	const char *wname[] = { "ioctl", "fault", "param" }, *unit[] = { "ioctls/s", "MB/s", "ioctls/s" };
-	printf("%-6s %-9s %7s %14s %8s %14s %8s %7s\n", "work", "clients", "n", "fakedrm", "scaling", "floor",
+	printf("%-6s %-9s %7s %14s %8s %14s %8s %7s", "work", "clients", "n", "fakedrm", "scaling", "floor",
 	       "scaling", "ratio");
+	printf(pids[0] ? "  %15s\n" : "\n", "daemon CPU us");
 	const char *only = getenv("CONC_WORK");
 	for (workload = 0; workload < 3; workload++) {
 		if (only && *only ? !strstr(only, wname[workload]) : workload == 2)
@@ -214,7 +219,7 @@ int main(int argc, char **argv)
 			double one[2] = { 0, 0 }, best = 0, worst_ratio = 1e9;
 			int best_n = 0, below = 0, below_n = 0, worst_n = 0;
 			for (int n = min; n <= max && n <= MAX_CLIENTS; n *= 2) {
-				double v[2][rounds];
+				double v[2][rounds], cpu[2][rounds];
 				if (n == top)
 					peak_rss[0] = peak_rss[1] = peak_threads[0] = peak_threads[1] = 0;
 				for (int r = 0; r < rounds; r++) {
@@ -222,6 +227,7 @@ int main(int argc, char **argv)
 						is_floor = (r + k) % 2; /* alternate who goes first */
 						path = argv[1 + is_floor];
 						v[is_floor][r] = run(n, processes, seconds);
+						cpu[is_floor][r] = run_cpu;
 					}
 				}
 				double paired[rounds]; /* each fakedrm run against the floor run next to it */
@@ -241,9 +247,14 @@ int main(int argc, char **argv)
 					best = s, best_n = n;
 				if (ratio < worst_ratio)
 					worst_ratio = ratio, worst_n = n;
-				printf("%-6s %-9s %7d %9.0f %-4s %7.2fx %9.0f %-4s %7.2fx %6.2fx\n", wname[workload],
+				printf("%-6s %-9s %7d %9.0f %-4s %7.2fx %9.0f %-4s %7.2fx %6.2fx", wname[workload],
 				       processes ? "processes" : "threads", n, s / div, unit[workload], s / one[0],
 				       f / div, unit[workload], f / one[1], ratio);
+				/* The daemons' CPU per ioctl (per MB for faults): what each
+				 * unit of work costs them, the median of the rounds. */
+				if (pids[0])
+					printf("  %7.2f %7.2f", median(cpu[0], rounds) * 1e6 * div, median(cpu[1], rounds) * 1e6 * div);
+				printf("\n");
 				if (data)
 					fprintf(data, "%s %s %d %.1f %.1f\n", wname[workload], processes ? "processes" : "threads", n,
 						s / div, f / div);
