@@ -277,7 +277,6 @@ extension DeviceState {
             return
         }
         let tiling = obj.tiling
-        let ggtt = self.ggtt
         func source(_ tile: Int) -> UnsafeRawPointer? {
             guard tile + Page.size <= size, let pte = ggtt.pte(vma.start + tile >> Page.shift) else { return nil }
             return UnsafeRawPointer(base + pte << Page.shift)

@@ -44,16 +44,12 @@ struct FaultCopies {
         var c = x
         let end = x + count
         if layout.mode == UInt32(I915_TILING_Y) {
-            // OWord k of row y sits at k * 512 + y * 16, bit 6 flipped for
-            // the columns the swizzle names: no layout switch per run, and a
-            // 16-byte run is one vector move (a memcpy call each held Y-tiled
-            // fault-in to 0.42x of tmpfs).
-            let flips = layout.yColumnFlips, row = y << 4
+            // No layout switch per run (Tiling.yOWord), and a 16-byte run is
+            // one vector move (a memcpy call each held Y-tiled fault-in to
+            // 0.42x of tmpfs).
             while c < end {
                 let k = c >> 4, inside = c & 15, n = min(end - c, 16 - inside)
-                let flip: Int = Int(truncatingIfNeeded: flips >> UInt8(truncatingIfNeeded: k)) & 1
-                let offset: Int = (k << 9 + row + inside) ^ flip << 6
-                let source = tile + offset
+                let source = tile + layout.yOWord(k, row: y) + inside
                 if n == 16 {
                     out.storeBytes(of: source.loadUnaligned(as: SIMD16<UInt8>.self), as: SIMD16<UInt8>.self)
                 } else {
@@ -85,11 +81,8 @@ struct FaultCopies {
             for r in 0..<4 { memset(out + r * stride, 0, 128) }
             return
         }
-        let flips = layout.yColumnFlips, line = row << 4
         for k in 0..<8 {
-            let flip: Int = Int(truncatingIfNeeded: flips >> UInt8(truncatingIfNeeded: k)) & 1
-            let offset: Int = (k << 9 + line) ^ flip << 6
-            let source = tile + offset, o = out + k << 4
+            let source = tile + layout.yOWord(k, row: row), o = out + k << 4
             for r in 0..<4 {
                 (o + r * stride).storeBytes(of: (source + r << 4).loadUnaligned(as: SIMD16<UInt8>.self),
                                             as: SIMD16<UInt8>.self)

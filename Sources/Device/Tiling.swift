@@ -89,6 +89,14 @@ public struct Tiling: Sendable, Equatable {
         }
     }
 
+    /// Y tiling: where OWord column `k` of row `row` starts in a tile
+    /// (k * 512 + row * 16), swizzled.
+    @inline(__always)
+    func yOWord(_ k: Int, row: Int) -> Int {
+        let flip = Int(truncatingIfNeeded: yColumnFlips >> UInt8(truncatingIfNeeded: k)) & 1
+        return (k << 9 + row << 4) ^ (flip << 6)
+    }
+
     /// Splits linear `[from, from+count)` at tile edges and calls
     /// `body(bytesDone, tile, x, y, length)` for each piece of one row of one
     /// tile: `tile` is the tile's tiled offset (a page: X and Y tiles are
