@@ -336,10 +336,22 @@ extension GemObject {
 
     /// Writes linear bytes at `offset` through a fence with `layout`; bytes
     /// whose tiled place lies past the object (an incomplete tile row) drop.
+    /// Tiled, a tile at a time (writeback of Y-tiled GTT stores is 256 runs
+    /// a page).
     func copyIn(_ layout: Tiling, at offset: Int, from src: UnsafeRawBufferPointer) {
         let size = Int(self.size)
-        layout.forEachRun(from: offset, count: src.count) { done, p, run in
-            if p + run <= size { backing.copyIn(at: p, from: src.baseAddress! + done, count: run) }
+        guard layout.isTiled else {
+            if offset + src.count <= size { backing.copyIn(at: offset, from: src.baseAddress!, count: src.count) }
+            return
+        }
+        guard backing.reserved else { return }
+        backing.willWrite()
+        let base = backing.base
+        layout.forEachTileSpan(from: offset, count: src.count) { done, tile, x, y, n in
+            // Tiles are pages and objects whole pages: a tile is in or out.
+            guard tile + Page.size <= size else { return }
+            layout.moveSpan(tile: base + tile, x: x, y: y, count: n,
+                            linear: UnsafeMutableRawPointer(mutating: src.baseAddress! + done), intoTile: true)
         }
     }
 }

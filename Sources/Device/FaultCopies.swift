@@ -36,38 +36,11 @@ struct FaultCopies {
     /// Copies made at once, under the lock: `count` linear bytes of row `y`
     /// of the tile at `tile`, from column `x` (Tiling.forEachTileSpan). A
     /// tiled page is runs of 512 (X) or 16 (Y) bytes, not worth a record
-    /// each; the tile is translated once by the caller, and this loop has
-    /// no call per run.
+    /// each; the tile is translated once by the caller.
     @inline(__always)
     func copyTileSpan(_ tile: UnsafeRawPointer, _ layout: Tiling, x: Int, y: Int, count: Int, at: Int) {
-        var out = buffer.baseAddress! + at
-        var c = x
-        let end = x + count
-        if layout.mode == UInt32(I915_TILING_Y) {
-            // No layout switch per run (Tiling.yOWord), and a 16-byte run is
-            // one vector move (a memcpy call each held Y-tiled fault-in to
-            // 0.42x of tmpfs).
-            while c < end {
-                let k = c >> 4, inside = c & 15, n = min(end - c, 16 - inside)
-                let source = tile + layout.yOWord(k, row: y) + inside
-                if n == 16 {
-                    out.storeBytes(of: source.loadUnaligned(as: SIMD16<UInt8>.self), as: SIMD16<UInt8>.self)
-                } else {
-                    out.copyMemory(from: source, byteCount: n)
-                }
-                out += n
-                c += n
-            }
-            return
-        }
-        // X: a row of a tile is contiguous, cut into 64-byte runs by a swizzle.
-        let mask = layout.run - 1
-        while c < end {
-            let n = min(end - c, mask + 1 - c & mask)
-            out.copyMemory(from: tile + layout.swizzled(layout.tiledAt(x: c, y: y)), byteCount: n)
-            out += n
-            c += n
-        }
+        layout.moveSpan(tile: UnsafeMutableRawPointer(mutating: tile), x: x, y: y, count: count,
+                        linear: buffer.baseAddress! + at, intoTile: false)
     }
 
     /// Y tiling: 4 rows (from `row`, a multiple of 4) of one tile's 128

@@ -119,6 +119,42 @@ public struct Tiling: Sendable, Equatable {
         }
     }
 
+    /// Moves `count` bytes of row `y` of the tile at `tile`, from column `x`
+    /// (a piece of forEachTileSpan), to or from the linear bytes at
+    /// `linear`: out of the tile for a fault, into it for a writeback. No
+    /// call and no layout switch per run: a Y run (16 bytes) is one vector
+    /// move (a memcpy call each held Y-tiled fault-in to 0.42x of tmpfs).
+    @inline(__always)
+    func moveSpan(tile: UnsafeMutableRawPointer, x: Int, y: Int, count: Int, linear: UnsafeMutableRawPointer, intoTile: Bool) {
+        @inline(__always) func move(_ t: UnsafeMutableRawPointer, _ l: UnsafeMutableRawPointer, _ n: Int) {
+            let (to, from) = intoTile ? (t, l) : (l, t)
+            if n == 16 {
+                to.storeBytes(of: from.loadUnaligned(as: SIMD16<UInt8>.self), as: SIMD16<UInt8>.self)
+            } else {
+                to.copyMemory(from: from, byteCount: n)
+            }
+        }
+        var l = linear, c = x
+        let end = x + count
+        if mode == UInt32(I915_TILING_Y) {
+            while c < end {
+                let n = min(end - c, 16 - c & 15)
+                move(tile + yOWord(c >> 4, row: y) + (c & 15), l, n)
+                l += n
+                c += n
+            }
+        } else {
+            // X: a row of a tile is contiguous, cut into 64-byte runs by a swizzle.
+            let mask = run - 1
+            while c < end {
+                let n = min(end - c, mask + 1 - c & mask)
+                move(tile + swizzled(tiledAt(x: c, y: y)), l, n)
+                l += n
+                c += n
+            }
+        }
+    }
+
     @inline(__always)
     func tiledAt(x: Int, y: Int) -> Int {
         if mode == UInt32(I915_TILING_X) {

@@ -73,7 +73,7 @@ import Testing
         let f = fx.open(inode: 1)
         let o = try Obj(fx, f, pages: pages, mode: mode, stride: UInt32(stride))
         _ = try fx.dev.faultBytes(f, inode: 1, offset: o.gtt, count: o.size) // served under this layout
-        let lin = pattern(o.size, seed: 11)
+        let lin = noise(o.size, seed: 11)
         try fx.dev.writeBack(inode: 1, offset: o.gtt, lin)
         let raw = try fx.dev.read(f, handle: o.h, count: o.size)
         let zeros = [UInt8](repeating: 0, count: o.size)

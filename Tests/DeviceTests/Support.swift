@@ -113,6 +113,13 @@ func pattern(_ count: Int, seed: UInt8 = 1) -> [UInt8] {
     (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ Int(seed)) }
 }
 
+/// Bytes with no period: `pattern` repeats every 256 bytes, so rows of a
+/// stride that is a multiple of 256 read alike and a swap of two goes unseen.
+func noise(_ count: Int, seed: UInt64) -> [UInt8] {
+    var rng = SplitMix64(seed: seed)
+    return (0..<count).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+}
+
 /// Deterministic generator for randomized tests.
 struct SplitMix64: RandomNumberGenerator {
     var state: UInt64
