@@ -1,4 +1,3 @@
-import CDrm
 #if canImport(Glibc)
 import Glibc
 #endif
