@@ -36,7 +36,9 @@
  *    a reader spawned on every momentary "none idle" (preemption on a
  *    loaded machine) grew the pool to 167 threads for 8 clients, and one
  *    unparked every grace under a saturating load (none idle is then the
- *    normal state, not a stuck pool) cost 6k futex calls a second;
+ *    normal state, not a stuck pool) cost 6k futex calls a second. The
+ *    first "none idle" kicks the manager; it then watches the pool on its
+ *    own clock until an idle reader has been there for a while, unkicked;
  *  - at most `idle_max` readers wait in read(/dev/fuse); one more parks on a
  *    condition variable until the manager needs it again (instead of
  *    spawning). The kernel wakes /dev/fuse readers in FIFO order, the one
@@ -64,6 +66,7 @@ struct pool {
 	pthread_mutex_t lock;
 	unsigned idle, readers, max_readers;
 	unsigned idle_max, parked, unpark, cpus;
+	int watching; /* the manager is looking every grace or so: no kicks */
 	unsigned long completed;
 	pthread_cond_t park_cv;
 	unsigned in_ioctl, inline_max;
@@ -79,6 +82,8 @@ static ioctl_fn real_ioctl;
 static struct pool *the_pool;
 /* How long the last idle reader must stay busy before another is added. */
 static const long grace_ns = 500 * 1000;
+/* How long the pool must keep an idle reader before the manager stops watching. */
+static const long quiet_ns = 1000 * 1000 * 1000;
 
 static void *reader(void *arg);
 static void *ioctl_worker(void *arg);
@@ -118,7 +123,7 @@ static void *reader(void *arg)
 			break;
 		}
 		pthread_mutex_lock(&p->lock);
-		if (--p->idle == 0 && (p->parked || p->readers < p->max_readers))
+		if (--p->idle == 0 && !p->watching && (p->parked || p->readers < p->max_readers))
 			sem_post(&p->kick);
 		pthread_mutex_unlock(&p->lock);
 		fuse_session_process_buf(p->se, &buf);
@@ -288,17 +293,24 @@ int cfuse_loop_mt(struct fuse_session *se, unsigned max_threads)
 		pthread_sigmask(SIG_BLOCK, &block, NULL);
 		if (!kicked)
 			continue;
-		/* One look serves every kick so far: each reader that found no idle
-		 * one posts, and draining them one grace at a time kept the manager
-		 * waking 1600 times a second for a minute after a burst. */
+		/* One look serves every kick so far. */
 		while (sem_trywait(&p->kick) == 0)
 			;
-		/* While none is idle, look every grace: readers still finishing
-		 * requests are busy, not stuck, and need no company (unless fewer
-		 * are awake than CPUs); once none finishes one, all are blocked.
-		 * No kick comes for that (idle is already 0), so the manager keeps
-		 * looking, less often while the pool keeps finishing requests. */
-		long wait = grace_ns;
+		/* Watch: look every grace while readers run out of idle ones,
+		 * less often (up to 64 graces) while they keep finishing requests,
+		 * until the pool has had an idle reader at every look for
+		 * `quiet_ns`. Readers do not kick a watching manager: under a
+		 * steady load "none idle" comes and goes thousands of times a
+		 * second (a reply's client asks again before its reader is back in
+		 * read): kicked 0.3-0.6 times per ioctl at one client, the manager
+		 * woke 800 times a second, each a context switch on a CPU the
+		 * client and its reader needed. A pool stuck while watched is
+		 * seen within 128 graces: all readers busy and none finished a
+		 * request in one look. */
+		pthread_mutex_lock(&p->lock);
+		p->watching = 1;
+		pthread_mutex_unlock(&p->lock);
+		long wait = grace_ns, quiet = 0;
 		while (!fuse_session_exited(se)) {
 			pthread_mutex_lock(&p->lock);
 			unsigned long before = p->completed;
@@ -316,10 +328,16 @@ int cfuse_loop_mt(struct fuse_session *se, unsigned max_threads)
 			} else if (wanted && p->readers < p->max_readers) {
 				spawn_reader(p);
 			}
+			quiet = busy ? 0 : quiet + wait;
+			int done = quiet >= quiet_ns;
+			if (done)
+				p->watching = 0;
 			pthread_mutex_unlock(&p->lock);
-			if (!busy || wanted)
+			if (done)
 				break;
-			if (wait < 16 * grace_ns)
+			if (wanted)
+				wait = grace_ns;
+			else if (wait < 64 * grace_ns)
 				wait *= 2;
 		}
 	}

@@ -63,6 +63,31 @@ struct ReliabilityTests {
         print(r.stdout.split(separator: "\n").filter { $0.hasPrefix("#") }.joined(separator: "\n"), "\(threads) threads")
     }
 
+    /// A steady load does not wake the pool's manager per request. With one
+    /// client a reply's client often asks again before its reader is back
+    /// in read(), so "no idle reader" comes and goes with every ioctl;
+    /// each used to kick the manager, which woke 800 times a second (0.06-
+    /// 0.17 wake-ups per ioctl). Now the first kick starts a watch on the
+    /// manager's own clock (at most one look per 32 ms once the pool keeps
+    /// answering), and readers do not kick while it watches.
+    @Test(arguments: [1, 16])
+    func aSteadyLoadDoesNotWakeTheManagerPerRequest(clients: Int) throws {
+        #expect(Harness.conformanceBuilt)
+        let m = try Mounted()
+        let pid = try #require(m.daemonPID)
+        // The manager is the daemon's main thread (FuseServer.run → cfuse_loop_mt).
+        let switches = { () -> Int? in
+            (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/status", encoding: .utf8))?
+                .split(separator: "\n").first { $0.hasPrefix("voluntary_ctxt_switches:") }
+                .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) }
+        }
+        let before = try #require(switches())
+        let r = try Harness.run([Harness.conformance("busy_pool"), m.device, "\(clients)", "2"], timeout: 60)
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        let woke = try #require(switches()) - before
+        #expect(woke < 200, "the manager woke \(woke) times in 2 s of \(clients) client(s) (\(r.stdout.split(separator: "\n").first { $0.hasPrefix("#") } ?? ""))")
+    }
+
     /// Readahead READs are background requests; the kernel's default of 12
     /// in flight held 16 faulting clients to 0.55x of the floor daemon.
     @Test func readaheadIsNotHeldToTheKernelsDefaultTwelve() throws {
