@@ -378,7 +378,9 @@ extension DrmDevice {
         for t in targets { s.gpu.active[ObjectIdentifier(t.object), default: []].append(rq) }
         plan.context.requests.append(rq)
         s.gpu.stats.submitted += 1
-        engines[plan.engine.index].submit { [self] in execute(rq) }
+        rq.priority = plan.context.priority
+        let engine = engines[plan.engine.index]
+        engine.submit(rq) { [self] in runEngine(engine) }
         return rq
     }
 }
