@@ -107,8 +107,9 @@ extension GpuTests {
         // A: wait sema == 1, store sema = 2. B: wait sema == 2, store result.
         let first = try create(f, [Self.semaphoreWaitEq, 1, 0x30000, 0, Self.sdi, 0x30000, 0, 2, Self.bbe])
         let second = try create(f, [Self.semaphoreWaitEq, 2, 0x30000, 0, Self.sdi, 0x40000, 0, 0xB, Self.bbe])
-        try exec(f, [(sema, 0x30000, UInt64(EXEC_OBJECT_ASYNC)), (first, 0x10000, 0)], ctx: a)
+        // The later waiter is submitted first: a FIFO engine never ran A.
         try exec(f, [(sema, 0x30000, UInt64(EXEC_OBJECT_ASYNC)), (result, 0x40000, UInt64(EXEC_OBJECT_WRITE)), (second, 0x20000, 0)], ctx: b)
+        try exec(f, [(sema, 0x30000, UInt64(EXEC_OBJECT_ASYNC)), (first, 0x10000, 0)], ctx: a)
         defer {
             try? fx.dev.contextDestroy(f, context: a, pad: 0)
             try? fx.dev.contextDestroy(f, context: b, pad: 0)
