@@ -120,4 +120,28 @@ extension GpuTests {
         #expect(try read(f, result, 0) == 0xB)
         #expect(try read(f, sema, 0) == 2)
     }
+
+    /// gem_ctx_persistence@*-hostile-preempt: a loop without an arbitration
+    /// point cannot be preempted for a higher-priority request; the engine
+    /// is reset after the preempt timeout (640 ms), not the heartbeat's 5.64 s.
+    @Test func preemptTimeoutResetsAnUnpreemptibleLoop() throws {
+        let f = fx.open(inode: 1, privileged: true)
+        let hostile = try nonPersistentContext(f)
+        let urgent = try fx.dev.contextCreate(f, flags: 0, params: [DrmDevice.ContextParamArg(param: UInt64(I915_CONTEXT_PARAM_PRIORITY), size: 0, value: 1)],
+                                              privileged: true)
+        let noArb = try create(f, [0, Self.bbStart, 0x10000, 0])
+        let target = try create(f)
+        let store = try create(f, [Self.sdi, 0x40000, 0, 0xC0FFEE, Self.bbe])
+        try exec(f, [(noArb, 0x10000, 0)], ring: UInt64(I915_EXEC_BLT), ctx: hostile)
+        #expect(throws: DrmError.ETIME) { try wait(f, noArb, ms: 20) }
+        let start = DispatchTime.now()
+        try exec(f, [(target, 0x40000, UInt64(EXEC_OBJECT_WRITE)), (store, 0x20000, 0)], ring: UInt64(I915_EXEC_BLT), ctx: urgent)
+        try wait(f, target, ms: 3000)
+        let ms = (DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1_000_000
+        #expect(ms >= 600)
+        #expect(try read(f, target, 0) == 0xC0FFEE)
+        try wait(f, noArb)
+        #expect(try fx.dev.resetStats(f, context: hostile, flags: 0, pad: 0, privileged: true).active == 1)
+        #expect(try fx.dev.resetStats(f, context: urgent, flags: 0, pad: 0, privileged: true).active == 0)
+    }
 }

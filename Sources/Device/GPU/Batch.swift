@@ -42,6 +42,8 @@ struct CommandStreamer {
     /// Whether another request waits for this engine: arbitration points
     /// then yield (Engine.contended).
     let contended: () -> Bool
+    /// Engine.preemptSince: since when a request waits to preempt this one.
+    let preemptSince: () -> UInt64
     /// Where the streamer resumes: the next command and the second-level
     /// batch's return address (the ring's saved context).
     var ip: UInt64
@@ -74,8 +76,10 @@ struct CommandStreamer {
 
     init(request: Request, regs: Registers, swizzle: @escaping (UInt32) -> UInt32, poll: @escaping (Int) -> Void,
          publish: @escaping (Int) -> Void = { _ in }, contended: @escaping () -> Bool = { false },
+         preemptSince: @escaping () -> UInt64 = { 0 },
          tracer: (any CommandTraceSink)? = nil) {
         self.contended = contended
+        self.preemptSince = preemptSince
         self.ip = request.batchStart
         self.tracer = tracer
         self.tracePrefix = tracer == nil ? "" : Self.tracePrefix(request)
@@ -231,6 +235,12 @@ struct CommandStreamer {
         }
         if now - since > Self.heartbeatResetNs {
             throw Hang(reason: "looping without an arbitration point (heartbeat preemption timed out)")
+        }
+        // A request waits to preempt this one (higher priority, or a killed
+        // context's): execlists resets the engine after the preempt timeout.
+        let asked = preemptSince()
+        if asked != 0, now > asked, now - asked > Engine.preemptTimeoutNs {
+            throw Hang(reason: "looping without an arbitration point (preempt timeout)")
         }
     }
 

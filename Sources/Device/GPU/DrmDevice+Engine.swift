@@ -71,7 +71,10 @@ extension DrmDevice {
         var blockedStreak = 0
         var backoff = 20_000
         while true {
-            guard let new = engine.take(idle: running.isEmpty && queued.isEmpty) else { return }
+            guard let new = engine.take(idle: running.isEmpty && queued.isEmpty) else {
+                engine.runningPriority.store(Int64.min, ordering: .relaxed)
+                return
+            }
             if !new.isEmpty {
                 // Taking the lock first orders everything the submitter wrote
                 // before this thread reads the request (for ThreadSanitizer too).
@@ -130,6 +133,8 @@ extension DrmDevice {
             }
             clock += 1
             r.lastTurn = clock
+            engine.runningPriority.store(r.rq.priority, ordering: .relaxed)
+            engine.preemptSince.store(0, ordering: .relaxed)
             r.cs.sliceStart = Registers.monotonicNs()
             let outcome = r.cs.run()
             if case .yielded(let why) = outcome {
@@ -170,6 +175,7 @@ extension DrmDevice {
                                  poll: { [unowned self] i in self.flushCPU(rq, target: i) },
                                  publish: { [unowned self] i in self.dropCached(rq, target: i) },
                                  contended: { engine.contended },
+                                 preemptSince: { engine.preemptSince.load(ordering: .relaxed) },
                                  tracer: commandTrace)
         if let commandTrace {
             commandTrace.commandTrace(CommandStreamer.tracePrefix(rq) + "start batch=0x" + String(rq.batchStart, radix: 16)
@@ -184,6 +190,13 @@ extension DrmDevice {
             return nil
         }
         return r
+    }
+
+    /// A killed context's requests that have not started are retired by the
+    /// engine: a running request that cannot be preempted is reset after
+    /// the preempt timeout (kill_engines' heartbeat pulse).
+    func preemptFor(killed ctx: GpuContext) {
+        for rq in ctx.requests where !rq.isStarted { engines[rq.engine.index].requestPreemption() }
     }
 
     /// Writes back and drops every client's cached pages of a request's target.

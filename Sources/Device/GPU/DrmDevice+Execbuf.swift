@@ -380,7 +380,8 @@ extension DrmDevice {
         s.gpu.stats.submitted += 1
         rq.priority = plan.context.priority
         let engine = engines[plan.engine.index]
-        engine.submit(rq) { [self] in runEngine(engine) }
+        let ready = deps.allSatisfy(\.isDone) && awaits.isSignaled && rq.submitDependencies.allSatisfy(\.isStarted)
+        engine.submit(rq, ready: ready) { [self] in runEngine(engine) }
         return rq
     }
 }

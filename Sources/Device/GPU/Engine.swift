@@ -44,6 +44,13 @@ final class Engine: Sendable {
     /// Requests submitted and not yet completed: more than one makes an
     /// arbitration point yield (one atomic load).
     let queued = Atomic<Int>(0)
+    /// The priority of the request that has the engine (Int64.min: none).
+    let runningPriority = Atomic<Int64>(Int64.min)
+    /// Since when (CLOCK_MONOTONIC ns) a request waits to preempt the
+    /// running one, 0 if none: a loop without an arbitration point is reset
+    /// after the preempt timeout (execlists' preempt_timeout_ms, 640).
+    let preemptSince = Atomic<UInt64>(0)
+    static let preemptTimeoutNs: UInt64 = 640_000_000
     /// Wakes the engine's thread when it sleeps with nothing to run.
     private let kicker = DispatchSemaphore(value: 0)
 
@@ -54,8 +61,13 @@ final class Engine: Sendable {
 
     /// Hands `rq` to the engine; `start` runs the engine's loop on its
     /// thread when it was idle.
-    func submit(_ rq: Request, start: @escaping @Sendable () -> Void) {
+    /// A ready request of higher priority than the running one preempts it.
+    func submit(_ rq: Request, ready: Bool, start: @escaping @Sendable () -> Void) {
         queued.add(1, ordering: .relaxed)
+        if ready {
+            let running = runningPriority.load(ordering: .relaxed)
+            if running != Int64.min, rq.priority > running { requestPreemption() }
+        }
         let idle = port.withLock { p -> Bool in
             p.pending.append(rq)
             defer { p.running = true }
@@ -76,6 +88,12 @@ final class Engine: Sendable {
             defer { p.pending = [] }
             return p.pending
         }
+    }
+
+    /// Asks the running request to give the engine up (a higher-priority
+    /// request, a killed context's request that must be retired).
+    func requestPreemption() {
+        _ = preemptSince.compareExchange(expected: 0, desired: Registers.monotonicNs(), ordering: .relaxed)
     }
 
     func completed() { queued.subtract(1, ordering: .relaxed) }
