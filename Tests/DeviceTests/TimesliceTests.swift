@@ -144,4 +144,25 @@ extension GpuTests {
         #expect(try fx.dev.resetStats(f, context: hostile, flags: 0, pad: 0, privileged: true).active == 1)
         #expect(try fx.dev.resetStats(f, context: urgent, flags: 0, pad: 0, privileged: true).active == 0)
     }
+
+    /// A semaphore waiter released by the CPU completes while another
+    /// context's spinner keeps yielding: the waiter still gets its turns.
+    @Test func semaphoreWaiterNotStarvedBySpinner() throws {
+        let f = fx.open(inode: 1)
+        let a = try nonPersistentContext(f), b = try nonPersistentContext(f)
+        let spinner = try create(f, [Self.arbCheck, Self.bbStart, 0x10000, 0])
+        let sema = try create(f), result = try create(f)
+        let waiter = try create(f, [Self.semaphoreWaitEq, 1, 0x30000, 0, Self.sdi, 0x40000, 0, 0xD, Self.bbe])
+        try exec(f, [(spinner, 0x10000, 0)], ctx: a)
+        try exec(f, [(sema, 0x30000, UInt64(EXEC_OBJECT_ASYNC)), (result, 0x40000, UInt64(EXEC_OBJECT_WRITE)), (waiter, 0x20000, 0)], ctx: b)
+        defer {
+            try? fx.dev.contextDestroy(f, context: a, pad: 0)
+            try? fx.dev.contextDestroy(f, context: b, pad: 0)
+        }
+        #expect(throws: DrmError.ETIME) { try wait(f, result, ms: 30) }
+        try cpuStore(f, sema, 0, 1)
+        try wait(f, result, ms: 3000)
+        #expect(try read(f, result, 0) == 0xD)
+        #expect(throws: DrmError.ETIME) { try wait(f, spinner, ms: 0) }
+    }
 }

@@ -90,7 +90,8 @@ extension DrmDevice {
             for (i, r) in running.enumerated() {
                 contexts.insert(ObjectIdentifier(r.rq.context))
                 candidates += 1
-                let key = (r.yielded == .semaphore ? 0 : 1, r.rq.priority, UInt64.max - r.lastTurn)
+                // Only the latest turn's semaphore waiter steps back for everyone.
+                let key = (r.yielded == .semaphore && r.lastTurn == clock ? 0 : 1, r.rq.priority, UInt64.max - r.lastTurn)
                 if pick == nil || key > pickKey { pick = (i, true); pickKey = key }
             }
             var submitWait = false
