@@ -1,5 +1,8 @@
 import CDrm
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 @testable import FakeDRMDevice
 
@@ -129,11 +132,16 @@ extension GpuTests {
         let hostile = try nonPersistentContext(f)
         let urgent = try fx.dev.contextCreate(f, flags: 0, params: [DrmDevice.ContextParamArg(param: UInt64(I915_CONTEXT_PARAM_PRIORITY), size: 0, value: 1)],
                                               privileged: true)
-        let noArb = try create(f, [0, Self.bbStart, 0x10000, 0])
+        // It stores 1 to `started`, then loops with no arbitration point.
+        let started = try create(f)
+        let noArb = try create(f, [Self.sdi, 0x50000, 0, 1, 0, Self.bbStart, 0x10010, 0])
         let target = try create(f)
         let store = try create(f, [Self.sdi, 0x40000, 0, 0xC0FFEE, Self.bbe])
-        try exec(f, [(noArb, 0x10000, 0)], ring: UInt64(I915_EXEC_BLT), ctx: hostile)
-        #expect(throws: DrmError.ETIME) { try wait(f, noArb, ms: 20) }
+        try exec(f, [(started, 0x50000, UInt64(EXEC_OBJECT_WRITE)), (noArb, 0x10000, 0)], ring: UInt64(I915_EXEC_BLT), ctx: hostile)
+        // The urgent request must find it running (else it simply runs first).
+        let deadline = DispatchTime.now() + .seconds(5)
+        while try cpuLoad(f, started, 0) != 1, DispatchTime.now() < deadline { usleep(100) }
+        #expect(try cpuLoad(f, started, 0) == 1)
         let start = DispatchTime.now()
         try exec(f, [(target, 0x40000, UInt64(EXEC_OBJECT_WRITE)), (store, 0x20000, 0)], ring: UInt64(I915_EXEC_BLT), ctx: urgent)
         try wait(f, target, ms: 3000)
