@@ -237,8 +237,10 @@ extension DrmDevice {
         // intel_gt_handle_error for the hung engine, as `reset` allows.
         if hung { handleHang() }
         if outcome != .completed, rq.fenceError.load(ordering: .relaxed) == 0 { rq.fenceError.store(EIO, ordering: .relaxed) }
-        state.withLock { s in s.gpu.retire(rq) }
+        // Traced before retiring: a GEM_WAIT that no longer finds the request
+        // returns, and its caller may read the trace (CommandTraceTests).
         if let commandTrace { commandTrace.commandTrace(CommandStreamer.tracePrefix(rq) + Self.describe(outcome, cs)) }
+        state.withLock { s in s.gpu.retire(rq) }
         rq.signal()
     }
 
