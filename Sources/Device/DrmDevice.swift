@@ -69,6 +69,7 @@ public final class DrmDevice: Sendable {
             guard let file = s.files.removeValue(forKey: id) else { return }
             holders = dropUnclaimedExports(&s, of: id)
             s.lifetime.mappings.release(id)
+            for ctx in s.gpu.files[id]?.contexts.values.map({ $0 }) ?? [] { preemptFor(killed: ctx) }
             s.gpu.close(file: id)
             injection.forget(id)
             if s.master == id { s.master = nil }

@@ -60,6 +60,13 @@ public final class ModuleParams: Sendable {
         return 0
     }
 
+    /// `enable_hangcheck`: off, closing a context kills its requests even
+    /// when it is persistent (context_close: the kernel cannot be sure they end).
+    public var enableHangcheck: Bool {
+        if case .bool(let v) = value("enable_hangcheck") { return v }
+        return true
+    }
+
     /// What a read of the file shows: "%d\n", "%u\n", "Y\n"/"N\n", "%s\n"
     /// (a NULL string prints as "(null)", as vsnprintf does).
     public func text(_ name: String) -> String? {

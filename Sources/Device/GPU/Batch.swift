@@ -12,7 +12,16 @@ struct CommandStreamer {
         case completed
         case hung(String)
         case cancelled(Request.Cancel)
+        /// Gave the engine up at an arbitration point (timeslicing); `run`
+        /// resumes where it stopped.
+        case yielded(Yield)
     }
+
+    /// Why a streamer gave the engine up: its MI_SEMAPHORE_WAIT is not
+    /// satisfied (the kernel's timeslice on semaphore: anyone else may run),
+    /// it loops waiting for the CPU (a spinner), or its timeslice expired
+    /// at an MI_ARB_CHECK.
+    enum Yield: Equatable { case semaphore, spinning, timeslice }
 
     struct Hang: Error { let reason: String }
 
@@ -30,6 +39,21 @@ struct CommandStreamer {
     let publish: (Int) -> Void
     /// Bit-6 swizzle the device applies per tiling mode.
     let swizzle: (UInt32) -> UInt32
+    /// Whether another request waits for this engine: arbitration points
+    /// then yield (Engine.contended).
+    let contended: () -> Bool
+    /// Engine.preemptSince: since when a request waits to preempt this one.
+    let preemptSince: () -> UInt64
+    /// Where the streamer resumes: the next command and the second-level
+    /// batch's return address (the ring's saved context).
+    var ip: UInt64
+    var returnTo: UInt64?
+    /// When the streamer was last given the engine (MI_ARB_CHECK yields
+    /// after a timeslice of `timesliceNs`).
+    var sliceStart: UInt64 = 0
+    static let timesliceNs: UInt64 = 1_000_000
+    /// Resuming at a semaphore wait that yielded (counted and traced once).
+    private var retrying = false
     var math = MiMath()
     private var spins = 0
     /// Jump targets taken so far.
@@ -51,7 +75,12 @@ struct CommandStreamer {
     private var untracedLoops = 0
 
     init(request: Request, regs: Registers, swizzle: @escaping (UInt32) -> UInt32, poll: @escaping (Int) -> Void,
-         publish: @escaping (Int) -> Void = { _ in }, tracer: (any CommandTraceSink)? = nil) {
+         publish: @escaping (Int) -> Void = { _ in }, contended: @escaping () -> Bool = { false },
+         preemptSince: @escaping () -> UInt64 = { 0 },
+         tracer: (any CommandTraceSink)? = nil) {
+        self.contended = contended
+        self.preemptSince = preemptSince
+        self.ip = request.batchStart
         self.tracer = tracer
         self.tracePrefix = tracer == nil ? "" : Self.tracePrefix(request)
         self.request = request
@@ -97,10 +126,11 @@ struct CommandStreamer {
         write32(addr + 4, UInt32(truncatingIfNeeded: value >> 32))
     }
 
-    /// Runs the batch to its MI_BATCH_BUFFER_END, a hang, or cancellation.
+    /// Runs the batch to its MI_BATCH_BUFFER_END, a hang, cancellation, or
+    /// an arbitration point where another request waits for the engine.
     mutating func run() -> Outcome {
-        var ip = request.batchStart
-        var returnTo: UInt64?
+        var ip = self.ip
+        defer { self.ip = ip }
         while true {
             let why = request.cancelled
             if why != .none { return .cancelled(why) }
@@ -116,11 +146,20 @@ struct CommandStreamer {
                     }
                     dw[i] = d
                 }
-                executed += 1
-                if let tracer { trace(tracer, dw, at: ip) }
+                // A semaphore wait resumed after a yield is the same command.
+                if retrying { retrying = false } else {
+                    executed += 1
+                    if let tracer { trace(tracer, dw, at: ip) }
+                }
                 switch try execute(dw, at: ip) {
                 case .next:
                     ip += UInt64(len) * 4
+                case .blocked:
+                    retrying = true
+                    return .yielded(.semaphore)
+                case .arbitrate:
+                    ip += UInt64(len) * 4
+                    if Registers.monotonicNs() - sliceStart >= Self.timesliceNs { return .yielded(.timeslice) }
                 case .end:
                     guard let r = returnTo else {
                         if let tracer { leaveLoop(tracer) }
@@ -133,9 +172,20 @@ struct CommandStreamer {
                     // A jump to a target seen before is a loop (a spinner,
                     // possibly across several batches).
                     if !visited.insert(target).inserted {
+                        let preemptible = arbitrated
                         try heartbeat()
-                        spin(target)
                         if let tracer { enterLoop(tracer) }
+                        // An arbitrating loop gives the engine up to another
+                        // request instead of sleeping (the scheduler sleeps
+                        // when every started request is waiting).
+                        if preemptible, spins >= 4, contended() {
+                            spins += 1
+                            if let (i, _) = resolve(target) { poll(i) }
+                            publishWritten()
+                            ip = target
+                            return .yielded(.spinning)
+                        }
+                        spin(target)
                     } else if let tracer {
                         leaveLoop(tracer)
                     }
@@ -147,7 +197,9 @@ struct CommandStreamer {
         }
     }
 
-    enum Flow { case next, end, jump(UInt64, secondLevel: Bool) }
+    /// `blocked`: stay at this command and yield; `arbitrate`: a
+    /// preemption point, yield after the next command if the slice expired.
+    enum Flow { case next, end, jump(UInt64, secondLevel: Bool), blocked, arbitrate }
 
     /// One command's trace line, unless the batch is looping (traced once).
     private func trace(_ tracer: any CommandTraceSink, _ dw: [UInt32], at ip: UInt64) {
@@ -184,6 +236,12 @@ struct CommandStreamer {
         if now - since > Self.heartbeatResetNs {
             throw Hang(reason: "looping without an arbitration point (heartbeat preemption timed out)")
         }
+        // A request waits to preempt this one (higher priority, or a killed
+        // context's): execlists resets the engine after the preempt timeout.
+        let asked = preemptSince()
+        if asked != 0, now > asked, now - asked > Engine.preemptTimeoutNs {
+            throw Hang(reason: "looping without an arbitration point (preempt timeout)")
+        }
     }
 
     /// A batch looping on itself (a spinner) waits for the CPU to rewrite it:
@@ -205,16 +263,20 @@ struct CommandStreamer {
         for i in written.indices where written[i] { publish(i) }
     }
 
-    /// Polls until `check` holds (MI_SEMAPHORE_WAIT), with the same backoff.
-    mutating func waitUntil(_ addr: UInt64, _ check: (UInt32) -> Bool) throws(Hang) {
+    /// Polls until `check` holds (MI_SEMAPHORE_WAIT), with the same backoff;
+    /// false (yield) once another request waits for the engine.
+    mutating func waitUntil(_ addr: UInt64, _ check: (UInt32) -> Bool) -> Bool {
         var n = 0
         while !check(read32(addr) ?? 0) {
-            if request.cancelled != .none { return }
-            n += 1
-            usleep(UInt32(min(1000, 10 << min(n, 7))))
+            if request.cancelled != .none { return true }
             if let (i, _) = resolve(addr) { poll(i) }
             publishWritten()
+            if check(read32(addr) ?? 0) { return true }
+            if contended() { return false }
+            n += 1
+            usleep(UInt32(min(1000, 10 << min(n, 7))))
         }
+        return true
     }
 
     /// The command's length in dwords, from its header (intel_decoder's rules).

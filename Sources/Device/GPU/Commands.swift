@@ -23,7 +23,7 @@ extension CommandStreamer {
         case 0x0A: return .end                                   // MI_BATCH_BUFFER_END
         case 0x05:                                              // MI_ARB_CHECK: a preemption point
             arbitrated = true
-            return .next
+            return contended() ? .arbitrate : .next
         case 0x00, 0x02, 0x08: return .next                     // NOOP, USER_INTERRUPT, ARB_ON_OFF
         case 0x01...0x0D: skipped += 1; return .next
         case 0x31:                                              // MI_BATCH_BUFFER_START
@@ -72,7 +72,7 @@ extension CommandStreamer {
             let data = dw[1], addr = Self.address(dw[2] & ~3, dw[3])
             let cmp = (h >> 12) & 7
             arbitrated = true                                   // semaphore waits are preemptible
-            try waitUntil(addr) { v in
+            let satisfied = waitUntil(addr) { v in
                 switch cmp {
                 case 0: v > data
                 case 1: v >= data
@@ -82,6 +82,7 @@ extension CommandStreamer {
                 default: v != data
                 }
             }
+            if !satisfied { return .blocked }
         case 0x36:                                              // MI_CONDITIONAL_BATCH_BUFFER_END
             try need(4)
             if (read32(Self.address(dw[2] & ~7, dw[3])) ?? 0) <= dw[1] { return .end }

@@ -68,7 +68,10 @@ extension DrmDevice {
             let fg = s.gpu.file(f.id)
             guard let ctx = fg.contexts.removeValue(forKey: context) else { throw DrmError.ENOENT }
             fg.contextIDs.free(context)
-            ctx.close(killing: !ctx.persistence)
+            // context_close: with hangcheck off a persistent context is killed too.
+            let killing = !ctx.persistence || !params.enableHangcheck
+            ctx.close(killing: killing)
+            if killing { preemptFor(killed: ctx) }
         }
     }
 

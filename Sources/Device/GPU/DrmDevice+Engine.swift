@@ -7,45 +7,197 @@ import Glibc
 /// Running requests on the engines, and what follows them: hang handling
 /// (engine reset, guilty context) and the coherency point before the fence
 /// signals (every client's cached view of what the GPU wrote goes stale).
+/// A request on an engine's run list: started, holding its command
+/// streamer (ip, return address, registers: the saved context) between turns.
+final class RunningRequest {
+    let rq: Request
+    var cs: CommandStreamer
+    let snapshots: [Int: [UInt8]]
+    /// The scheduler's clock when it last had the engine (round robin).
+    var lastTurn: UInt64 = 0
+    var yielded: CommandStreamer.Yield?
+
+    init(_ rq: Request, _ cs: CommandStreamer, _ snapshots: [Int: [UInt8]]) {
+        self.rq = rq
+        self.cs = cs
+        self.snapshots = snapshots
+    }
+}
+
+/// A request handed to the engine and not started: what it waits for.
+final class QueuedRequest {
+    let rq: Request
+    let deps: [Request]
+    let awaited: DmaFence
+    /// Whether its unfinished fences kick the engine when they signal.
+    var armed = false
+
+    init(_ rq: Request, _ deps: [Request], _ awaited: DmaFence) {
+        self.rq = rq
+        self.deps = deps
+        self.awaited = awaited
+    }
+
+    /// Its implicit dependencies and fences signalled, its FENCE_SUBMIT
+    /// requests given an engine (i915_request_await_execution).
+    var ready: Bool {
+        deps.allSatisfy(\.isDone) && awaited.isSignaled && rq.submitDependencies.allSatisfy { $0.isStarted || $0.isDone }
+    }
+
+    var waitsForSubmit: Bool { rq.submitDependencies.contains { !$0.isStarted && !$0.isDone } }
+
+    func arm(_ engine: Engine) {
+        guard !armed else { return }
+        armed = true
+        for dep in deps + awaited.requests where !dep.isDone { dep.whenDone { engine.kick() } }
+    }
+}
+
 extension DrmDevice {
-    /// Runs on the engine's thread.
-    func execute(_ rq: Request) {
-        // Taking the lock first orders everything the submitter wrote before
-        // this thread reads the request (for ThreadSanitizer too).
-        let (deps, awaited) = state.withLock { _ in (rq.dependencies, rq.awaits) }
-        for dep in deps { _ = dep.wait(deadline: nil) }
-        // FENCE_SUBMIT: begin once the in-fence's request has begun.
-        for dep in rq.submitDependencies { while !dep.isStarted && !dep.isDone { usleep(50) } }
+    /// The engine's thread (execlists' dequeue and CSB processing in one):
+    /// runs while the engine has requests. Started requests form a run list;
+    /// the next to run is the ready one of highest priority that had the
+    /// engine least recently (a request not yet started first), except that
+    /// a request yielding on an unsatisfied semaphore lets anyone else run
+    /// first. A context's requests start in order, each once the previous
+    /// one completed (one ring per context and engine). When every started
+    /// request waits (semaphore, spinner), the thread sleeps 20 µs doubling
+    /// to 1 ms per round; with nothing started and nothing ready it sleeps
+    /// until a fence it waits for signals, a submission, or 1 ms.
+    func runEngine(_ engine: Engine) {
+        var running: [RunningRequest] = []
+        var queued: [QueuedRequest] = []
+        var clock: UInt64 = 0
+        var blockedStreak = 0
+        var backoff = 20_000
+        while true {
+            guard let new = engine.take(idle: running.isEmpty && queued.isEmpty) else {
+                engine.runningPriority.store(Int64.min, ordering: .relaxed)
+                return
+            }
+            if !new.isEmpty {
+                // Taking the lock first orders everything the submitter wrote
+                // before this thread reads the request (for ThreadSanitizer too).
+                let waits = state.withLock { _ in new.map { ($0.dependencies, $0.awaits) } }
+                for (rq, w) in zip(new, waits) { queued.append(QueuedRequest(rq, w.0, w.1)) }
+            }
+            // Candidates: every started request, and the oldest queued
+            // request of each context with none on the run list, when ready.
+            var pick: (index: Int, started: Bool)?
+            var pickKey: (Int, Int64, UInt64) = (0, 0, 0)
+            var candidates = 0
+            var contexts = Set<ObjectIdentifier>()
+            for (i, r) in running.enumerated() {
+                contexts.insert(ObjectIdentifier(r.rq.context))
+                candidates += 1
+                // Only the latest turn's semaphore waiter steps back for everyone.
+                let key = (r.yielded == .semaphore && r.lastTurn == clock ? 0 : 1, r.rq.priority, UInt64.max - r.lastTurn)
+                if pick == nil || key > pickKey { pick = (i, true); pickKey = key }
+            }
+            var submitWait = false
+            for (i, q) in queued.enumerated() {
+                guard contexts.insert(ObjectIdentifier(q.rq.context)).inserted else { continue }
+                guard q.ready else {
+                    q.arm(engine)
+                    submitWait = submitWait || q.waitsForSubmit
+                    continue
+                }
+                candidates += 1
+                let key = (1, q.rq.priority, UInt64.max)
+                if pick == nil || key > pickKey { pick = (i, false); pickKey = key }
+            }
+            guard let pick else {
+                // Nothing started, nothing ready: FENCE_SUBMIT is polled (50 µs).
+                engine.sleep(ns: submitWait ? 50_000 : 1_000_000)
+                continue
+            }
+            let r: RunningRequest
+            if pick.started {
+                r = running.remove(at: pick.index)
+                if r.yielded == .semaphore || r.yielded == .spinning, blockedStreak >= candidates {
+                    // Every started request waits: a bounded sleep, as a lone
+                    // spinner's, before polling again.
+                    running.insert(r, at: pick.index)
+                    engine.sleep(ns: backoff)
+                    backoff = min(backoff * 2, 1_000_000)
+                    blockedStreak = 0
+                    continue
+                }
+            } else {
+                guard let started = start(queued.remove(at: pick.index), engine) else {
+                    blockedStreak = 0
+                    backoff = 20_000
+                    engine.completed()
+                    continue
+                }
+                r = started
+            }
+            clock += 1
+            r.lastTurn = clock
+            engine.runningPriority.store(r.rq.priority, ordering: .relaxed)
+            engine.preemptSince.store(0, ordering: .relaxed)
+            r.cs.sliceStart = Registers.monotonicNs()
+            let outcome = r.cs.run()
+            if case .yielded(let why) = outcome {
+                r.yielded = why
+                running.append(r)
+                if why == .timeslice { blockedStreak = 0; backoff = 20_000 } else { blockedStreak += 1 }
+                continue
+            }
+            blockedStreak = 0
+            backoff = 20_000
+            storeUserptrs(r.rq, r.snapshots, written: r.cs.written)
+            complete(r.rq, outcome, r.cs)
+            engine.completed()
+        }
+    }
+
+    /// Gives a ready request the engine: its fences' errors, the context
+    /// image, userptr contents. nil when it ended at once (skipped,
+    /// cancelled, `--gpu noop`).
+    private func start(_ q: QueuedRequest, _ engine: Engine) -> RunningRequest? {
+        let rq = q.rq
         // i915_request_await_dma_fence: a fatal error of an awaited fence
         // skips the request, whose fence carries it (fatal_error()).
-        _ = awaited.wait(deadline: nil)
-        let awaitError = awaited.error
-        state.withLock { _ in rq.awaits = .stub }
+        let awaitError = q.awaited.error
         if awaitError != 0, awaitError != EAGAIN, awaitError != ETIMEDOUT {
             rq.fenceError.store(awaitError, ordering: .relaxed)
             rq.cancel(.skipped)
         }
         let saved = state.withLock { s -> [UInt32: UInt32] in
+            rq.awaits = .stub
             if rq.context.banned { rq.cancel(.banned) }
             rq.markStarted()
             return rq.context.registers[rq.engine.index] ?? [:]
         }
         let swizzleX = profile.swizzleX, swizzleY = profile.swizzleY
-        var cs = CommandStreamer(request: rq, regs: Registers(mmioBase: rq.engine.mmioBase, saved: saved),
+        let cs = CommandStreamer(request: rq, regs: Registers(mmioBase: rq.engine.mmioBase, saved: saved),
                                  swizzle: { $0 == UInt32(I915_TILING_X) ? swizzleX : $0 == UInt32(I915_TILING_Y) ? swizzleY : 0 },
                                  poll: { [unowned self] i in self.flushCPU(rq, target: i) },
                                  publish: { [unowned self] i in self.dropCached(rq, target: i) },
+                                 contended: { engine.contended },
+                                 preemptSince: { engine.preemptSince.load(ordering: .relaxed) },
                                  tracer: commandTrace)
         if let commandTrace {
             commandTrace.commandTrace(CommandStreamer.tracePrefix(rq) + "start batch=0x" + String(rq.batchStart, radix: 16)
                                       + " objects=" + String(rq.targets.count)
                                       + (profile.gpu == .noop ? " (--gpu noop: no command is executed)" : ""))
         }
-        let snapshots = loadUserptrs(rq)
-        let outcome: CommandStreamer.Outcome = rq.cancelled != .none ? .cancelled(rq.cancelled)
-            : profile.gpu == .noop ? .completed : cs.run()
-        storeUserptrs(rq, snapshots, written: cs.written)
-        complete(rq, outcome, cs)
+        let r = RunningRequest(rq, cs, loadUserptrs(rq))
+        if rq.cancelled != .none || profile.gpu == .noop {
+            let outcome: CommandStreamer.Outcome = rq.cancelled != .none ? .cancelled(rq.cancelled) : .completed
+            storeUserptrs(rq, r.snapshots, written: r.cs.written)
+            complete(rq, outcome, r.cs)
+            return nil
+        }
+        return r
+    }
+
+    /// A killed context's requests that have not started are retired by the
+    /// engine: a running request that cannot be preempted is reset after
+    /// the preempt timeout (kill_engines' heartbeat pulse).
+    func preemptFor(killed ctx: GpuContext) {
+        for rq in ctx.requests where !rq.isStarted { engines[rq.engine.index].requestPreemption() }
     }
 
     /// Writes back and drops every client's cached pages of a request's target.
@@ -70,6 +222,7 @@ extension DrmDevice {
             switch outcome {
             case .completed: s.gpu.stats.completed += 1
             case .cancelled: s.gpu.stats.cancelled += 1
+            case .yielded: break
             case .hung(let reason):
                 hung = true
                 s.gpu.stats.hangs += 1
@@ -84,8 +237,10 @@ extension DrmDevice {
         // intel_gt_handle_error for the hung engine, as `reset` allows.
         if hung { handleHang() }
         if outcome != .completed, rq.fenceError.load(ordering: .relaxed) == 0 { rq.fenceError.store(EIO, ordering: .relaxed) }
-        state.withLock { s in s.gpu.retire(rq) }
+        // Traced before retiring: a GEM_WAIT that no longer finds the request
+        // returns, and its caller may read the trace (CommandTraceTests).
         if let commandTrace { commandTrace.commandTrace(CommandStreamer.tracePrefix(rq) + Self.describe(outcome, cs)) }
+        state.withLock { s in s.gpu.retire(rq) }
         rq.signal()
     }
 
@@ -96,6 +251,7 @@ extension DrmDevice {
         case .completed: return "completed: " + counts
         case .hung(let reason): return "hung: " + reason + " (engine reset; " + counts + ")"
         case .cancelled(let why): return "cancelled (" + String(describing: why) + "): " + counts
+        case .yielded: return "yielded: " + counts
         }
     }
 

@@ -378,7 +378,10 @@ extension DrmDevice {
         for t in targets { s.gpu.active[ObjectIdentifier(t.object), default: []].append(rq) }
         plan.context.requests.append(rq)
         s.gpu.stats.submitted += 1
-        engines[plan.engine.index].submit { [self] in execute(rq) }
+        rq.priority = plan.context.priority
+        let engine = engines[plan.engine.index]
+        let ready = deps.allSatisfy(\.isDone) && awaits.isSignaled && rq.submitDependencies.allSatisfy(\.isStarted)
+        engine.submit(rq, ready: ready) { [self] in runEngine(engine) }
         return rq
     }
 }

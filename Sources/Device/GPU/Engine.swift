@@ -1,5 +1,6 @@
 import CDrm
 import Dispatch
+import Synchronization
 
 /// One of Tiger Lake's user-visible engines (intel_engine_cs), as the uabi
 /// names it: class and instance, plus the MMIO base its registers live at.
@@ -28,21 +29,84 @@ public struct EngineID: Sendable, Hashable {
     }
 }
 
-/// An engine's submission queue: requests run one after the other, in
-/// submission order, on the engine's own thread (a serial dispatch queue).
-/// A spinning batch occupies it, as it occupies the hardware's ring.
+/// An engine's submission port and run list owner. Requests are handed to
+/// the engine's thread (a serial dispatch queue, running only while the
+/// engine has work), which keeps a run list of started command streamers
+/// and timeslices between contexts at arbitration points (an unsatisfied
+/// MI_SEMAPHORE_WAIT, a looping jump in an arbitrating loop, MI_ARB_CHECK
+/// after a timeslice): DrmDevice.runEngine. One request costs as a FIFO did.
 final class Engine: Sendable {
     let id: EngineID
     private let queue: DispatchQueue
+    /// Submitted and not yet taken by the engine's thread; whether that
+    /// thread runs.
+    private let port = Mutex<(pending: [Request], running: Bool)>(([], false))
+    /// Requests submitted and not yet completed: more than one makes an
+    /// arbitration point yield (one atomic load).
+    let queued = Atomic<Int>(0)
+    /// The priority of the request that has the engine (Int64.min: none).
+    let runningPriority = Atomic<Int64>(Int64.min)
+    /// Since when (CLOCK_MONOTONIC ns) a request waits to preempt the
+    /// running one, 0 if none: a loop without an arbitration point is reset
+    /// after the preempt timeout (execlists' preempt_timeout_ms, 640).
+    let preemptSince = Atomic<UInt64>(0)
+    static let preemptTimeoutNs: UInt64 = 640_000_000
+    /// Wakes the engine's thread when it sleeps with nothing to run.
+    private let kicker = DispatchSemaphore(value: 0)
 
     init(_ id: EngineID) {
         self.id = id
         queue = DispatchQueue(label: "fakedrm.engine." + id.name, qos: .userInitiated)
     }
 
-    /// Queues `body` (the execution of one request) behind everything
-    /// submitted before it.
-    func submit(_ body: @escaping @Sendable () -> Void) { queue.async(execute: body) }
+    /// Hands `rq` to the engine; `start` runs the engine's loop on its
+    /// thread when it was idle.
+    /// A ready request of higher priority than the running one preempts it.
+    func submit(_ rq: Request, ready: Bool, start: @escaping @Sendable () -> Void) {
+        queued.add(1, ordering: .relaxed)
+        if ready {
+            let running = runningPriority.load(ordering: .relaxed)
+            if running != Int64.min, rq.priority > running { requestPreemption() }
+        }
+        let idle = port.withLock { p -> Bool in
+            p.pending.append(rq)
+            defer { p.running = true }
+            return !p.running
+        }
+        if idle { queue.async(execute: start) } else { kick() }
+    }
+
+    /// What was submitted since the last call, in submission order. When
+    /// there is nothing and `idle`, the loop ends (nil): the next submit
+    /// starts it again.
+    func take(idle: Bool) -> [Request]? {
+        port.withLock { p -> [Request]? in
+            if p.pending.isEmpty {
+                if idle { p.running = false; return nil }
+                return []
+            }
+            defer { p.pending = [] }
+            return p.pending
+        }
+    }
+
+    /// Asks the running request to give the engine up (a higher-priority
+    /// request, a killed context's request that must be retired).
+    func requestPreemption() {
+        _ = preemptSince.compareExchange(expected: 0, desired: Registers.monotonicNs(), ordering: .relaxed)
+    }
+
+    func completed() { queued.subtract(1, ordering: .relaxed) }
+
+    var contended: Bool { queued.load(ordering: .relaxed) > 1 }
+
+    func kick() { kicker.signal() }
+
+    /// Sleeps until kicked or `ns` passed, then forgets extra kicks.
+    func sleep(ns: Int) {
+        _ = kicker.wait(timeout: .now() + .nanoseconds(ns))
+        while kicker.wait(timeout: .now()) == .success {}
+    }
 
     static func tigerLake() -> [Engine] { EngineID.all.map(Engine.init) }
 }

@@ -48,6 +48,9 @@ final class Request: @unchecked Sendable {
     /// Relocations into userptr objects: written to the client's memory
     /// when the request starts (DrmDevice.loadUserptrs). Set before queueing.
     var userRelocs: [(object: GemObject, offset: Int, value: UInt64)] = []
+    /// Its context's priority at submission (the engine's scheduler
+    /// reads it without the lock). Set before queueing.
+    var priority: Int64 = 0
 
     private let completed = DispatchGroup()
     private let doneFlag = Atomic<Bool>(false)
