@@ -15,7 +15,8 @@
  * the scaling relative to one client, and the ratio is the median of each
  * fakedrm run against the floor run next to it. CONC_MIN/CONC_MAX bound the
  * client counts (1, 64); CONC_WORK=ioctl, fault, param or a list
- * (ioctl,param) runs those workloads; CONC_AGE=1 first ages fakedrm's
+ * (ioctl,param) runs those workloads, CONC_MODE=threads or processes only
+ * that kind of client; CONC_AGE=1 first ages fakedrm's
  * offset space past a wrap (age() below). With
  * the daemons' pids it prints each row's daemon CPU per ioctl (per MB for
  * faults; /proc ticks, median of the rounds) and their resident set and
@@ -211,11 +212,13 @@ int main(int argc, char **argv)
 	printf("%-6s %-9s %7s %14s %8s %14s %8s %7s", "work", "clients", "n", "fakedrm", "scaling", "floor",
 	       "scaling", "ratio");
 	printf(pids[0] ? "  %15s\n" : "\n", "daemon CPU us");
-	const char *only = getenv("CONC_WORK");
+	const char *only = getenv("CONC_WORK"), *mode = getenv("CONC_MODE");
 	for (workload = 0; workload < 3; workload++) {
 		if (only && *only ? !strstr(only, wname[workload]) : workload == 2)
 			continue;
 		for (int processes = 0; processes < 2; processes++) {
+			if (mode && *mode && !strstr(mode, processes ? "processes" : "threads"))
+				continue;
 			double one[2] = { 0, 0 }, best = 0, worst_ratio = 1e9;
 			int best_n = 0, below = 0, below_n = 0, worst_n = 0;
 			for (int n = min; n <= max && n <= MAX_CLIENTS; n *= 2) {

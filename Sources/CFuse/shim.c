@@ -67,7 +67,7 @@ struct pool {
 	unsigned idle, readers, max_readers;
 	unsigned idle_max, parked, unpark, cpus;
 	int watching; /* the manager is looking every grace or so: no kicks */
-	unsigned long completed;
+	unsigned long completed, kicks, looks;
 	pthread_cond_t park_cv;
 	unsigned in_ioctl, inline_max;
 	pthread_cond_t jobs_cv;
@@ -123,8 +123,10 @@ static void *reader(void *arg)
 			break;
 		}
 		pthread_mutex_lock(&p->lock);
-		if (--p->idle == 0 && !p->watching && (p->parked || p->readers < p->max_readers))
+		if (--p->idle == 0 && !p->watching && (p->parked || p->readers < p->max_readers)) {
+			p->kicks++;
 			sem_post(&p->kick);
+		}
 		pthread_mutex_unlock(&p->lock);
 		fuse_session_process_buf(p->se, &buf);
 		pthread_mutex_lock(&p->lock);
@@ -219,6 +221,21 @@ static void route_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned cmd, void *arg,
 		p->in_ioctl--;
 		pthread_mutex_unlock(&p->lock);
 	}
+}
+
+int cfuse_pool_stats(struct cfuse_pool_stats *st)
+{
+	struct pool *p = __atomic_load_n(&the_pool, __ATOMIC_ACQUIRE);
+	if (!p)
+		return -1;
+	pthread_mutex_lock(&p->lock);
+	*st = (struct cfuse_pool_stats){
+		.readers = p->readers, .idle = p->idle, .parked = p->parked, .in_ioctl = p->in_ioctl,
+		.ioctl_threads = p->ioctl_threads, .queued = p->queued, .requests = p->completed,
+		.kicks = p->kicks, .looks = p->looks,
+	};
+	pthread_mutex_unlock(&p->lock);
+	return 0;
 }
 
 void cfuse_route_ioctls(struct fuse_lowlevel_ops *ops)
@@ -320,6 +337,7 @@ int cfuse_loop_mt(struct fuse_session *se, unsigned max_threads)
 			nanosleep(&g, NULL);
 			pthread_sigmask(SIG_BLOCK, &block, NULL);
 			pthread_mutex_lock(&p->lock);
+			p->looks++;
 			int busy = p->idle == 0;
 			int wanted = busy && (p->completed == before || p->readers - p->parked < p->cpus);
 			if (wanted && p->parked > p->unpark) {

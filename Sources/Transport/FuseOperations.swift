@@ -162,6 +162,16 @@ extension FuseServer {
             channel.replyOpen(req, fi)
             return
         }
+        if node == .pool, let fi {
+            guard fi.pointee.flags & O_ACCMODE == O_RDONLY else {
+                channel.replyErr(req, EACCES)
+                return
+            }
+            fi.pointee.fh = debugFiles.open(text: ReaderPoolFile.text())
+            fi.pointee.direct_io = 1
+            channel.replyOpen(req, fi)
+            return
+        }
         if case .debug(let file) = node, let fi {
             fi.pointee.fh = debugFiles.open(file, on: device)
             fi.pointee.direct_io = 1 // sized by content, not by i_size

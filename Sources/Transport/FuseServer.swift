@@ -168,6 +168,10 @@ public final class FuseServer: @unchecked Sendable {
             st.st_mode = S_IFDIR | (perm != nil && node != nil && node != .byPathDirectory ? 0o700 : 0o755)
             st.st_nlink = 2
             return st
+        case .pool:
+            st.st_mode = S_IFREG | (perm != nil ? 0o400 : 0o444)
+            st.st_nlink = 1
+            return st
         case .param(let name):
             st.st_mode = S_IFREG | mode_t(ModuleParams.param(named: name)?.mode ?? 0o400)
             st.st_nlink = 1

@@ -19,6 +19,8 @@ final class InodeTable: Sendable {
         /// by-path, as udev makes /dev/dri/by-path, and its symlinks.
         case byPathDirectory
         case link(String)
+        /// debug/fakedrm_pool: the session loop's reader pool (ReaderPoolFile.swift).
+        case pool
 
         var isDirectory: Bool { self == .debugDirectory || self == .paramsDirectory || self == .byPathDirectory }
     }
@@ -34,12 +36,14 @@ final class InodeTable: Sendable {
     static let paramsName = "i915_params"
     static let paramsDirectory: InodeID = 60
     static let byPathDirectory: InodeID = 50
+    static let poolFile: InodeID = 40
 
     /// What a directory lists, in order.
     static func listing(_ dir: InodeID) -> [(String, Node)]? {
         switch dir {
         case root: names
-        case debugDirectory: DrmDevice.DebugFile.allCases.map { ($0.rawValue, .debug($0)) } + [(paramsName, .paramsDirectory)]
+        case debugDirectory: DrmDevice.DebugFile.allCases.map { ($0.rawValue, .debug($0)) }
+            + [(ReaderPoolFile.name, .pool), (paramsName, .paramsDirectory)]
         case paramsDirectory: ModuleParams.all.map { ($0.name, .param($0.name)) }
         case byPathDirectory: byPath
         default: nil
@@ -56,6 +60,7 @@ final class InodeTable: Sendable {
         case .param(let name): InodeID(rawValue: paramsDirectory.rawValue + 1 + UInt64(ModuleParams.all.firstIndex { $0.name == name }!))
         case .byPathDirectory: byPathDirectory
         case .link(let target): InodeID(rawValue: byPathDirectory.rawValue + 1 + UInt64(byPath.firstIndex { $0.1 == .link(target) }!))
+        case .pool: poolFile
         }
     }
 
@@ -68,6 +73,7 @@ final class InodeTable: Sendable {
         if inode == debugDirectory { return .debugDirectory }
         if inode == paramsDirectory { return .paramsDirectory }
         if inode == byPathDirectory { return .byPathDirectory }
+        if inode == poolFile { return .pool }
         // The numbering: each directory's entries follow it.
         let ino = inode.rawValue, params = paramsDirectory.rawValue, byPathDir = byPathDirectory.rawValue
         if ino > params, ino <= params + UInt64(ModuleParams.all.count) {

@@ -11,7 +11,7 @@ struct DebugTreeTests {
     @Test func filesDescribeTheDevice() throws {
         let m = try Mounted()
         let listing = try FileManager.default.contentsOfDirectory(atPath: m.dir + "/debug").sorted()
-        #expect(listing == ["clients", "exhaust_aperture", "exhaust_fences", "fail_faults", "fail_ioctl",
+        #expect(listing == ["clients", "exhaust_aperture", "exhaust_fences", "fail_faults", "fail_ioctl", "fakedrm_pool",
                             "i915_engine_info", "i915_gem_drop_caches", "i915_gem_fence_regs", "i915_gem_gtt",
                             "i915_gem_objects", "i915_params", "i915_swizzle_info", "i915_wedged", "name"])
         #expect(try read(m, "name").hasPrefix("i915 dev=0000:00:02.0"))
@@ -20,6 +20,9 @@ struct DebugTreeTests {
         #expect(try read(m, "i915_swizzle_info") == "bit6 swizzle for X-tiling = none\nbit6 swizzle for Y-tiling = none\n")
         #expect(try read(m, "i915_gem_objects").hasPrefix("0 objects, 0 bytes"))
         #expect(try read(m, "i915_engine_info").hasPrefix("rcs0: class 0 instance 0 mmio 0x2000 queued 0 idle\n"))
+        let pool = try read(m, "fakedrm_pool")
+        #expect(pool.hasPrefix("readers: ") && pool.contains("\nrequests: ") && pool.contains("\nmanager looks: "), "\(pool)")
+        #expect(open(m.dir + "/debug/fakedrm_pool", O_WRONLY) == -1 && errno == EACCES)
     }
 
     @Test func stateFollowsAClient() throws {

@@ -15,6 +15,15 @@ int cfuse_loop_mt(struct fuse_session *se, unsigned max_threads);
  * the ioctl pool (see shim.c). Before fuse_session_new. */
 void cfuse_route_ioctls(struct fuse_lowlevel_ops *ops);
 
+/* The session loop's reader pool as it stands (shim.c): its threads, and
+ * counts since it started: requests served, the manager's kicks and looks.
+ * 0, or -1 before the loop runs. */
+struct cfuse_pool_stats {
+	unsigned readers, idle, parked, in_ioctl, ioctl_threads, queued;
+	unsigned long requests, kicks, looks;
+};
+int cfuse_pool_stats(struct cfuse_pool_stats *st);
+
 /* The fusectl abort file of connection `minor` (the mount's device minor),
  * opened for writing (mounting fusectl if it is not): an fd, or -errno.
  * Kept open, it names this connection only: once the connection is gone a
