@@ -325,12 +325,24 @@ extension GemObject {
         return g == tilingGeneration ? tiling : tilingHistory[g] ?? .none
     }
 
-    /// Reads linear bytes at `offset` as seen through a fence with `layout`.
+    /// Reads linear bytes at `offset` as seen through a fence with `layout`:
+    /// zeros where the object was never written or (an incomplete tile row)
+    /// where the tiled place lies past it. Tiled, a tile row at a time, as
+    /// copyIn.
     func copyOut(_ layout: Tiling, at offset: Int, into dst: UnsafeMutableRawBufferPointer) {
         let size = Int(self.size)
-        layout.forEachRun(from: offset, count: dst.count) { done, p, run in
-            if p + run <= size { backing.copyOut(at: p, into: dst.baseAddress! + done, count: run) }
-            else { (dst.baseAddress! + done).initializeMemory(as: UInt8.self, repeating: 0, count: run) }
+        guard layout.isTiled else {
+            if offset + dst.count <= size { backing.copyOut(at: offset, into: dst.baseAddress!, count: dst.count) }
+            else { dst.initializeMemory(as: UInt8.self, repeating: 0) }
+            return
+        }
+        let base = backing.base, written = backing.written
+        layout.forEachTileSpan(from: offset, count: dst.count) { done, tile, x, y, n in
+            if written, tile + Page.size <= size {
+                layout.moveSpan(tile: base + tile, x: x, y: y, count: n, linear: dst.baseAddress! + done, intoTile: false)
+            } else {
+                (dst.baseAddress! + done).initializeMemory(as: UInt8.self, repeating: 0, count: n)
+            }
         }
     }
 

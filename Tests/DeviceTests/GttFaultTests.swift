@@ -80,6 +80,36 @@ import Testing
         #expect(gttByteDiff(raw, R.tiledImage(lin, into: zeros, mode: mode, stride: stride, swizzle: swizzle)) == nil)
     }
 
+    /// A readonly object refuses a writeback through its tiled GTT view and
+    /// hands back what the view shows there: the detiled true bytes, for
+    /// any window (whole pages, a start inside a row), and zeros for an
+    /// object never written.
+    @Test(arguments: layouts)
+    func refusedTiledWritebackHandsBackTheDetiledBytes(mode: UInt32, stride: Int, pages: Int, swizzle: UInt32) throws {
+        let fx = Self.fixture(swizzle: swizzle)
+        let f = fx.open(inode: 1)
+        let o = try Obj(fx, f, pages: pages, mode: mode, stride: UInt32(stride))
+        _ = try fx.dev.faultBytes(f, inode: 1, offset: o.gtt, count: o.size) // served under this layout
+        try fx.dev.setReadonly(f, handle: o.h, flags: 0)
+        _ = fx.cache.takeRefused()
+        #expect(throws: DrmError.EACCES) { try fx.dev.writeBack(inode: 1, offset: o.gtt + 4096, noise(4096, seed: 1)) }
+        #expect(fx.cache.takeRefused().first?.contents == [UInt8](repeating: 0, count: 4096), "never written: zeros")
+
+        let raw = noise(o.size, seed: 12)
+        let o2 = try Obj(fx, f, pages: pages, mode: mode, stride: UInt32(stride))
+        try fx.dev.write(f, handle: o2.h, raw)
+        _ = try fx.dev.faultBytes(f, inode: 1, offset: o2.gtt, count: o2.size)
+        try fx.dev.setReadonly(f, handle: o2.h, flags: 0)
+        _ = fx.cache.takeRefused()
+        for (at, n) in [(0, 4096), (4096 + 100, 333), (o2.size - 4096 + 17, 4096 - 17)] {
+            #expect(throws: DrmError.EACCES) { try fx.dev.writeBack(inode: 1, offset: o2.gtt + UInt64(at), noise(n, seed: 2)) }
+            let back = fx.cache.takeRefused().flatMap(\.contents)
+            #expect(gttByteDiff(back, R.detiled(raw, at..<at + n, mode: mode, stride: stride, swizzle: swizzle)) == nil,
+                    "window \(at)+\(n)")
+        }
+        #expect(try fx.dev.read(f, handle: o2.h, count: o2.size) == raw)
+    }
+
     @Test func unalignedFaultInsideAPage() throws {
         let fx = Fixture()
         let f = fx.open(inode: 1)
