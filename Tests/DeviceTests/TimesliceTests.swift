@@ -29,6 +29,15 @@ extension GpuTests {
         }
     }
 
+    /// `result` stays unwritten until the CPU stores 1 to `sema`, then its
+    /// waiter completes and writes `value` there.
+    func expectReleasedByCPU(_ f: FileID, sema: Handle, result: Handle, value: UInt32) throws {
+        #expect(throws: DrmError.ETIME) { try wait(f, result, ms: 30) }
+        try cpuStore(f, sema, 0, 1)
+        try wait(f, result, ms: 5000)
+        #expect(try read(f, result, 0) == value)
+    }
+
     func nonPersistentContext(_ f: FileID) throws -> UInt32 {
         try fx.dev.contextCreate(f, flags: 0, params: [DrmDevice.ContextParamArg(param: UInt64(I915_CONTEXT_PARAM_PERSISTENCE), size: 0, value: 0)],
                                  privileged: false)
@@ -117,10 +126,7 @@ extension GpuTests {
             try? fx.dev.contextDestroy(f, context: a, pad: 0)
             try? fx.dev.contextDestroy(f, context: b, pad: 0)
         }
-        #expect(throws: DrmError.ETIME) { try wait(f, result, ms: 30) }
-        try cpuStore(f, sema, 0, 1)
-        try wait(f, result, ms: 5000)
-        #expect(try read(f, result, 0) == 0xB)
+        try expectReleasedByCPU(f, sema: sema, result: result, value: 0xB)
         #expect(try read(f, sema, 0) == 2)
     }
 
@@ -167,10 +173,7 @@ extension GpuTests {
             try? fx.dev.contextDestroy(f, context: a, pad: 0)
             try? fx.dev.contextDestroy(f, context: b, pad: 0)
         }
-        #expect(throws: DrmError.ETIME) { try wait(f, result, ms: 30) }
-        try cpuStore(f, sema, 0, 1)
-        try wait(f, result, ms: 3000)
-        #expect(try read(f, result, 0) == 0xD)
+        try expectReleasedByCPU(f, sema: sema, result: result, value: 0xD)
         #expect(throws: DrmError.ETIME) { try wait(f, spinner, ms: 0) }
     }
 }
