@@ -50,7 +50,7 @@ static void as_nobody(uint64_t cookie)
 	path_of(p, sizeof p, "debug");
 	CHECK_ERRNO(sys(open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC)), EACCES);
 	const char *files[] = { "name", "clients", "i915_gem_objects", "i915_gem_gtt", "i915_wedged",
-				"i915_gem_drop_caches", "fail_ioctl", "fail_faults", "exhaust_aperture" };
+				"i915_gem_drop_caches", "fail_ioctl", "fail_faults", "exhaust_aperture", "fakedrm_pool" };
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
 		snprintf(p, sizeof p, "%s/debug/%s", dir, files[i]);
 		CHECK_MSG(sys(open(p, O_RDONLY | O_CLOEXEC)) == -EACCES, "open(%s, O_RDONLY) as nobody: not EACCES", p);

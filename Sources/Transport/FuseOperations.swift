@@ -140,7 +140,7 @@ extension FuseServer {
         if let fi, openSwSync(req, ino, fi) { return }
         let node = inodes.node(ino)
         switch node {
-        case .param, .debug:
+        case .param, .debug, .pool:
             // debugfs is root's: whatever the mount options, only root
             // and the daemon's own user open it (reads list every
             // client's objects; writes reset the GPU, arm failures).

@@ -28,6 +28,7 @@ struct OtherUserTests {
         #expect(mode(m.dir + "/debug").0 == 0o700)
         #expect(mode(m.dir + "/debug/i915_gem_objects").0 == 0o400)
         #expect(mode(m.dir + "/debug/i915_wedged").0 == 0o600)
+        #expect(mode(m.dir + "/debug/fakedrm_pool").0 == 0o400)
         let custom = try Mounted(["--allow-other", "--mode", "0640", "--group", "12345", "--render-mode", "660",
                                   "--render-group", "23456"])
         #expect(mode(custom.device) == (0o640, 12345))
