@@ -180,8 +180,7 @@ struct CommandStreamer {
                         // when every started request is waiting).
                         if preemptible, spins >= 4, contended() {
                             spins += 1
-                            if let (i, _) = resolve(target) { poll(i) }
-                            publishWritten()
+                            refresh(target)
                             ip = target
                             return .yielded(.spinning)
                         }
@@ -255,7 +254,13 @@ struct CommandStreamer {
         spins += 1
         guard spins > 4 else { return }
         usleep(UInt32(min(1000, 20 << min(spins - 4, 6))))
-        if let (i, _) = resolve(target) { poll(i) }
+        refresh(target)
+    }
+
+    /// Between polls of a spinner or a semaphore: the CPU's stores to the
+    /// page at `addr` are fetched, and the batch's own are made visible.
+    private func refresh(_ addr: UInt64) {
+        if let (i, _) = resolve(addr) { poll(i) }
         publishWritten()
     }
 
@@ -269,8 +274,7 @@ struct CommandStreamer {
         var n = 0
         while !check(read32(addr) ?? 0) {
             if request.cancelled != .none { return true }
-            if let (i, _) = resolve(addr) { poll(i) }
-            publishWritten()
+            refresh(addr)
             if check(read32(addr) ?? 0) { return true }
             if contended() { return false }
             n += 1

@@ -40,7 +40,9 @@ final class QueuedRequest {
 
     /// Its implicit dependencies and fences signalled, its FENCE_SUBMIT
     /// requests given an engine (i915_request_await_execution).
-    var ready: Bool {
+    var ready: Bool { Self.isReady(rq, deps: deps, awaited: awaited) }
+
+    static func isReady(_ rq: Request, deps: [Request], awaited: DmaFence) -> Bool {
         deps.allSatisfy(\.isDone) && awaited.isSignaled && rq.submitDependencies.allSatisfy { $0.isStarted || $0.isDone }
     }
 

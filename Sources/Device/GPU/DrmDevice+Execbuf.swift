@@ -380,8 +380,7 @@ extension DrmDevice {
         s.gpu.stats.submitted += 1
         rq.priority = plan.context.priority
         let engine = engines[plan.engine.index]
-        let ready = deps.allSatisfy(\.isDone) && awaits.isSignaled && rq.submitDependencies.allSatisfy(\.isStarted)
-        engine.submit(rq, ready: ready) { [self] in runEngine(engine) }
+        engine.submit(rq, ready: QueuedRequest.isReady(rq, deps: deps, awaited: awaits)) { [self] in runEngine(engine) }
         return rq
     }
 }
