@@ -56,8 +56,9 @@ struct CachedPages: Sendable {
 struct Flush: Sendable {
     var ranges: [Invalidation] = []
     var taken: [CacheKey] = []
+    var twins: [TwinRelease] = []
 
     static func + (a: Flush, b: Flush) -> Flush {
-        Flush(ranges: a.ranges + b.ranges, taken: a.taken + b.taken)
+        Flush(ranges: a.ranges + b.ranges, taken: a.taken + b.taken, twins: a.twins + b.twins)
     }
 }

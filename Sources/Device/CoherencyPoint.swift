@@ -53,7 +53,10 @@ extension DeviceState {
                 }
             }
         }
-        if inode == nil, types == nil { obj.skippedWriteBack = false }
+        if inode == nil, types == nil {
+            obj.skippedWriteBack = false
+            if !obj.twins.isEmpty { out.twins.append(TwinRelease(object: obj, stamp: obj.twins.stamp)) }
+        }
         return out
     }
 
@@ -105,7 +108,10 @@ extension DrmDevice {
     /// wait for write-backs that take it), then gives its records back.
     func flush(_ f: Flush) {
         cache.invalidate(f.ranges)
-        guard !f.taken.isEmpty else { return }
-        state.withLock { $0.finish(f.taken) }
+        guard !f.taken.isEmpty || !f.twins.isEmpty else { return }
+        state.withLock { s in
+            s.finish(f.taken)
+            for t in f.twins { t.object.twins.release(upTo: t.stamp) }
+        }
     }
 }

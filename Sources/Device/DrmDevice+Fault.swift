@@ -163,7 +163,13 @@ extension DrmDevice {
                     truth.withUnsafeMutableBytes { obj.copyOut(layout, at: inObject, into: $0) }
                     refused.append((Invalidation(inode: inode, offset: at, length: UInt64(n)), truth))
                 } else if !obj.isPurged, obj.pagesError == nil, mmo.mayFault(anyOf: files) {
-                    obj.copyIn(layout, at: inObject, from: src)
+                    if obj.twins.isEmpty {
+                        obj.copyIn(layout, at: inObject, from: src)
+                    } else {
+                        // A tiled view's page spreads over several: look at every twin.
+                        let pages = layout.isTiled ? nil : (inObject >> Page.shift)...((inObject + n - 1) >> Page.shift)
+                        obj.twins.merge(obj.backing, candidates: pages) { obj.copyIn(layout, at: inObject, from: src) }
+                    }
                     // write(2) through the file leaves the pages cached.
                     if !fromCache { s.noteCached(mmo, inode: inode, bytes: inObject..<inObject + n) }
                     for id in files { s.files[id]?.stats.writebacks += 1 }

@@ -47,6 +47,11 @@ public final class GemObject {
     /// What the byte totals count it as: its size, or 0 for an object whose
     /// pages can never be had (a few of 2^63 bytes would overflow them).
     var accountedBytes: UInt64 { pagesError == nil ? size : 0 }
+    /// Pages the daemon stored into while a client may have held a copy
+    /// (PageTwins.swift).
+    var twins = PageTwins()
+    /// Whether some open may hold a page of it in its page cache.
+    var mayBeCached: Bool { mmos.contains { !$0.cachedIn.isEmpty } }
     /// A SET_DOMAIN/SW_FINISH took the lone-view shortcut since the last full
     /// flush: a grant of another view flushes first (CoherencyPoint.swift).
     var skippedWriteBack = false

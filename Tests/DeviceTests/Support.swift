@@ -12,7 +12,14 @@ final class RecordingCache: PageCacheControl {
         let contents: [UInt8]
     }
 
-    func invalidate(_ ranges: [Invalidation]) { now.withLock { $0 += ranges } }
+    /// Runs inside each revocation, as the kernel's launder does (a writeback
+    /// of the dirty pages before they go).
+    let launder = DeviceLock<(@Sendable ([Invalidation]) -> Void)?>(nil)
+
+    func invalidate(_ ranges: [Invalidation]) {
+        now.withLock { $0 += ranges }
+        launder.withLock { $0 }?(ranges)
+    }
     func refuse(_ range: Invalidation, contents: [UInt8]) { refused.withLock { $0.append(Refusal(range: range, contents: contents)) } }
 
     /// Immediate revocations since the last call, as a set.

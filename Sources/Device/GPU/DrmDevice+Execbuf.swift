@@ -337,6 +337,7 @@ extension DrmDevice {
         guard r.offset & 3 == 0 else { throw DrmError.EINVAL }
         let value = Self.canonical(UInt64(bitPattern: Int64(Int32(bitPattern: r.delta))) &+ plan.addresses[target])
         if !obj.readonly {
+            if obj.mayBeCached { obj.twins.willStore(obj.backing, bytes: Int(r.offset)..<Int(r.offset) + 8) }
             obj.backing.willWrite()
             obj.backing.base.storeBytes(of: value, toByteOffset: Int(r.offset), as: UInt64.self)
             if obj.userptr != nil { plan.userRelocs.append((obj, Int(r.offset), value)) }
