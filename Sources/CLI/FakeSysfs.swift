@@ -16,6 +16,8 @@ struct FakeSysfs {
     let profile: DeviceProfile
     /// The daemon's i915_params directory, bound at /sys/module/i915/parameters.
     let params: String
+    /// The daemon's engine directory, bound at card0/engine.
+    let engines: String
 
     static let slot = String(DrmDevice.busID.dropFirst(4)) // 0000:00:02.0
     static let device = "/sys/devices/pci0000:00/" + slot
@@ -23,9 +25,10 @@ struct FakeSysfs {
     /// Directories that are ours to write: tmpfs covers and what we made in them.
     private var ours: Set<String> = []
 
-    init(profile: DeviceProfile, params: String) {
+    init(profile: DeviceProfile, params: String, engines: String) {
         self.profile = profile
         self.params = params
+        self.engines = engines
     }
 
     /// Builds the tree; a piece that cannot be made is reported, not fatal.
@@ -55,9 +58,10 @@ struct FakeSysfs {
         }
     }
 
-    /// Detaches the parameters' bind (it pins the FUSE mount).
+    /// Detaches the daemon's binds (they pin the FUSE mount).
     static func unmount() {
         _ = umount2("/sys/module/i915/parameters", Int32(MNT_DETACH))
+        _ = umount2(device + "/drm/card0/engine", Int32(MNT_DETACH))
     }
 
     // MARK: the PCI function
@@ -151,18 +155,15 @@ struct FakeSysfs {
         for (f, text) in extra.sorted(by: { $0.key < $1.key }) { try file(d + "/" + f, text, mode: 0o644) }
     }
 
-    /// card0/engine/<name>: the identity attributes of sysfs_engines.c
-    /// (name, class, instance, mmio_base). IGT's gem_engine_mmio_base reads
-    /// mmio_base and has no fallback for vcs1 (its layout varies): without
-    /// it, batches addressing vcs1's GPRs used base 0. The tunables
-    /// (heartbeat_interval_ms...) are left out: the model would ignore them.
+    /// card0/engine: the daemon's (DrmDevice+EngineProperties.swift), each
+    /// engine's identity (IGT's gem_engine_mmio_base reads mmio_base and has
+    /// no fallback for vcs1), its tunables (heartbeat_interval_ms,
+    /// preempt_timeout_ms... which the engines obey) and .defaults.
     private mutating func makeEngines() throws {
         let dir = Self.device + "/drm/card0/engine"
-        for e in EngineID.all {
-            try file(dir + "/" + e.name + "/name", e.name + "\n")
-            try file(dir + "/" + e.name + "/class", String(e.uabiClass) + "\n")
-            try file(dir + "/" + e.name + "/instance", String(e.instance) + "\n")
-            try file(dir + "/" + e.name + "/mmio_base", "0x" + String(e.mmioBase, radix: 16) + "\n")
+        try directory(dir, fresh: true)
+        guard mount(engines, dir, nil, UInt(MS_BIND), nil) == 0 else {
+            throw fail("cannot bind \(engines): \(String(cString: strerror(errno)))")
         }
     }
 

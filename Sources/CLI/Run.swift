@@ -66,7 +66,8 @@ struct Run: ParsableCommand {
         // The binds look the debug directory up: the daemon must be serving.
         PrivateMounts.mountDebugTree(PrivateMounts.devDri + "/debug")
         if strict { PrivateMounts.mountSwSync(PrivateMounts.devDri + "/" + FAKEDRM_SW_SYNC_NAME) }
-        var sysfs = FakeSysfs(profile: device.profile, params: PrivateMounts.devDri + "/debug/i915_params")
+        var sysfs = FakeSysfs(profile: device.profile, params: PrivateMounts.devDri + "/debug/i915_params",
+                              engines: PrivateMounts.devDri + "/debug/engine")
         sysfs.build()
 
         let status = ForegroundCommand.run(command, extraEnvironment: preload.map { [("LD_PRELOAD", $0)] } ?? [])

@@ -99,6 +99,15 @@ extension FuseServer {
             if failure == 0 { channel.replyWrite(req, data.count) } else { channel.replyErr(req, failure) }
             return
         }
+        if case .engineFile(let e, let name) = node {
+            let bytes = Array(data)
+            var failure: Int32 = 0
+            do throws(DrmError) { try device.writeEngineFile(EngineID.all[e], name, bytes) } catch { failure = error.errno }
+            trace?.note("ENGINE \(EngineID.all[e].name)/\(name) <- \(String(decoding: bytes, as: UTF8.self).split(separator: "\n").joined(separator: "; "))"
+                        + (failure == 0 ? "" : " = -1 \(DrmError.name(of: failure))"))
+            if failure == 0 { channel.replyWrite(req, data.count) } else { channel.replyErr(req, failure) }
+            return
+        }
         guard case .debug(let file) = node, file.isWritable else {
             channel.replyErr(req, EACCES)
             return

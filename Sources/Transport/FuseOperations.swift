@@ -140,7 +140,7 @@ extension FuseServer {
         if let fi, openSwSync(req, ino, fi) { return }
         let node = inodes.node(ino)
         switch node {
-        case .param, .debug, .pool:
+        case .param, .debug, .pool, .engineFile, .engineDefault:
             // debugfs is root's: whatever the mount options, only root
             // and the daemon's own user open it (reads list every
             // client's objects; writes reset the GPU, arm failures).
@@ -158,6 +158,17 @@ extension FuseServer {
                 return
             }
             fi.pointee.fh = debugFiles.open(text: device.params.text(name) ?? "")
+            fi.pointee.direct_io = 1
+            channel.replyOpen(req, fi)
+            return
+        }
+        if let fi, case let (e, name, defaults)? = engineFile(node) {
+            // Only a tunable has a store method.
+            if fi.pointee.flags & O_ACCMODE != O_RDONLY, defaults || EngineProperties.Name(rawValue: name) == nil {
+                channel.replyErr(req, EACCES)
+                return
+            }
+            fi.pointee.fh = debugFiles.open(text: device.engineFile(EngineID.all[e], name, defaults: defaults) ?? "")
             fi.pointee.direct_io = 1
             channel.replyOpen(req, fi)
             return
@@ -189,6 +200,15 @@ extension FuseServer {
         fi.pointee.keep_cache = 1
         fi.pointee.direct_io = 0
         channel.replyOpen(req, fi)
+    }
+
+    /// An engine file's engine, name and whether it is a default.
+    private func engineFile(_ node: InodeTable.Node?) -> (Int, String, Bool)? {
+        switch node {
+        case .engineFile(let e, let name): (e, name, false)
+        case .engineDefault(let e, let name): (e, name, true)
+        default: nil
+        }
     }
 
     /// RELEASE: FUSE sends it once no mapping made through the open is left.

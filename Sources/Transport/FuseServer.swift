@@ -172,6 +172,21 @@ public final class FuseServer: @unchecked Sendable {
             st.st_mode = S_IFREG | (perm != nil ? 0o400 : 0o444)
             st.st_nlink = 1
             return st
+        case .engineDirectory, .engine, .engineDefaults:
+            st.st_mode = S_IFDIR | 0o755
+            st.st_nlink = 2
+            return st
+        case .engineFile(_, let f):
+            // sysfs_engines.c: the tunables 0644, the identity 0444.
+            st.st_mode = S_IFREG | (EngineProperties.Name(rawValue: f) != nil ? 0o644 : 0o444)
+            st.st_nlink = 1
+            st.st_size = 4096
+            return st
+        case .engineDefault:
+            st.st_mode = S_IFREG | 0o444
+            st.st_nlink = 1
+            st.st_size = 4096
+            return st
         case .param(let name):
             st.st_mode = S_IFREG | mode_t(ModuleParams.param(named: name)?.mode ?? 0o400)
             st.st_nlink = 1

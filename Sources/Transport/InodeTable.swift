@@ -21,8 +21,21 @@ final class InodeTable: Sendable {
         case link(String)
         /// debug/fakedrm_pool: the session loop's reader pool (ReaderPoolFile.swift).
         case pool
+        /// debug/engine: sysfs's card0/engine (DrmDevice+EngineProperties.swift),
+        /// each engine's directory (by EngineID.index), its files, its
+        /// .defaults/ and their files.
+        case engineDirectory
+        case engine(Int)
+        case engineFile(Int, String)
+        case engineDefaults(Int)
+        case engineDefault(Int, String)
 
-        var isDirectory: Bool { self == .debugDirectory || self == .paramsDirectory || self == .byPathDirectory }
+        var isDirectory: Bool {
+            switch self {
+            case .debugDirectory, .paramsDirectory, .byPathDirectory, .engineDirectory, .engine, .engineDefaults: true
+            default: false
+            }
+        }
     }
 
     static let names: [(String, Node)] = [("card0", .device(.primary)), ("renderD128", .device(.render)),
@@ -37,16 +50,28 @@ final class InodeTable: Sendable {
     static let paramsDirectory: InodeID = 60
     static let byPathDirectory: InodeID = 50
     static let poolFile: InodeID = 40
+    /// debug/engine; engine i's directory at engineDirectory + 1 + 16 i,
+    /// its .defaults at + 1, then its files, then the defaults' files.
+    static let engineDirectory: InodeID = 200
+    static let engineFiles = DrmDevice.engineIdentityFiles + EngineProperties.Name.allCases.map(\.rawValue)
+    static let engineDefaultFiles = EngineProperties.Name.allCases.map(\.rawValue)
+    private static func engineBase(_ i: Int) -> UInt64 { engineDirectory.rawValue + 1 + 16 * UInt64(i) }
 
     /// What a directory lists, in order.
     static func listing(_ dir: InodeID) -> [(String, Node)]? {
         switch dir {
         case root: names
         case debugDirectory: DrmDevice.DebugFile.allCases.map { ($0.rawValue, .debug($0)) }
-            + [(ReaderPoolFile.name, .pool), (paramsName, .paramsDirectory)]
+            + [(ReaderPoolFile.name, .pool), (paramsName, .paramsDirectory), ("engine", .engineDirectory)]
         case paramsDirectory: ModuleParams.all.map { ($0.name, .param($0.name)) }
         case byPathDirectory: byPath
-        default: nil
+        case engineDirectory: EngineID.all.map { ($0.name, .engine($0.index)) }
+        default:
+            switch fixedNode(dir) {
+            case .engine(let e): [(".defaults", .engineDefaults(e))] + engineFiles.map { ($0, .engineFile(e, $0)) }
+            case .engineDefaults(let e): engineDefaultFiles.map { ($0, .engineDefault(e, $0)) }
+            default: nil
+            }
         }
     }
 
@@ -61,6 +86,12 @@ final class InodeTable: Sendable {
         case .byPathDirectory: byPathDirectory
         case .link(let target): InodeID(rawValue: byPathDirectory.rawValue + 1 + UInt64(byPath.firstIndex { $0.1 == .link(target) }!))
         case .pool: poolFile
+        case .engineDirectory: engineDirectory
+        case .engine(let e): InodeID(rawValue: engineBase(e))
+        case .engineDefaults(let e): InodeID(rawValue: engineBase(e) + 1)
+        case .engineFile(let e, let f): InodeID(rawValue: engineBase(e) + 2 + UInt64(engineFiles.firstIndex(of: f)!))
+        case .engineDefault(let e, let f):
+            InodeID(rawValue: engineBase(e) + 2 + UInt64(engineFiles.count + engineDefaultFiles.firstIndex(of: f)!))
         }
     }
 
@@ -74,6 +105,18 @@ final class InodeTable: Sendable {
         if inode == paramsDirectory { return .paramsDirectory }
         if inode == byPathDirectory { return .byPathDirectory }
         if inode == poolFile { return .pool }
+        if inode == engineDirectory { return .engineDirectory }
+        if inode.rawValue > engineDirectory.rawValue, inode.rawValue < engineBase(EngineID.all.count) {
+            let rel = inode.rawValue - engineBase(0), e = Int(rel / 16), k = Int(rel % 16)
+            switch k {
+            case 0: return .engine(e)
+            case 1: return .engineDefaults(e)
+            case 2..<(2 + engineFiles.count): return .engineFile(e, engineFiles[k - 2])
+            case (2 + engineFiles.count)..<(2 + engineFiles.count + engineDefaultFiles.count):
+                return .engineDefault(e, engineDefaultFiles[k - 2 - engineFiles.count])
+            default: return nil
+            }
+        }
         // The numbering: each directory's entries follow it.
         let ino = inode.rawValue, params = paramsDirectory.rawValue, byPathDir = byPathDirectory.rawValue
         if ino > params, ino <= params + UInt64(ModuleParams.all.count) {
@@ -91,7 +134,8 @@ final class InodeTable: Sendable {
     }
 
     private let entries = Mutex<[InodeID: Entry]>([:])
-    private let next = Atomic<UInt64>(100)
+    /// Device files' inodes start above every fixed one.
+    private let next = Atomic<UInt64>(1000)
 
     /// LOOKUP of `name` in `parent`: a fresh inode for a device file, the
     /// fixed one for anything else; nil when there is no such name.

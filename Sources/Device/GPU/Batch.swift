@@ -44,6 +44,8 @@ struct CommandStreamer {
     let contended: () -> Bool
     /// Engine.preemptSince: since when a request waits to preempt this one.
     let preemptSince: () -> UInt64
+    /// The engine's heartbeat interval and preempt timeout.
+    let properties: EngineProperties
     /// Where the streamer resumes: the next command and the second-level
     /// batch's return address (the ring's saved context).
     var ip: UInt64
@@ -64,10 +66,10 @@ struct CommandStreamer {
     /// heartbeat() queues its pulse at I915_PRIORITY_MIN one interval (2.5 s)
     /// after the engine wakes, raises it to NORMAL (a timeslice, so a
     /// preemption attempt) one interval later, and the 640 ms preempt
-    /// timeout then resets: 2 x 2.5 s + 0.64 s.
+    /// timeout then resets: 2 x 2.5 s + 0.64 s by default. No heartbeat
+    /// (interval 0), no such reset; a preempt timeout of 0 never resets.
     var arbitrated = false
     private var unpreemptibleSince: UInt64?
-    static let heartbeatResetNs: UInt64 = 5_640_000_000
     /// `--trace-commands`, or nil: the decode loop's one check.
     let tracer: (any CommandTraceSink)?
     private let tracePrefix: String
@@ -76,10 +78,11 @@ struct CommandStreamer {
 
     init(request: Request, regs: Registers, swizzle: @escaping (UInt32) -> UInt32, poll: @escaping (Int) -> Void,
          publish: @escaping (Int) -> Void = { _ in }, contended: @escaping () -> Bool = { false },
-         preemptSince: @escaping () -> UInt64 = { 0 },
+         preemptSince: @escaping () -> UInt64 = { 0 }, properties: EngineProperties = EngineProperties(),
          tracer: (any CommandTraceSink)? = nil) {
         self.contended = contended
         self.preemptSince = preemptSince
+        self.properties = properties
         self.ip = request.batchStart
         self.tracer = tracer
         self.tracePrefix = tracer == nil ? "" : Self.tracePrefix(request)
@@ -232,13 +235,14 @@ struct CommandStreamer {
             unpreemptibleSince = now
             return
         }
-        if now - since > Self.heartbeatResetNs {
+        let heartbeat = properties.heartbeatIntervalNs, timeout = properties.preemptTimeoutNs
+        if heartbeat != 0, now - since > 2 * heartbeat + timeout {
             throw Hang(reason: "looping without an arbitration point (heartbeat preemption timed out)")
         }
         // A request waits to preempt this one (higher priority, or a killed
         // context's): execlists resets the engine after the preempt timeout.
         let asked = preemptSince()
-        if asked != 0, now > asked, now - asked > Engine.preemptTimeoutNs {
+        if asked != 0, timeout != 0, now > asked, now - asked > timeout {
             throw Hang(reason: "looping without an arbitration point (preempt timeout)")
         }
     }

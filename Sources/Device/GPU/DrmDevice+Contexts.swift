@@ -72,6 +72,9 @@ extension DrmDevice {
             let killing = !ctx.persistence || !params.enableHangcheck
             ctx.close(killing: killing)
             if killing { preemptFor(killed: ctx) }
+            // A persistent context's requests run on, but on an engine with
+            // no heartbeat (heartbeat_interval_ms 0) nothing would end them.
+            for rq in ctx.requests where !killing && !rq.isDone && heartbeatless(rq) { rq.cancel(.closed) }
         }
     }
 

@@ -179,6 +179,7 @@ extension DrmDevice {
                                  publish: { [unowned self] i in self.dropCached(rq, target: i) },
                                  contended: { engine.contended },
                                  preemptSince: { engine.preemptSince.load(ordering: .relaxed) },
+                                 properties: engine.properties,
                                  tracer: commandTrace)
         if let commandTrace {
             commandTrace.commandTrace(CommandStreamer.tracePrefix(rq) + "start batch=0x" + String(rq.batchStart, radix: 16)

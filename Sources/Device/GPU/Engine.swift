@@ -48,9 +48,10 @@ final class Engine: Sendable {
     let runningPriority = Atomic<Int64>(Int64.min)
     /// Since when (CLOCK_MONOTONIC ns) a request waits to preempt the
     /// running one, 0 if none: a loop without an arbitration point is reset
-    /// after the preempt timeout (execlists' preempt_timeout_ms, 640).
+    /// after the preempt timeout (preempt_timeout_ms).
     let preemptSince = Atomic<UInt64>(0)
-    static let preemptTimeoutNs: UInt64 = 640_000_000
+    /// Its sysfs tunables (heartbeat, preempt timeout...).
+    let properties = EngineProperties()
     /// Wakes the engine's thread when it sleeps with nothing to run.
     private let kicker = DispatchSemaphore(value: 0)
 
