@@ -29,6 +29,17 @@ static void read_text(const char *path, char *buf, size_t n)
 	fclose(f);
 }
 
+/* 0, or -errno of the open or the write. */
+static int write_text(const char *path, const char *text)
+{
+	int f = open(path, O_WRONLY);
+	if (f < 0)
+		return -errno;
+	int r = write(f, text, strlen(text)) < 0 ? -errno : 0;
+	close(f);
+	return r;
+}
+
 /* The last component of a symlink's target. */
 static const char *link_base(const char *path)
 {
@@ -79,6 +90,21 @@ int main(int argc, char **argv)
 	CHECK(read_hex(SYSDEV "/engine/vcs1/mmio_base") == 0x1d0000);
 	read_text(SYSDEV "/engine/vecs0/name", text, sizeof(text));
 	CHECK_MSG(strcmp(text, "vecs0\n") == 0, "engine/vecs0/name: %s", text);
+	/* The tunables (gem_engine_properties_configure writes them, then reads back). */
+	read_text(SYSDEV "/engine/bcs0/.defaults/preempt_timeout_ms", text, sizeof(text));
+	CHECK_MSG(strcmp(text, "640\n") == 0, ".defaults/preempt_timeout_ms: %s", text);
+	CHECK_OK(write_text(SYSDEV "/engine/bcs0/preempt_timeout_ms", "250"));
+	read_text(SYSDEV "/engine/bcs0/preempt_timeout_ms", text, sizeof(text));
+	CHECK_MSG(strcmp(text, "250\n") == 0, "preempt_timeout_ms after writing 250: %s", text);
+	CHECK_OK(write_text(SYSDEV "/engine/bcs0/preempt_timeout_ms", "640"));
+	CHECK_ERRNO(write_text(SYSDEV "/engine/bcs0/heartbeat_interval_ms", "soon"), EINVAL);
+	CHECK_ERRNO(write_text(SYSDEV "/engine/bcs0/max_busywait_duration_ns", "8000001"), EINVAL);
+	CHECK_ERRNO(write_text(SYSDEV "/engine/bcs0/stop_timeout_ms", "18446744073709551616"), ERANGE);
+	CHECK_ERRNO(write_text(SYSDEV "/engine/bcs0/mmio_base", "0"), EACCES);
+	/* The GPU error state: empty until a hang; a write clears it. */
+	CHECK_OK(write_text(SYSDEV "/error", "1"));
+	read_text(SYSDEV "/error", text, sizeof(text));
+	CHECK_MSG(strcmp(text, "No error state collected\n") == 0, "error: %s", text);
 	unsigned dom, bus, dev, func;
 	CHECK(sscanf(link_base(SYSDEV "/device"), "%4x:%2x:%2x.%1x", &dom, &bus, &dev, &func) == 4);
 	read_text("/sys/module/i915/parameters/reset", text, sizeof(text));

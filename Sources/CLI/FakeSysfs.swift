@@ -14,10 +14,11 @@ import Glibc
 /// 0000:00:02.0 is replaced.
 struct FakeSysfs {
     let profile: DeviceProfile
-    /// The daemon's i915_params directory, bound at /sys/module/i915/parameters.
-    let params: String
-    /// The daemon's engine directory, bound at card0/engine.
-    let engines: String
+    /// The daemon's debug tree: its i915_params directory is bound at
+    /// /sys/module/i915/parameters, its engine directory at card0/engine,
+    /// its i915_gpu_error at card0/error.
+    let debug: String
+    var params: String { debug + "/i915_params" }
 
     static let slot = String(DrmDevice.busID.dropFirst(4)) // 0000:00:02.0
     static let device = "/sys/devices/pci0000:00/" + slot
@@ -25,10 +26,9 @@ struct FakeSysfs {
     /// Directories that are ours to write: tmpfs covers and what we made in them.
     private var ours: Set<String> = []
 
-    init(profile: DeviceProfile, params: String, engines: String) {
+    init(profile: DeviceProfile, debug: String) {
         self.profile = profile
-        self.params = params
-        self.engines = engines
+        self.debug = debug
     }
 
     /// Builds the tree; a piece that cannot be made is reported, not fatal.
@@ -38,6 +38,7 @@ struct FakeSysfs {
             try makeMinor("card0", minor: 0, extra: gtFiles())
             try makeMinor("renderD128", minor: 128, extra: [:])
             try makeEngines()
+            try bind(debug + "/i915_gpu_error", at: Self.device + "/drm/card0/error")
             try link("/sys/bus/pci/devices/" + Self.slot, to: "../../../devices/pci0000:00/" + Self.slot)
             try directory("/sys/bus/pci/drivers/i915", fresh: true)
             try link("/sys/bus/pci/drivers/i915/" + Self.slot, to: "../../../../devices/pci0000:00/" + Self.slot)
@@ -62,6 +63,7 @@ struct FakeSysfs {
     static func unmount() {
         _ = umount2("/sys/module/i915/parameters", Int32(MNT_DETACH))
         _ = umount2(device + "/drm/card0/engine", Int32(MNT_DETACH))
+        _ = umount2(device + "/drm/card0/error", Int32(MNT_DETACH))
     }
 
     // MARK: the PCI function
@@ -162,14 +164,18 @@ struct FakeSysfs {
     private mutating func makeEngines() throws {
         let dir = Self.device + "/drm/card0/engine"
         try directory(dir, fresh: true)
-        guard mount(engines, dir, nil, UInt(MS_BIND), nil) == 0 else {
-            throw fail("cannot bind \(engines): \(String(cString: strerror(errno)))")
+        try bind(debug + "/engine", at: dir)
+    }
+
+    private func bind(_ source: String, at target: String) throws {
+        guard mount(source, target, nil, UInt(MS_BIND), nil) == 0 else {
+            throw fail("cannot bind \(source) at \(target): \(String(cString: strerror(errno)))")
         }
     }
 
     /// i915's RPS files (i915_sysfs.c/intel_gt_sysfs_pm.c), a Tiger Lake
-    /// GT2's values. Writes are kept, not checked. `error`: the (empty)
-    /// error state IGT clears after a hang.
+    /// GT2's values. Writes are kept, not checked. `error`: where the
+    /// daemon's i915_gpu_error is bound (the GPU error state).
     private func gtFiles() -> [String: String] {
         ["gt_act_freq_mhz": "0\n", "gt_cur_freq_mhz": "100\n", "gt_boost_freq_mhz": "1350\n",
          "gt_max_freq_mhz": "1350\n", "gt_min_freq_mhz": "100\n", "gt_RP0_freq_mhz": "1350\n",

@@ -66,8 +66,7 @@ struct Run: ParsableCommand {
         // The binds look the debug directory up: the daemon must be serving.
         PrivateMounts.mountDebugTree(PrivateMounts.devDri + "/debug")
         if strict { PrivateMounts.mountSwSync(PrivateMounts.devDri + "/" + FAKEDRM_SW_SYNC_NAME) }
-        var sysfs = FakeSysfs(profile: device.profile, params: PrivateMounts.devDri + "/debug/i915_params",
-                              engines: PrivateMounts.devDri + "/debug/engine")
+        var sysfs = FakeSysfs(profile: device.profile, debug: PrivateMounts.devDri + "/debug")
         sysfs.build()
 
         let status = ForegroundCommand.run(command, extraEnvironment: preload.map { [("LD_PRELOAD", $0)] } ?? [])

@@ -12,6 +12,8 @@ extension DrmDevice {
         case wedged = "i915_wedged"
         case dropCaches = "i915_gem_drop_caches"
         case engineInfo = "i915_engine_info"
+        /// i915_gpu_error, also sysfs card0/error under `run`.
+        case gpuError = "i915_gpu_error"
         // Fault injection (FaultInjection.swift; parsed and printed in DrmDevice+DebugControl.swift).
         case failFaults = "fail_faults"
         case failIoctl = "fail_ioctl"
@@ -19,7 +21,7 @@ extension DrmDevice {
         case exhaustFences = "exhaust_fences"
 
         /// Files that take a write.
-        public var isWritable: Bool { self == .wedged || self == .dropCaches || isInjection }
+        public var isWritable: Bool { self == .wedged || self == .dropCaches || self == .gpuError || isInjection }
         public var isInjection: Bool { [.failFaults, .failIoctl, .exhaustAperture, .exhaustFences].contains(self) }
     }
 
@@ -36,6 +38,7 @@ extension DrmDevice {
             case .wedged: isWedged ? "1\n" : "0\n"
             case .dropCaches: "0x" + hex(DropCaches.all, 8) + "\n"
             case .engineInfo: engineInfoText(s)
+            case .gpuError: s.gpu.errorState?.text ?? "No error state collected\n"
             case .failFaults, .failIoctl, .exhaustAperture, .exhaustFences: ""
             }
         }

@@ -10,6 +10,11 @@ extension DrmDevice {
     /// fault-injection files arm failures.
     public func writeDebug(_ file: DebugFile, _ text: String) -> Bool {
         if file.isInjection { return configureInjection(file, text) }
+        // i915_gpu_error_write / error_state_write: any write clears it.
+        if file == .gpuError {
+            state.withLock { $0.gpu.errorState = nil }
+            return true
+        }
         let t = text.split(whereSeparator: { $0 == "\n" || $0 == " " }).first.map(String.init) ?? ""
         let value = t.lowercased().hasPrefix("0x") ? UInt64(t.dropFirst(2), radix: 16) : UInt64(t)
         guard let value else { return false }

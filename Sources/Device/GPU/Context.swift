@@ -75,6 +75,8 @@ struct GpuState {
     /// Requests not yet retired per object (its dma_resv fences).
     var active: [ObjectIdentifier: [Request]] = [:]
     var lastHang = ""
+    /// The first hang's error state since it was last cleared (ErrorState.swift).
+    var errorState: GpuErrorState?
 
 
     struct Stats {

@@ -232,6 +232,7 @@ extension DrmDevice {
                 s.gpu.resets += 1
                 s.gpu.lastHang = rq.engine.name + " ctx " + String(rq.context.id) + " seqno " + String(rq.seqno) + ": " + reason
                 rq.context.markGuilty(now: DispatchTime.now().uptimeNanoseconds)
+                if s.gpu.errorState == nil, !rq.context.noErrorCapture { s.gpu.errorState = GpuErrorState(rq, reason: reason) }
             }
             return written.reduce(Flush()) { $0 + s.takeCached(of: rq.targets[$1].object) }
         }

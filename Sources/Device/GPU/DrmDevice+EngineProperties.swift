@@ -34,13 +34,9 @@ extension DrmDevice {
         let engine = engines[e.index]
         let v = try engine.properties.store(name, text)
         guard name == .heartbeatInterval, v == 0 else { return }
+        // A cancelled request stops at its next command, looping or not.
         state.withLock { s in
-            var killed = false
-            for rq in s.gpu.active.values.joined() where rq.engine == e && rq.context.closed && !rq.isDone {
-                rq.cancel(.closed)
-                killed = true
-            }
-            if killed { engine.requestPreemption() }
+            for rq in s.gpu.active.values.joined() where rq.engine == e && rq.context.closed && !rq.isDone { rq.cancel(.closed) }
         }
     }
 

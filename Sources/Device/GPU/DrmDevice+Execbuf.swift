@@ -220,52 +220,70 @@ extension DrmDevice {
             placed[ObjectIdentifier(obj)] = at
             addresses[i] = at
         }
-        for i in 0..<count where entries[i].flags & UInt64(EXEC_OBJECT_PINNED) == 0 {
-            let e = entries[i], obj = objects[i]
-            let size = max(obj.size, e.pad_to_size)
-            sizes[i] = size
-            if let p = placed[ObjectIdentifier(obj)] {
-                addresses[i] = p
-                continue
-            }
-            // BATCH_OFFSET_BIAS: a relocated batch stays above 256 KiB.
-            let bias: UInt64 = i == batch && e.relocation_count > 0 ? 256 << 10 : 0
-            if let b = vm.binding(of: obj) {
-                let misplaced = b.size < size || (e.alignment != 0 && b.start % e.alignment != 0) || b.end > zoneEnd(e)
-                    || b.start < bias || reserved.contains(where: { $0.0 < b.end && b.start < $0.0 + $0.1 })
-                if misplaced { vm.unbind(b) }
-            }
-            let at: UInt64
-            // eb_pin_vma: an unbound object first tries the offset userspace
-            // presumed (implicit softpin), if that range is free and fits.
-            let hint = e.offset
-            if vm.binding(of: obj) == nil, hint >= bias, hint & 4095 == 0, e.alignment == 0 || hint % e.alignment == 0,
-               hint.addingReportingOverflow(size).overflow == false, hint + size <= zoneEnd(e),
-               vm.overlapping(hint, size).isEmpty, !reserved.contains(where: { $0.0 < hint + size && hint < $0.0 + $0.1 }) {
-                vm.bind(obj, at: hint, size: size)
-            }
-            if let b = vm.binding(of: obj) {
-                at = b.start
-            } else {
-                // What this execbuf reserved is bound already, so the VM's
-                // own bindings are all a hole must avoid.
-                func findHole() -> UInt64? {
-                    vm.hole(size: size, alignment: e.alignment, low: bias, high: zoneEnd(e))
+        // eb_reserve: in list order first; when that finds no room, the
+        // objects placed so far are unbound and placed again with those
+        // confined below 4 GiB first (its second pass), so 48-bit objects do
+        // not fill the low zone a batch without 48B needs
+        // (gem_exec_capture@many-*: 2845 objects of 2 MiB and a batch).
+        let unpinned = (0..<count).filter { entries[$0].flags & UInt64(EXEC_OBJECT_PINNED) == 0 }
+        func placeUnpinned(_ order: [Int]) throws(DrmError) {
+            for i in order {
+                let e = entries[i], obj = objects[i]
+                let size = max(obj.size, e.pad_to_size)
+                sizes[i] = size
+                if let p = placed[ObjectIdentifier(obj)] {
+                    addresses[i] = p
+                    continue
                 }
-                // eb_reserve: no hole, so evict what this execbuf does not
-                // hold (i915_gem_evict_vm) and try again; then ENOSPC.
-                var found = findHole()
-                if found == nil {
-                    vm.evict(keeping: Set(placed.keys))
-                    found = findHole()
+                // BATCH_OFFSET_BIAS: a relocated batch stays above 256 KiB.
+                let bias: UInt64 = i == batch && e.relocation_count > 0 ? 256 << 10 : 0
+                if let b = vm.binding(of: obj) {
+                    let misplaced = b.size < size || (e.alignment != 0 && b.start % e.alignment != 0) || b.end > zoneEnd(e)
+                        || b.start < bias || reserved.contains(where: { $0.0 < b.end && b.start < $0.0 + $0.1 })
+                    if misplaced { vm.unbind(b) }
                 }
-                guard let hole = found else { throw DrmError.ENOSPC }
-                vm.bind(obj, at: hole, size: size)
-                at = hole
+                let at: UInt64
+                // eb_pin_vma: an unbound object first tries the offset userspace
+                // presumed (implicit softpin), if that range is free and fits.
+                let hint = e.offset
+                if vm.binding(of: obj) == nil, hint >= bias, hint & 4095 == 0, e.alignment == 0 || hint % e.alignment == 0,
+                   hint.addingReportingOverflow(size).overflow == false, hint + size <= zoneEnd(e),
+                   vm.overlapping(hint, size).isEmpty, !reserved.contains(where: { $0.0 < hint + size && hint < $0.0 + $0.1 }) {
+                    vm.bind(obj, at: hint, size: size)
+                }
+                if let b = vm.binding(of: obj) {
+                    at = b.start
+                } else {
+                    // What this execbuf reserved is bound already, so the VM's
+                    // own bindings are all a hole must avoid.
+                    func findHole() -> UInt64? {
+                        vm.hole(size: size, alignment: e.alignment, low: bias, high: zoneEnd(e))
+                    }
+                    // eb_reserve: no hole, so evict what this execbuf does not
+                    // hold (i915_gem_evict_vm) and try again; then ENOSPC.
+                    var found = findHole()
+                    if found == nil {
+                        vm.evict(keeping: Set(placed.keys))
+                        found = findHole()
+                    }
+                    guard let hole = found else { throw DrmError.ENOSPC }
+                    vm.bind(obj, at: hole, size: size)
+                    at = hole
+                }
+                reserved.append((at, size))
+                placed[ObjectIdentifier(obj)] = at
+                addresses[i] = at
             }
-            reserved.append((at, size))
-            placed[ObjectIdentifier(obj)] = at
-            addresses[i] = at
+        }
+        let pinnedReserved = reserved, pinnedPlaced = placed
+        do throws(DrmError) {
+            try placeUnpinned(unpinned)
+        } catch where error == .ENOSPC {
+            for i in unpinned { if let b = vm.binding(of: objects[i]), pinnedPlaced[ObjectIdentifier(objects[i])] == nil { vm.unbind(b) } }
+            reserved = pinnedReserved
+            placed = pinnedPlaced
+            let confined = unpinned.filter { entries[$0].flags & UInt64(EXEC_OBJECT_SUPPORTS_48B_ADDRESS) == 0 }
+            try placeUnpinned(confined + unpinned.filter { entries[$0].flags & UInt64(EXEC_OBJECT_SUPPORTS_48B_ADDRESS) != 0 })
         }
         for i in 0..<count where entries[i].offset != addresses[i] {
             entries[i].offset = Self.canonical(addresses[i])
@@ -364,8 +382,10 @@ extension DrmDevice {
             }
             guard seen.insert(ObjectIdentifier(obj)).inserted else { continue }
             if !obj.readonly { obj.backing.willWrite() }
-            targets.append(Request.Target(object: obj, backing: obj.backing, start: plan.addresses[i], size: plan.sizes[i],
-                                          write: write, readonly: obj.readonly))
+            var t = Request.Target(object: obj, backing: obj.backing, start: plan.addresses[i], size: plan.sizes[i],
+                                   write: write, readonly: obj.readonly)
+            t.capture = plan.objects.indices.contains { plan.objects[$0] === obj && plan.flags[$0] & UInt64(EXEC_OBJECT_CAPTURE) != 0 }
+            targets.append(t)
         }
         targets.sort { $0.start < $1.start }
         let batchObj = plan.objects[plan.batch]

@@ -14,6 +14,8 @@ final class Request: @unchecked Sendable {
         let size: UInt64
         let write: Bool
         let readonly: Bool
+        /// EXEC_OBJECT_CAPTURE: its contents go into the error state of a hang.
+        var capture = false
         var end: UInt64 { start + size }
     }
 
