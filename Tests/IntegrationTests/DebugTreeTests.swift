@@ -11,9 +11,18 @@ struct DebugTreeTests {
     @Test func filesDescribeTheDevice() throws {
         let m = try Mounted()
         let listing = try FileManager.default.contentsOfDirectory(atPath: m.dir + "/debug").sorted()
-        #expect(listing == ["clients", "exhaust_aperture", "exhaust_fences", "fail_faults", "fail_ioctl", "fakedrm_pool",
+        #expect(listing == ["clients", "engine", "exhaust_aperture", "exhaust_fences", "fail_faults", "fail_ioctl", "fakedrm_pool",
                             "i915_engine_info", "i915_gem_drop_caches", "i915_gem_fence_regs", "i915_gem_gtt",
-                            "i915_gem_objects", "i915_params", "i915_swizzle_info", "i915_wedged", "name"])
+                            "i915_gem_objects", "i915_gpu_error", "i915_params", "i915_swizzle_info", "i915_wedged", "name"])
+        // sysfs card0/engine's tree, as run binds it.
+        let engines = try FileManager.default.contentsOfDirectory(atPath: m.dir + "/debug/engine").sorted()
+        #expect(engines == ["bcs0", "rcs0", "vcs0", "vcs1", "vecs0"])
+        let rcs0 = try FileManager.default.contentsOfDirectory(atPath: m.dir + "/debug/engine/rcs0").sorted()
+        #expect(rcs0 == [".defaults", "class", "heartbeat_interval_ms", "instance", "max_busywait_duration_ns", "mmio_base",
+                         "name", "preempt_timeout_ms", "stop_timeout_ms", "timeslice_duration_ms"])
+        #expect(try read(m, "engine/vcs1/mmio_base") == "0x1d0000\n")
+        #expect(try read(m, "engine/rcs0/.defaults/heartbeat_interval_ms") == "2500\n")
+        #expect(try read(m, "i915_gpu_error") == "No error state collected\n")
         #expect(try read(m, "name").hasPrefix("i915 dev=0000:00:02.0"))
         #expect(try read(m, "i915_gem_fence_regs").hasPrefix("Total fences = 32"))
         #expect(try read(m, "i915_gem_drop_caches") == "0x000003ff\n")
