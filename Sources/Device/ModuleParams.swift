@@ -60,6 +60,13 @@ public final class ModuleParams: Sendable {
         return 0
     }
 
+    /// `request_timeout_ms` in nanoseconds: a user request running longer is
+    /// cancelled (0: never).
+    public var requestTimeoutNs: UInt64 {
+        if case .uint(let v) = value("request_timeout_ms") { return UInt64(v) * 1_000_000 }
+        return 0
+    }
+
     /// `enable_hangcheck`: off, closing a context kills its requests even
     /// when it is persistent (context_close: the kernel cannot be sure they end).
     public var enableHangcheck: Bool {

@@ -1,5 +1,8 @@
 import CDrm
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 @testable import FakeDRMDevice
 
@@ -103,5 +106,26 @@ extension GpuTests {
         #expect(fx.dev.debugText(.gpuError) == state)
         #expect(fx.dev.writeDebug(.gpuError, "Begone!"))
         #expect(fx.dev.debugText(.gpuError) == "No error state collected\n")
+    }
+
+    /// i915_params request_timeout_ms: a context created after it is set
+    /// cancels each request that runs longer (gem_watchdog); the fence
+    /// carries -EINTR. Contexts made before keep the old timeout.
+    @Test func theRequestWatchdogEndsLongRequests() throws {
+        let f = fx.open(inode: 1)
+        let before = try nonPersistentContext(f)
+        try fx.dev.params.write("request_timeout_ms", Array("100".utf8))
+        let ctx = try fx.dev.contextCreate(f, flags: 0, params: [], privileged: false)
+        let loop = try create(f, [Self.arbCheck, Self.bbStart, 0x10000, 0])
+        try exec(f, [(loop, 0x10000, 0)], ring: UInt64(I915_EXEC_BLT), ctx: ctx)
+        let rq = try #require(try fx.dev.withFile(f) { (s, _) throws(DrmError) in s.gpu.file(f).contexts[ctx]!.requests.last })
+        try wait(f, loop, ms: 3000)
+        #expect(rq.fenceError.load(ordering: .relaxed) == EINTR)
+        #expect(try fx.dev.resetStats(f, context: ctx, flags: 0, pad: 0, privileged: true).active == 0)
+        // 20 s for the older context: still running after 300 ms.
+        let old = try create(f, [Self.arbCheck, Self.bbStart, 0x20000, 0])
+        try exec(f, [(old, 0x20000, 0)], ring: UInt64(I915_EXEC_BLT), ctx: before)
+        #expect(throws: DrmError.ETIME) { try wait(f, old, ms: 300) }
+        try fx.dev.contextDestroy(f, context: before, pad: 0)
     }
 }

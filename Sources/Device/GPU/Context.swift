@@ -14,6 +14,10 @@ final class GpuContext {
     var recoverable = true
     var persistence = true
     var noErrorCapture = false
+    /// The request watchdog (i915_params request_timeout_ms when the context
+    /// was created; intel_context_set_gem), 0 for none; nil for a file's
+    /// default context, which takes the parameter's value at each request.
+    var watchdogNs: UInt64?
     var singleTimeline = false
     /// Still a proto-context: on gen12 and older CONTEXT_CREATE registers a
     /// proto-context that the first lookup (execbuf, GETPARAM, reset stats)

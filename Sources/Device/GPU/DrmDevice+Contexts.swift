@@ -51,6 +51,7 @@ extension DrmDevice {
             registered.persistence = ctx.persistence
             registered.noErrorCapture = ctx.noErrorCapture
             registered.singleTimeline = ctx.singleTimeline
+            registered.watchdogNs = self.params.requestTimeoutNs
             // Graphics version 13+ finalizes at create; older parts register a proto-context.
             registered.proto = profile.graphicsVersion <= 12
             fg.contexts[id] = registered

@@ -170,6 +170,7 @@ extension DrmDevice {
             rq.awaits = .stub
             if rq.context.banned { rq.cancel(.banned) }
             rq.markStarted()
+            armWatchdog(rq)
             return rq.context.registers[rq.engine.index] ?? [:]
         }
         let swizzleX = profile.swizzleX, swizzleY = profile.swizzleY
