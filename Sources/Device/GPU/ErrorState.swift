@@ -21,19 +21,19 @@ struct GpuErrorState {
         t += "Time: " + String(ts.tv_sec) + " s " + String(ts.tv_nsec / 1000) + " us\n"
         t += "Capture: " + rq.engine.name + " ctx " + String(rq.context.id) + " seqno " + String(rq.seqno) + ": " + reason + "\n"
         var budget = Self.captureLimit
-        func vma(_ name: String, _ target: Request.Target) {
-            guard Int(target.size) <= budget else { return }
-            budget -= Int(target.size)
+        func vma(_ name: String, _ target: Request.Target, always: Bool = false) {
+            guard always || Int(target.size) <= budget else { return }
+            budget -= min(budget, Int(target.size))
             t += rq.engine.name + " --- " + name + " = 0x" + Self.hex8(UInt32(target.start >> 32)) + " "
                 + Self.hex8(UInt32(truncatingIfNeeded: target.start)) + "\n~"
             Self.ascii85(target.backing, count: Int(target.size), into: &t)
             t += "\n"
         }
         // The user's objects, then the batch as intel_engine_coredump_add_request
-        // takes it (readers strip the file's trailing newlines: a user blob is
-        // never last).
+        // takes it, whatever the budget: readers strip the file's trailing
+        // newlines (IGT's igt_sysfs_get), so a user blob must never be last.
         for target in rq.targets where target.capture { vma("user", target) }
-        if rq.targets.indices.contains(rq.batchIndex) { vma("batch", rq.targets[rq.batchIndex]) }
+        if rq.targets.indices.contains(rq.batchIndex) { vma("batch", rq.targets[rq.batchIndex], always: true) }
         text = t
     }
 
