@@ -100,6 +100,24 @@ int main(int argc, char **argv)
 	gem_sync(fd, batch);
 	info("softpin: canonical upper half, non-canonical/unaligned/overlap/zone/alignment errnos");
 
+	/* Relocations the CPU may write but not read (gem_exec_reloc@mmap-21:
+	 * copy_from_user reads a PROT_WRITE-only page on x86), 2 MiB of them. */
+	size_t nrel = (2 << 20) / sizeof(struct drm_i915_gem_relocation_entry);
+	struct drm_i915_gem_relocation_entry *wo = mmap(NULL, 2 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(wo != MAP_FAILED);
+	for (size_t i = 0; i < nrel; i++)
+		wo[i] = (struct drm_i915_gem_relocation_entry){ .target_handle = target, .offset = 4, .delta = 4,
+			.presumed_offset = -1, .read_domains = I915_GEM_DOMAIN_RENDER, .write_domain = I915_GEM_DOMAIN_RENDER };
+	CHECK_OK(mprotect(wo, 2 << 20, PROT_WRITE));
+	struct drm_i915_gem_exec_object2 w[2] = { { .handle = target }, { .handle = batch, .relocation_count = nrel, .relocs_ptr = (uintptr_t)wo } };
+	CHECK_OK(__exec(fd, 0, w, 2, 0));
+	gem_sync(fd, batch);
+	uint32_t lo = 0;
+	gem_pread(fd, batch, 4, &lo, 4);
+	CHECK_MSG(lo == (uint32_t)(w[0].offset + 4), "relocated 0x%x, target at 0x%llx", lo, (unsigned long long)w[0].offset);
+	munmap(wo, 2 << 20);
+	info("%zu relocations in a PROT_WRITE-only mapping", nrel);
+
 	gem_close(fd, batch);
 	gem_close(fd, target);
 	close(fd);

@@ -398,19 +398,26 @@ int cfuse_peek(pid_t pid, void *dst, uint64_t addr, size_t len)
 		return 0;
 	/* A PROT_WRITE-only mapping is readable to the CPU (so to the kernel's
 	 * copy_from_user) but not to process_vm_readv; /proc/PID/mem reads it
-	 * (FOLL_FORCE), with the same ptrace access check. Only for small ranges
-	 * wholly inside readable or writable mappings: FOLL_FORCE would also read
-	 * PROT_NONE, which copy_from_user cannot. */
-	if (len > (1u << 20) || !cpu_readable(pid, addr, len))
+	 * (FOLL_FORCE), with the same ptrace access check. Only for ranges wholly
+	 * inside readable or writable mappings: FOLL_FORCE would also read
+	 * PROT_NONE, which copy_from_user cannot. Any size: IGT gem_exec_reloc
+	 * mmap-N keeps 2^N bytes of relocations in a PROT_WRITE-only mapping. */
+	if (!cpu_readable(pid, addr, len))
 		return -EFAULT;
 	char path[32];
 	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -EFAULT;
-	n = pread(fd, dst, len, (off_t)addr);
+	size_t done = 0;
+	while (done < len) {
+		n = pread(fd, (char *)dst + done, len - done, (off_t)(addr + done));
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
 	close(fd);
-	return n == (ssize_t)len ? 0 : -EFAULT;
+	return done == len ? 0 : -EFAULT;
 }
 
 int cfuse_poke(pid_t pid, uint64_t addr, const void *src, size_t len)
