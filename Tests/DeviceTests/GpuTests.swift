@@ -172,12 +172,7 @@ import Testing
                 e.handle = h.rawValue
                 return e
             }
-            var args = drm_i915_gem_execbuffer2()
-            args.buffer_count = UInt32(entries.count)
-            args.flags = UInt64(I915_EXEC_BLT)
-            try DrmDevice.checkExecbuffer(&args)
-            var out = DrmDevice.ExecbufOutput()
-            try fx.dev.execbuffer(f, args, objects: &entries, output: &out, fences: { [] }, readRelocations: { _ in [] })
+            try fx.dev.execbuffer(f, &entries, ring: UInt64(I915_EXEC_BLT))
         }
         try run([a])
         try run([b])

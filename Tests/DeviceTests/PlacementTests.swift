@@ -18,14 +18,9 @@ import Testing
             if h != batch { e.flags = UInt64(EXEC_OBJECT_SUPPORTS_48B_ADDRESS) }
             return e
         }
-        var args = drm_i915_gem_execbuffer2()
-        args.buffer_count = UInt32(entries.count)
-        args.flags = UInt64(I915_EXEC_BLT)
-        try DrmDevice.checkExecbuffer(&args)
-        var out = DrmDevice.ExecbufOutput()
         // In list order the three take 4.5 GiB from 0 and leave the batch no
         // room below 4 GiB: ENOSPC before.
-        try fx.dev.execbuffer(f, args, objects: &entries, output: &out, fences: { [] }, readRelocations: { _ in [] })
+        try fx.dev.execbuffer(f, &entries, ring: UInt64(I915_EXEC_BLT))
         #expect(entries[3].offset + 4096 <= 1 << 32)
         let spans = entries.map { ($0.offset, $0.offset + (($0.handle == batch.rawValue) ? 4096 : 3 << 29)) }
         for (i, a) in spans.enumerated() { for b in spans[(i + 1)...] { #expect(a.1 <= b.0 || b.1 <= a.0) } }

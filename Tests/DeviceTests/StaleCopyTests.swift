@@ -62,12 +62,7 @@ import Testing
             e.relocation_count = UInt32(n)
             return e
         }
-        var args = drm_i915_gem_execbuffer2()
-        args.buffer_count = 2
-        args.flags = UInt64(I915_EXEC_BLT)
-        try DrmDevice.checkExecbuffer(&args)
-        var out = DrmDevice.ExecbufOutput()
-        try fx.dev.execbuffer(f, args, objects: &entries, output: &out, fences: { [] }, readRelocations: { _ in [reloc] })
+        try fx.dev.execbuffer(f, &entries, ring: UInt64(I915_EXEC_BLT), relocs: [reloc])
         fx.cache.launder.withLock { $0 = nil }
         // The copy faulted between the two revocations, before the
         // relocation, was laundered after it: two copies went by.

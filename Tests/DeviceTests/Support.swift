@@ -115,6 +115,20 @@ extension DrmDevice {
     }
 }
 
+extension DrmDevice {
+    /// EXECBUFFER2 of `entries` on `ring`, with no fences; every entry that
+    /// has a relocation_count reads `relocs`.
+    func execbuffer(_ f: FileID, _ entries: inout [drm_i915_gem_exec_object2], ring: UInt64,
+                    relocs: [drm_i915_gem_relocation_entry] = []) throws(DrmError) {
+        var args = drm_i915_gem_execbuffer2()
+        args.buffer_count = UInt32(entries.count)
+        args.flags = ring
+        try DrmDevice.checkExecbuffer(&args)
+        var out = DrmDevice.ExecbufOutput()
+        try execbuffer(f, args, objects: &entries, output: &out, fences: { [] }, readRelocations: { _ in relocs })
+    }
+}
+
 /// A recognisable byte pattern.
 func pattern(_ count: Int, seed: UInt8 = 1) -> [UInt8] {
     (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ Int(seed)) }
