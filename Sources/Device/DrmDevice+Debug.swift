@@ -66,31 +66,13 @@ extension DrmDevice {
     /// i915_debugfs.c's DROP_* bits.
     public enum DropCaches {
         public static let bound: UInt64 = 1 << 1     // DROP_BOUND
-        public static let active: UInt64 = 1 << 3    // DROP_ACTIVE
         public static let shrinkAll: UInt64 = 1 << 5 // DROP_SHRINK_ALL
-        public static let idle: UInt64 = 1 << 6      // DROP_IDLE
         public static let all: UInt64 = 0x3ff        // DROP_ALL
     }
 
-    /// intel_gt_wait_for_idle(MAX_SCHEDULE_TIMEOUT): until no request is
-    /// left, those submitted meanwhile included. Not interruptible here (a
-    /// FUSE WRITE to the debug tree cannot be).
-    func waitForIdle() {
-        while let pending = state.withLock({ s -> [Request]? in
-            let all = s.gpu.active.values.joined().filter { !$0.isDone }
-            return all.isEmpty ? nil : Array(all)
-        }) {
-            for rq in pending { _ = rq.wait(deadline: nil, interruption: nil) }
-        }
-    }
-
-    /// Writing i915_gem_drop_caches: DROP_ACTIVE or DROP_IDLE first wait
-    /// for the GPU to idle (gt_drop_caches -> intel_gt_wait_for_idle, as
-    /// IGT's gem_quiescent_gpu relies on: a hang is reset and blamed before
-    /// it returns); DROP_BOUND or DROP_SHRINK_ALL unbind every GGTT binding
-    /// (revoking its GTT mappings), as the shrinker would.
+    /// Writing i915_gem_drop_caches: DROP_BOUND or DROP_SHRINK_ALL unbind
+    /// every GGTT binding (revoking its GTT mappings), as the shrinker would.
     public func dropCaches(_ mask: UInt64) {
-        if mask & (DropCaches.active | DropCaches.idle) != 0 { waitForIdle() }
         guard mask & (DropCaches.bound | DropCaches.shrinkAll) != 0 else { return }
         withLock(revoking: { (s: inout DeviceState, revoke: inout Flush) in
             for vma in s.ggtt.vmas {
