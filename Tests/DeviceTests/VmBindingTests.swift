@@ -46,4 +46,36 @@ extension GpuTests {
         let fresh = try create(b, [Self.bbe])
         #expect(try execPlaced(b, [fresh])[0] == offset)
     }
+
+    /// gem_vm_create@isolation: an object an earlier execbuf bound stays in
+    /// the ppGTT, so a batch that does not list it still stores into it
+    /// (and reads it, and blits to it); a batch of another file's VM (the
+    /// same VM id there) stores to that address in its own VM: scratch.
+    @Test func aBindingOutlivesItsExecbufInItsVmOnly() throws {
+        let a = fx.open(inode: 1), b = fx.open(inode: 2)
+        let obj = try create(a, [0, 0xFEED])
+        let ctxA = try fx.dev.contextCreate(a, flags: 0, params: [], privileged: false)
+        try exec(a, [(obj, 0x100000, 0), (try create(a, [Self.bbe]), 0x10000, 0)], ctx: ctxA)
+        let out = try create(a)
+        let batch = try create(a, [
+            Self.sdi, 0x100000, 0, 1,                            // into obj, not in the list
+            0x29 << 23 | 2, 0x2000 + 0x600, 0x100004, 0,         // LRM GPR0 <- obj[1]
+            0x24 << 23 | 2, 0x2000 + 0x600, 0x20000, 0,          // SRM GPR0 -> out
+            Self.bbe,
+        ])
+        try exec(a, [(out, 0x20000, UInt64(EXEC_OBJECT_WRITE)), (batch, 0x10000, 0)], ctx: ctxA)
+        try wait(a, batch)
+        #expect(try read(a, obj, 0) == 1)
+        #expect(try read(a, out, 0) == 0xFEED)
+        // Another file: its VM has nothing there.
+        let ctxB = try fx.dev.contextCreate(b, flags: 0, params: [], privileged: false)
+        let other = try create(b, [Self.sdi, 0x100000, 0, 2, Self.bbe])
+        try exec(b, [(other, 0x10000, 0)], ctx: ctxB)
+        try wait(b, other)
+        #expect(try read(a, obj, 0) == 1)
+        // Nor does another context of the same file with its own VM.
+        try exec(a, [(batch, 0x10000, 0)])
+        try wait(a, batch)
+        #expect(try read(a, obj, 0) == 1)
+    }
 }
