@@ -156,6 +156,7 @@ struct CommandStreamer {
     /// When it ends, what it wrote outside its own objects is made visible
     /// (the engine does its own objects before the fence signals).
     mutating func run() -> Outcome {
+        request.lastRan.store(Registers.monotonicNs(), ordering: .relaxed)
         let outcome = runCommands()
         if case .yielded = outcome { return outcome }
         publishResidents()
