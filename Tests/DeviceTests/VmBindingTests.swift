@@ -8,18 +8,13 @@ import Testing
 extension GpuTests {
     /// An execbuf that lets the device place `handles` (batch last; no
     /// softpin, no relocations): the offsets it chose.
-    func execPlaced(_ f: FileID, _ handles: [Handle], ctx: UInt32 = 0) throws -> [UInt64] {
+    func execPlaced(_ f: FileID, _ handles: [Handle]) throws -> [UInt64] {
         var entries = handles.map { h in
             var e = drm_i915_gem_exec_object2()
             e.handle = h.rawValue
             return e
         }
-        var args = drm_i915_gem_execbuffer2()
-        args.buffer_count = UInt32(entries.count)
-        args.rsvd1 = UInt64(ctx)
-        try DrmDevice.checkExecbuffer(&args)
-        var out = DrmDevice.ExecbufOutput()
-        try fx.dev.execbuffer(f, args, objects: &entries, output: &out, fences: { [] }, readRelocations: { _ in [] })
+        try fx.dev.execbuffer(f, &entries, ring: UInt64(I915_EXEC_RENDER))
         return entries.map(\.offset)
     }
 
