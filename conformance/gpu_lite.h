@@ -26,6 +26,7 @@
 #define ALU_SRCB 0x21
 #define ALU_ACCU 0x31
 #define PIPE_CONTROL_WRITE_IMM       ((3u << 29) | (3 << 27) | (2 << 24) | 4)  /* 6 dwords */
+#define GFX_OP_PIPE_CONTROL(len)     ((3u << 29) | (3 << 27) | (2 << 24) | ((len) - 2))  /* IGT's */
 #define GFX_3DSTATE_FAKE(len)        ((3u << 29) | (3 << 27) | (0 << 24) | (0x10 << 16) | ((len) - 2))
 #define XY_SRC_COPY_BLT              ((2u << 29) | (0x53 << 22) | (3 << 20) | 8)
 #define XY_SRC_COPY_BLT_SRC_TILED    (1 << 15)

@@ -1,7 +1,7 @@
 /* gpu_store: batches executed by the software GPU on every engine and in a new
  * context: MI_STORE_DWORD_IMM (dword and qword), MI_LOAD_REGISTER_IMM/MEM and
  * MI_STORE_REGISTER_MEM with the GPRs and TIMESTAMP, MI_MATH, MI_FLUSH_DW and
- * PIPE_CONTROL post-sync writes, chained and second-level batches, skipped
+ * PIPE_CONTROL post-sync writes (6 and 5 dwords), chained and second-level batches, skipped
  * render state; results read through a WB mmap made before the execbuf (its
  * stale page must go), PREAD, and a readonly object the GPU cannot change. */
 #include "igt_lite.h"
@@ -73,6 +73,9 @@ int main(int argc, char **argv)
 	b[n++] = GFX_3DSTATE_FAKE(3); b[n++] = 0xdead; b[n++] = 0xbeef;
 	b[n++] = PIPE_CONTROL_WRITE_IMM; b[n++] = 1 << 14; b[n++] = (uint32_t)(TARGET + 0x118); b[n++] = 0;
 	b[n++] = 0xabcd0001; b[n++] = 0;
+	/* gem_pipe_control_store_loop's 5 dwords: one data dword, address bit 2 set (gen6's GLOBAL_GTT). */
+	b[n++] = GFX_OP_PIPE_CONTROL(5); b[n++] = 1 << 14; b[n++] = (uint32_t)(TARGET + 0x120) | 1 << 2; b[n++] = 0;
+	b[n++] = 0xabcd0002;
 	b[n++] = MI_STORE_DWORD_IMM; b[n++] = (uint32_t)RO; b[n++] = 0; b[n++] = 0xbad;
 	b[n++] = MI_BATCH_BUFFER_START_2ND; b[n++] = (uint32_t)SECOND; b[n++] = 0;
 	b[n++] = MI_BATCH_BUFFER_START; b[n++] = (uint32_t)(BATCH + 0x800); b[n++] = 0;
@@ -91,6 +94,8 @@ int main(int argc, char **argv)
 	CHECK(out[0x10c / 4] == 0x11111111);
 	CHECK_MSG(out[0x110 / 4] != 0, "TIMESTAMP stored 0");
 	CHECK(out[0x118 / 4] == 0xabcd0001);
+	CHECK_MSG(out[0x120 / 4] == 0xabcd0002 && out[0x124 / 4] == 0, "5-dword PIPE_CONTROL wrote 0x%x 0x%x",
+		  out[0x120 / 4], out[0x124 / 4]);
 	CHECK(out[0x400 / 4] == 0x5ec0d && out[0x404 / 4] == 0xc4a1ed);
 	CHECK(map[0x404 / 4] == 0xc4a1ed);
 	uint32_t rov = 0;

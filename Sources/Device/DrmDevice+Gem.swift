@@ -49,6 +49,11 @@ extension DrmDevice {
     public func gemClose(_ file: FileID, handle: Handle) throws(DrmError) {
         let zombies = try withFile(file, revoking: { (s, f, revoke) throws(DrmError) in
             guard let obj = s.closeHandle(handle, of: f) else { throw DrmError.EINVAL }
+            // i915_gem_close_object: the file's last handle closes the
+            // object's VMAs in its ppGTTs (another file may keep it alive).
+            if obj.handleCount == 0 || !f.handles.values.contains(where: { $0 === obj }) {
+                s.gpu.files[file]?.closeVmas(of: obj)
+            }
             revoke += s.put(obj)
             return s.lifetime.zombieUsage
         })

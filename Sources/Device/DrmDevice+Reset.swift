@@ -1,3 +1,9 @@
+import CDrm
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A simulated GPU reset.
 extension DrmDevice {
     /// intel_reset.c revoke_mmaps(): every GTT mapping of a binding that holds
@@ -38,16 +44,59 @@ extension DrmDevice {
     /// mmaps alone; otherwise a full reset (intel_gt_reset) unwedges, revokes
     /// the fenced GTT mappings and resets; with `reset` 0 there is no reset
     /// method, so the GT is wedged instead.
+    /// Either way each reset engine's active request is guilty.
     public func handleError(engineMask: UInt64) {
         guard engineMask != 0 else { return }
         let reset = params.reset
-        if reset >= 2, !isWedged { return }
         guard reset != 0 else {
             wedged.store(true, ordering: .relaxed)
             return
         }
+        if reset >= 2, !isWedged {
+            blameActive(engineMask: engineMask)
+            return
+        }
         wedged.store(false, ordering: .relaxed)
+        blameActive(engineMask: engineMask)
         gpuReset()
+    }
+
+    /// The reset's rewind (execlists_reset_active -> __i915_request_reset
+    /// with `stalled`): on each engine in the mask the active request, the
+    /// started one last given the engine, is guilty: skipped with EIO, its
+    /// context marked (mark_guilty: banned if not RECOVERABLE, or on a fast
+    /// third hang). The others on the engine are innocent and replay.
+    private func blameActive(engineMask: UInt64) {
+        state.withLock { s in
+            var active: [Int: Request] = [:]
+            for f in s.gpu.files.values {
+                for ctx in f.contexts.values {
+                    for rq in ctx.requests where rq.isStarted && !rq.isDone && !ctx.closed
+                        && engineMask & Self.resetMask(rq.engine) != 0 {
+                        let cur = active[rq.engine.index]
+                        if cur == nil || rq.lastRan.load(ordering: .relaxed) > cur!.lastRan.load(ordering: .relaxed) {
+                            active[rq.engine.index] = rq
+                        }
+                    }
+                }
+            }
+            let now = DispatchTime.now().uptimeNanoseconds
+            for rq in active.values where rq.cancelled == .none {
+                rq.cancel(.reset)
+                rq.context.markGuilty(now: now)
+            }
+        }
+    }
+
+    /// The engine's bit in a reset mask: BIT(intel_engine_id), where RCS0
+    /// is 0, BCS0 1, VCS0 10 and VECS0 18; TGL's uabi vcs1 is VCS2.
+    static func resetMask(_ e: EngineID) -> UInt64 {
+        switch e.uabiClass {
+        case UInt16(I915_ENGINE_CLASS_RENDER.rawValue): return 1 << 0
+        case UInt16(I915_ENGINE_CLASS_COPY.rawValue): return 1 << (1 + UInt64(e.instance))
+        case UInt16(I915_ENGINE_CLASS_VIDEO.rawValue): return 1 << (10 + 2 * UInt64(e.instance))
+        default: return 1 << (18 + UInt64(e.instance))
+        }
     }
 
     /// intel_gt_is_wedged: what i915_wedged reads (1 when wedged).

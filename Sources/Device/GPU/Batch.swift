@@ -37,6 +37,9 @@ struct CommandStreamer {
     /// pages of it, as `poll` does, but without reloading a userptr's pages
     /// (that would undo the GPU's writes to them).
     let publish: (Int) -> Void
+    /// The request's VM beyond its own objects (earlier execbufs'
+    /// bindings): target indices from `request.targets.count` on.
+    let resident: ResidentVmas?
     /// Bit-6 swizzle the device applies per tiling mode.
     let swizzle: (UInt32) -> UInt32
     /// Whether another request waits for this engine: arbitration points
@@ -79,7 +82,9 @@ struct CommandStreamer {
     init(request: Request, regs: Registers, swizzle: @escaping (UInt32) -> UInt32, poll: @escaping (Int) -> Void,
          publish: @escaping (Int) -> Void = { _ in }, contended: @escaping () -> Bool = { false },
          preemptSince: @escaping () -> UInt64 = { 0 }, properties: EngineProperties = EngineProperties(),
+         resident: ResidentVmas? = nil,
          tracer: (any CommandTraceSink)? = nil) {
+        self.resident = resident
         self.contended = contended
         self.preemptSince = preemptSince
         self.properties = properties
@@ -97,7 +102,9 @@ struct CommandStreamer {
     /// The dwords of 48-bit address space (canonical high bits dropped).
     static func address(_ lo: UInt32, _ hi: UInt32) -> UInt64 { (UInt64(hi) << 32 | UInt64(lo)) & (GpuVm.size - 1) }
 
-    /// The target holding [addr, addr+len), and the offset in it.
+    /// The target holding [addr, addr+len), and the offset in it: one of
+    /// the request's objects, else another binding of its VM (an index
+    /// past the request's targets).
     func resolve(_ addr: UInt64, _ len: UInt64 = 4) -> (Int, Int)? {
         let t = request.targets
         var lo = 0, hi = t.count
@@ -105,23 +112,38 @@ struct CommandStreamer {
             let mid = (lo + hi) / 2
             if t[mid].end <= addr { lo = mid + 1 } else { hi = mid }
         }
-        guard lo < t.count, t[lo].start <= addr, addr + len <= t[lo].end else { return nil }
-        return (lo, Int(addr - t[lo].start))
+        if lo < t.count, t[lo].start <= addr, addr + len <= t[lo].end { return (lo, Int(addr - t[lo].start)) }
+        guard let resident, let j = resident.find(addr) else { return nil }
+        let r = resident.list[j]
+        return addr + len <= r.end ? (t.count + j, Int(addr - r.start)) : nil
+    }
+
+    /// Target `i` of resolve(): the request's, or a resident one.
+    func target(_ i: Int) -> Request.Target {
+        let n = request.targets.count
+        return i < n ? request.targets[i] : resident!.list[i - n]
+    }
+
+    /// Records a GPU store to target `i`.
+    mutating func markWritten(_ i: Int) {
+        if i < written.count { written[i] = true } else { resident?.written.insert(i - written.count) }
     }
 
     /// A dword read; unbound addresses read the scratch page (zeros) unless
     /// `fetch`, where an instruction fetch outside the objects hangs.
     func read32(_ addr: UInt64) -> UInt32? {
         guard let (i, off) = resolve(addr) else { return nil }
-        return request.targets[i].backing.base.loadUnaligned(fromByteOffset: off, as: UInt32.self)
+        return target(i).backing.base.loadUnaligned(fromByteOffset: off, as: UInt32.self)
     }
 
     /// A dword store: dropped on an unbound address (scratch) or a readonly
     /// object (read-only PTE), as on hardware.
     mutating func write32(_ addr: UInt64, _ value: UInt32) {
-        guard let (i, off) = resolve(addr), !request.targets[i].readonly else { return }
-        request.targets[i].backing.base.storeBytes(of: value, toByteOffset: off, as: UInt32.self)
-        written[i] = true
+        guard let (i, off) = resolve(addr) else { return }
+        let t = target(i)
+        guard !t.readonly else { return }
+        t.backing.base.storeBytes(of: value, toByteOffset: off, as: UInt32.self)
+        markWritten(i)
     }
 
     mutating func write64(_ addr: UInt64, _ value: UInt64) {
@@ -131,7 +153,17 @@ struct CommandStreamer {
 
     /// Runs the batch to its MI_BATCH_BUFFER_END, a hang, cancellation, or
     /// an arbitration point where another request waits for the engine.
+    /// When it ends, what it wrote outside its own objects is made visible
+    /// (the engine does its own objects before the fence signals).
     mutating func run() -> Outcome {
+        request.lastRan.store(Registers.monotonicNs(), ordering: .relaxed)
+        let outcome = runCommands()
+        if case .yielded = outcome { return outcome }
+        publishResidents()
+        return outcome
+    }
+
+    private mutating func runCommands() -> Outcome {
         var ip = self.ip
         defer { self.ip = ip }
         while true {
@@ -264,13 +296,18 @@ struct CommandStreamer {
     /// Between polls of a spinner or a semaphore: the CPU's stores to the
     /// page at `addr` are fetched, and the batch's own are made visible.
     private func refresh(_ addr: UInt64) {
-        if let (i, _) = resolve(addr) { poll(i) }
+        if let (i, _) = resolve(addr) {
+            if i < written.count { poll(i) } else { resident?.flush(i - written.count) }
+        }
         publishWritten()
     }
 
     private func publishWritten() {
         for i in written.indices where written[i] { publish(i) }
+        publishResidents()
     }
+
+    private func publishResidents() { resident?.publish() }
 
     /// Polls until `check` holds (MI_SEMAPHORE_WAIT), with the same backoff;
     /// false (yield) once another request waits for the engine.

@@ -96,7 +96,7 @@ extension CommandStreamer {
 
     private func mem(at addr: UInt64) -> Mem? {
         guard let (i, _) = resolve(addr, 1) else { return nil }
-        let t = request.targets[i]
+        let t = target(i)
         return Mem(base: t.backing.base, start: t.start, size: Int(t.size), index: i, readonly: t.readonly)
     }
 
@@ -168,7 +168,7 @@ extension CommandStreamer {
                 rowRuns(&to, y: r.y1 + dy, x1: r.x1, x2: r.x2) { done, m, off, n in
                     guard !m.readonly else { return }
                     (m.base + off).copyMemory(from: source + done, byteCount: n)
-                    hit[m.index] = true
+                    if m.index < hit.count { hit[m.index] = true } else { resident?.written.insert(m.index - hit.count) }
                 }
             }
         }
@@ -194,7 +194,7 @@ extension CommandStreamer {
                 rowRuns(&to, y: y, x1: r.x1, x2: r.x2) { done, m, off, n in
                     guard !m.readonly else { return }
                     (m.base + off).copyMemory(from: source + done, byteCount: n)
-                    hit[m.index] = true
+                    if m.index < hit.count { hit[m.index] = true } else { resident?.written.insert(m.index - hit.count) }
                 }
             }
         }

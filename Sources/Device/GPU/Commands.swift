@@ -92,17 +92,25 @@ extension CommandStreamer {
         return .next
     }
 
-    /// PIPE_CONTROL's post-sync operation (dw1 bits 15:14).
+    /// PIPE_CONTROL's post-sync operation (dw1 bits 15:14). Gen8+ lays it
+    /// out as 6 dwords, but the command streamer takes the length in the
+    /// header: a shorter one writes the immediate dwords it has (IGT's
+    /// gem_pipe_control_store_loop emits GFX_OP_PIPE_CONTROL(5), one data
+    /// dword). Address bits 2:0 are not address (bit 2 is the gen6/7
+    /// "global GTT" flag IGT still sets in the relocation delta).
     private mutating func pipeControl(_ dw: [UInt32]) {
-        guard dw.count >= 6 else { skipped += 1; return }
-        postSync(op: (dw[1] >> 14) & 3, addr: Self.address(dw[2] & ~7, dw[3]), data: dw[4...], qword: true)
+        guard dw.count >= 3 else { skipped += 1; return }
+        let hi = dw.count >= 4 ? dw[3] : 0
+        postSync(op: (dw[1] >> 14) & 3, addr: Self.address(dw[2] & ~7, hi), data: dw.dropFirst(4), qword: true)
     }
 
-    /// 1: write immediate data, 2: depth count (zero here), 3: timestamp.
+    /// 1: write immediate data (the dwords present), 2: depth count (zero
+    /// here), 3: timestamp.
     private mutating func postSync(op: UInt32, addr: UInt64, data: ArraySlice<UInt32>, qword: Bool) {
         switch op {
         case 1:
-            write32(addr, data[data.startIndex])
+            guard let first = data.first else { return }
+            write32(addr, first)
             if qword, data.count >= 2 { write32(addr + 4, data[data.startIndex + 1]) }
         case 2: write64(addr, 0)
         case 3: write64(addr, Registers.timestampTicks())

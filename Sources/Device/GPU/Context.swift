@@ -67,6 +67,19 @@ final class FileGpu {
     }
 }
 
+extension FileGpu {
+    /// i915_gem_close_object: once the file holds no handle to `obj`, its
+    /// VMAs in the file's address spaces close (unbound here at once; the
+    /// kernel unbinds a closed VMA when it idles, before DROP_IDLE returns).
+    /// A running request keeps its own address map (Request.targets).
+    func closeVmas(of obj: GemObject) {
+        var seen = Set<ObjectIdentifier>()
+        for vm in contexts.values.map(\.vm) + vms.values where seen.insert(ObjectIdentifier(vm)).inserted {
+            if let b = vm.binding(of: obj) { vm.unbind(b) }
+        }
+    }
+}
+
 /// Everything GPU-related the device lock guards.
 struct GpuState {
     var files: [FileID: FileGpu] = [:]

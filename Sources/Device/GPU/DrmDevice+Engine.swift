@@ -181,6 +181,7 @@ extension DrmDevice {
                                  contended: { engine.contended },
                                  preemptSince: { engine.preemptSince.load(ordering: .relaxed) },
                                  properties: engine.properties,
+                                 resident: residentVmas(rq),
                                  tracer: commandTrace)
         if let commandTrace {
             commandTrace.commandTrace(CommandStreamer.tracePrefix(rq) + "start batch=0x" + String(rq.batchStart, radix: 16)

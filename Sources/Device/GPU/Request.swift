@@ -60,6 +60,9 @@ final class Request: @unchecked Sendable {
     private let startedFlag = Atomic<Bool>(false)
     /// The fence error: 0, or EIO for a hung or cancelled request.
     let fenceError = Atomic<Int32>(0)
+    /// CLOCK_MONOTONIC ns when it was last given the engine: of an engine's
+    /// started requests, the latest is the active one an engine reset blames.
+    let lastRan = Atomic<UInt64>(0)
     /// CLOCK_MONOTONIC ns when the fence signalled (sync_fence_info.timestamp_ns).
     let signaledAt = Atomic<UInt64>(0)
     /// Run once when the fence signals (sync_file poll wake-ups).
