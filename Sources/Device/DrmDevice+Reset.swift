@@ -47,6 +47,14 @@ extension DrmDevice {
     /// Either way each reset engine's active request is guilty.
     public func handleError(engineMask: UInt64) {
         guard engineMask != 0 else { return }
+        // I915_ERROR_CAPTURE: the state is taken first, hang or not
+        // (i915_capture_error_state), unless one is kept already.
+        state.withLock { s in
+            if s.gpu.errorState == nil {
+                let rq = s.activeRequests(engineMask: engineMask).first { !$0.context.noErrorCapture }
+                s.gpu.errorState = GpuErrorState(rq, reason: "Manually reset engine mask to 0x" + String(engineMask, radix: 16))
+            }
+        }
         let reset = params.reset
         guard reset != 0 else {
             wedged.store(true, ordering: .relaxed)
@@ -68,20 +76,8 @@ extension DrmDevice {
     /// third hang). The others on the engine are innocent and replay.
     private func blameActive(engineMask: UInt64) {
         state.withLock { s in
-            var active: [Int: Request] = [:]
-            for f in s.gpu.files.values {
-                for ctx in f.contexts.values {
-                    for rq in ctx.requests where rq.isStarted && !rq.isDone && !ctx.closed
-                        && engineMask & Self.resetMask(rq.engine) != 0 {
-                        let cur = active[rq.engine.index]
-                        if cur == nil || rq.lastRan.load(ordering: .relaxed) > cur!.lastRan.load(ordering: .relaxed) {
-                            active[rq.engine.index] = rq
-                        }
-                    }
-                }
-            }
             let now = DispatchTime.now().uptimeNanoseconds
-            for rq in active.values where rq.cancelled == .none {
+            for rq in s.activeRequests(engineMask: engineMask) where rq.cancelled == .none {
                 rq.cancel(.reset)
                 rq.context.markGuilty(now: now)
             }
@@ -106,5 +102,25 @@ extension DrmDevice {
     /// request is ever outstanding, so otherwise there is nothing to wait for.
     public func throttle() throws(DrmError) {
         if isWedged { throw DrmError.EIO }
+    }
+}
+
+extension DeviceState {
+    /// The active request of each engine in `engineMask` (a reset mask):
+    /// the started one last given the engine.
+    func activeRequests(engineMask: UInt64) -> [Request] {
+        var active: [Int: Request] = [:]
+        for f in gpu.files.values {
+            for ctx in f.contexts.values {
+                for rq in ctx.requests where rq.isStarted && !rq.isDone && !ctx.closed
+                    && engineMask & DrmDevice.resetMask(rq.engine) != 0 {
+                    let cur = active[rq.engine.index]
+                    if cur == nil || rq.lastRan.load(ordering: .relaxed) > cur!.lastRan.load(ordering: .relaxed) {
+                        active[rq.engine.index] = rq
+                    }
+                }
+            }
+        }
+        return active.keys.sorted().map { active[$0]! }
     }
 }

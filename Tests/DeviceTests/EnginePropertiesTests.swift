@@ -128,4 +128,14 @@ extension GpuTests {
         #expect(throws: DrmError.ETIME) { try wait(f, old, ms: 300) }
         try fx.dev.contextDestroy(f, context: before, pad: 0)
     }
+
+    /// i915_wedged: a manual reset captures an error state, hang or not
+    /// (I915_ERROR_CAPTURE; i915_hangman@error-state-basic).
+    @Test func aManualResetLeavesAnErrorState() throws {
+        #expect(fx.dev.debugText(.gpuError) == "No error state collected\n")
+        #expect(fx.dev.writeDebug(.wedged, "1\n"))
+        #expect(fx.dev.debugText(.gpuError).contains("Capture: Manually reset engine mask to 0x1\n"))
+        #expect(fx.dev.writeDebug(.gpuError, ""))
+        #expect(fx.dev.debugText(.gpuError) == "No error state collected\n")
+    }
 }

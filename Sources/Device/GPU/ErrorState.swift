@@ -14,11 +14,16 @@ struct GpuErrorState {
 
     let text: String
 
-    init(_ rq: Request, reason: String) {
+    /// The state of a hang of `rq`, or of a reset with no request to blame.
+    init(_ rq: Request?, reason: String) {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         var t = "i915 GPU error state (FakeDRM)\n"
         t += "Time: " + String(ts.tv_sec) + " s " + String(ts.tv_nsec / 1000) + " us\n"
+        guard let rq else {
+            text = t + "Capture: " + reason + "\n"
+            return
+        }
         t += "Capture: " + rq.engine.name + " ctx " + String(rq.context.id) + " seqno " + String(rq.seqno) + ": " + reason + "\n"
         var budget = Self.captureLimit
         func vma(_ name: String, _ target: Request.Target, always: Bool = false) {
