@@ -126,6 +126,9 @@ extension DrmDevice {
                     continue
                 }
             } else {
+                // What was submitted while we looked may be ready too (one
+                // fence can free them all) and come first: take it, look again.
+                if engine.hasPending { continue }
                 guard let started = start(queued.remove(at: pick.index), engine) else {
                     blockedStreak = 0
                     backoff = 20_000
