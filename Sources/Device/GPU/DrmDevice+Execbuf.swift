@@ -399,7 +399,9 @@ extension DrmDevice {
         for t in targets { s.gpu.active[ObjectIdentifier(t.object), default: []].append(rq) }
         plan.context.requests.append(rq)
         s.gpu.stats.submitted += 1
-        rq.priority = plan.context.priority
+        // i915_request_add -> __i915_request_queue: the context's priority,
+        // passed on to what the request waits for.
+        schedule(s, rq, priority: plan.context.priority)
         let engine = engines[plan.engine.index]
         engine.submit(rq, ready: QueuedRequest.isReady(rq, deps: deps, awaited: awaits)) { [self] in runEngine(engine) }
         return rq

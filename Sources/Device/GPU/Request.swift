@@ -50,9 +50,18 @@ final class Request: @unchecked Sendable {
     /// Relocations into userptr objects: written to the client's memory
     /// when the request starts (DrmDevice.loadUserptrs). Set before queueing.
     var userRelocs: [(object: GemObject, offset: Int, value: UInt64)] = []
-    /// Its context's priority at submission (the engine's scheduler
-    /// reads it without the lock). Set before queueing.
-    var priority: Int64 = 0
+    /// Its priority (i915_sched_attr.priority): its context's at
+    /// submission, raised when a request of higher priority comes to
+    /// depend on it (DrmDevice.schedule). `unscheduled` until then. The
+    /// engine's scheduler reads it without the lock.
+    var priority: Int64 { effectivePriority.load(ordering: .relaxed) }
+    static let unscheduled = Int64.min
+    private let effectivePriority = Atomic<Int64>(Request.unscheduled)
+
+    /// Only raises it; under the device lock (i915_schedule's schedule_lock).
+    func raisePriority(to p: Int64) {
+        if p > priority { effectivePriority.store(p, ordering: .relaxed) }
+    }
 
     private let completed = DispatchGroup()
     private let doneFlag = Atomic<Bool>(false)
