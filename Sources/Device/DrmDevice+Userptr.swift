@@ -7,8 +7,9 @@ import Glibc
 /// process's own memory.
 ///
 /// The GPU here reads and writes a daemon-side copy (`backing`): filled from
-/// the client's memory when a request starts executing (the GPU sees the
-/// client's bytes at that moment), and the bytes the GPU changed written
+/// the client's memory at execbuf (an idle object's) and again when a
+/// request starts executing (the GPU sees the client's bytes at that
+/// moment; a range unmapped meanwhile keeps the execbuf's), and the bytes the GPU changed written
 /// back to the client before the request's fence signals. A readonly
 /// userptr's copy is never written back: the daemon never stores to it.
 extension DrmDevice {
@@ -62,8 +63,13 @@ extension DrmDevice {
     /// i915_gem_object_userptr_submit_init: only the creating process may pin
     /// the pages (its mm), every page must be mapped normal memory, writable
     /// unless the object is readonly (FOLL_WRITE). EFAULT otherwise. Runs
-    /// without the device lock.
-    func pinUserptr(_ memory: UserptrMemory, readonly: Bool, caller pid: Int32, maps known: [ProcMapping]? = nil) throws(DrmError) {
+    /// without the device lock. With `fill`, what was read becomes the
+    /// object's copy while no request uses it: the pinned pages hold the
+    /// client's bytes of this moment, so a range unmapped before the request
+    /// starts still runs them (IGT frees a queued userptr spinner: the
+    /// kernel's munmap waits for the request, i915_gem_userptr_invalidate).
+    func pinUserptr(_ memory: UserptrMemory, readonly: Bool, caller pid: Int32, maps known: [ProcMapping]? = nil,
+                    fill: (object: ObjectIdentifier, backing: Backing)? = nil) throws(DrmError) {
         guard let tgid = UserptrMemory.tgid(of: pid), tgid == memory.tgid else { throw DrmError.EFAULT }
         guard let maps = known ?? ProcMapping.all(of: tgid),
               ProcMapping.check(maps, address: memory.address, length: UInt64(memory.size), device: mountDevice,
@@ -74,11 +80,21 @@ extension DrmDevice {
         // file mapping past its end, a page nobody provides) is EFAULT. Read
         // into scratch: the object's copy may be in use by the engine.
         let chunk = min(memory.size, 64 << 10)
+        var fill = fill
         let ok = withUnsafeTemporaryAllocation(byteCount: chunk, alignment: 16) { buf -> Bool in
             var at = 0
             while at < memory.size {
                 let n = min(chunk, memory.size - at)
                 guard memory.read(at: at, into: buf.baseAddress!, count: n) else { return false }
+                if let (key, backing) = fill, backing.reserved {
+                    let idle = state.withLock { s -> Bool in
+                        guard (s.gpu.active[key] ?? []).allSatisfy(\.isDone) else { return false }
+                        backing.willWrite()
+                        (backing.base + at).copyMemory(from: buf.baseAddress!, byteCount: n)
+                        return true
+                    }
+                    if !idle { fill = nil }
+                }
                 at += n
             }
             return true
@@ -91,17 +107,17 @@ extension DrmDevice {
     /// read under the lock.)
     func pinUserptrs(_ objects: [GemObject], caller pid: Int32) throws(DrmError) {
         guard objects.contains(where: { $0.userptr != nil }) else { return }
-        let pins = state.withLock { _ -> [(UserptrMemory, Bool, Bool)] in
+        let pins = state.withLock { _ -> [(ObjectIdentifier, Backing, UserptrMemory, Bool, Bool)] in
             var seen = Set<ObjectIdentifier>()
             return objects.compactMap { obj in
                 guard let up = obj.userptr, seen.insert(ObjectIdentifier(obj)).inserted else { return nil }
-                return (up, obj.readonly, obj.backing.reserved)
+                return (ObjectIdentifier(obj), obj.backing, up, obj.readonly, obj.backing.reserved)
             }
         }
         // One read of the caller's maps for the whole list.
         let maps = pins.count > 1 ? UserptrMemory.tgid(of: pid).flatMap(ProcMapping.all(of:)) : nil
-        for (up, readonly, reserved) in pins {
-            try pinUserptr(up, readonly: readonly, caller: pid, maps: maps)
+        for (key, backing, up, readonly, reserved) in pins {
+            try pinUserptr(up, readonly: readonly, caller: pid, maps: maps, fill: (key, backing))
             if !reserved { throw DrmError.ENOMEM }
         }
     }
