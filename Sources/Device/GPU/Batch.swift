@@ -46,6 +46,18 @@ struct CommandStreamer {
     let preemptSince: () -> UInt64
     /// The engine's heartbeat interval and preempt timeout.
     let properties: EngineProperties
+    /// An object of the context's ppGTT that the execbuf did not list: the
+    /// ppGTT maps every bound object, so a store through a shared VM lands
+    /// (gem_exec_schedule@submit-*-slice ends another context's spinner
+    /// so). Looked up under the device lock, on a miss only.
+    struct Unlisted {
+        let backing: Backing
+        let offset: Int
+        let readonly: Bool
+        /// Drops every client's cached pages of it (the GPU wrote it).
+        let publish: () -> Void
+    }
+    let unlisted: (_ addr: UInt64, _ len: UInt64) -> Unlisted?
     /// Where the streamer resumes: the next command and the second-level
     /// batch's return address (the ring's saved context).
     var ip: UInt64
@@ -79,7 +91,9 @@ struct CommandStreamer {
     init(request: Request, regs: Registers, swizzle: @escaping (UInt32) -> UInt32, poll: @escaping (Int) -> Void,
          publish: @escaping (Int) -> Void = { _ in }, contended: @escaping () -> Bool = { false },
          preemptSince: @escaping () -> UInt64 = { 0 }, properties: EngineProperties = EngineProperties(),
+         unlisted: @escaping (UInt64, UInt64) -> Unlisted? = { _, _ in nil },
          tracer: (any CommandTraceSink)? = nil) {
+        self.unlisted = unlisted
         self.contended = contended
         self.preemptSince = preemptSince
         self.properties = properties
@@ -109,17 +123,30 @@ struct CommandStreamer {
         return (lo, Int(addr - t[lo].start))
     }
 
-    /// A dword read; unbound addresses read the scratch page (zeros) unless
-    /// `fetch`, where an instruction fetch outside the objects hangs.
-    func read32(_ addr: UInt64) -> UInt32? {
+    /// An instruction fetch: outside the request's objects it hangs (nil).
+    func fetch32(_ addr: UInt64) -> UInt32? {
         guard let (i, off) = resolve(addr) else { return nil }
         return request.targets[i].backing.base.loadUnaligned(fromByteOffset: off, as: UInt32.self)
+    }
+
+    /// A dword read: the request's objects, else another object bound in
+    /// the VM; unbound addresses read the scratch page (nil: zeros).
+    func read32(_ addr: UInt64) -> UInt32? {
+        if let v = fetch32(addr) { return v }
+        return unlisted(addr, 4).map { $0.backing.base.loadUnaligned(fromByteOffset: $0.offset, as: UInt32.self) }
     }
 
     /// A dword store: dropped on an unbound address (scratch) or a readonly
     /// object (read-only PTE), as on hardware.
     mutating func write32(_ addr: UInt64, _ value: UInt32) {
-        guard let (i, off) = resolve(addr), !request.targets[i].readonly else { return }
+        guard let (i, off) = resolve(addr) else {
+            if let u = unlisted(addr, 4), !u.readonly {
+                u.backing.base.storeBytes(of: value, toByteOffset: u.offset, as: UInt32.self)
+                u.publish()
+            }
+            return
+        }
+        guard !request.targets[i].readonly else { return }
         request.targets[i].backing.base.storeBytes(of: value, toByteOffset: off, as: UInt32.self)
         written[i] = true
     }
@@ -137,14 +164,14 @@ struct CommandStreamer {
         while true {
             let why = request.cancelled
             if why != .none { return .cancelled(why) }
-            guard let header = read32(ip) else {
+            guard let header = fetch32(ip) else {
                 return .hung("instruction fetch at 0x" + String(ip, radix: 16) + " outside the request's objects")
             }
             do throws(Hang) {
                 let len = try length(of: header)
                 var dw = [UInt32](repeating: 0, count: len)
                 for i in 0..<len {
-                    guard let d = read32(ip + UInt64(i) * 4) else {
+                    guard let d = fetch32(ip + UInt64(i) * 4) else {
                         throw Hang(reason: "command at 0x" + String(ip, radix: 16) + " runs past its object")
                     }
                     dw[i] = d

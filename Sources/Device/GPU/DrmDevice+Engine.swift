@@ -24,6 +24,12 @@ final class RunningRequest {
     }
 }
 
+/// An object a store through the VM reached, carried to the engine thread
+/// and used again only under the device lock.
+struct UnlistedObject: @unchecked Sendable {
+    let object: GemObject
+}
+
 /// A request handed to the engine and not started: what it waits for.
 final class QueuedRequest {
     let rq: Request
@@ -184,6 +190,7 @@ extension DrmDevice {
                                  contended: { engine.contended },
                                  preemptSince: { engine.preemptSince.load(ordering: .relaxed) },
                                  properties: engine.properties,
+                                 unlisted: { [unowned self] addr, len in self.unlisted(rq, addr, len) },
                                  tracer: commandTrace)
         if let commandTrace {
             commandTrace.commandTrace(CommandStreamer.tracePrefix(rq) + "start batch=0x" + String(rq.batchStart, radix: 16)
@@ -198,6 +205,20 @@ extension DrmDevice {
             return nil
         }
         return r
+    }
+
+    /// What the request's ppGTT maps at [addr, addr+len) outside its own
+    /// objects: another bound object's pages (a userptr's are a copy the
+    /// client never sees: left unmapped here).
+    private func unlisted(_ rq: Request, _ addr: UInt64, _ len: UInt64) -> CommandStreamer.Unlisted? {
+        state.withLock { s -> CommandStreamer.Unlisted? in
+            guard let b = rq.context.vm.overlapping(addr, len).first, b.start <= addr, addr + len <= b.end,
+                  let obj = b.object, obj.userptr == nil, obj.backing.reserved, addr - b.start + len <= obj.size else { return nil }
+            let held = UnlistedObject(object: obj)
+            return CommandStreamer.Unlisted(backing: obj.backing, offset: Int(addr - b.start), readonly: obj.readonly) { [unowned self] in
+                self.flush(self.state.withLock { $0.takeCached(of: held.object) })
+            }
+        }
     }
 
     /// A killed context's requests that have not started are retired by the
