@@ -67,8 +67,9 @@ extension DrmDevice {
     /// the next to run is the ready one of highest priority that had the
     /// engine least recently (a request not yet started first), except that
     /// a request yielding on an unsatisfied semaphore lets anyone else run
-    /// first. A context's requests start in order, each once the previous
-    /// one completed (one ring per context and engine). When every started
+    /// first. A timeline's requests start in order, each once the previous
+    /// one completed (one ring per context and engine-map slot, or per
+    /// context and engine for the legacy map). When every started
     /// request waits (semaphore, spinner), the thread sleeps 20 µs doubling
     /// to 1 ms per round; with nothing started and nothing ready it sleeps
     /// until a fence it waits for signals, a submission, or 1 ms.
@@ -90,13 +91,13 @@ extension DrmDevice {
                 for (rq, w) in zip(new, waits) { queued.append(QueuedRequest(rq, w.0, w.1)) }
             }
             // Candidates: every started request, and the oldest queued
-            // request of each context with none on the run list, when ready.
+            // request of each timeline with none on the run list, when ready.
             var pick: (index: Int, started: Bool)?
             var pickKey: (Int, Int64, UInt64) = (0, 0, 0)
             var candidates = 0
-            var contexts = Set<ObjectIdentifier>()
+            var timelines = Set<TimelineKey>()
             for (i, r) in running.enumerated() {
-                contexts.insert(ObjectIdentifier(r.rq.context))
+                timelines.insert(r.rq.timelineKey)
                 candidates += 1
                 // Only the latest turn's semaphore waiter steps back for everyone.
                 let key = (r.yielded == .semaphore && r.lastTurn == clock ? 0 : 1, r.rq.priority, UInt64.max - r.lastTurn)
@@ -104,7 +105,7 @@ extension DrmDevice {
             }
             var submitWait = false
             for (i, q) in queued.enumerated() {
-                guard contexts.insert(ObjectIdentifier(q.rq.context)).inserted else { continue }
+                guard timelines.insert(q.rq.timelineKey).inserted else { continue }
                 guard q.ready else {
                     q.arm(engine)
                     submitWait = submitWait || q.waitsForSubmit

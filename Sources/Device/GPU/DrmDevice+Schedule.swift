@@ -35,8 +35,8 @@ extension DrmDevice {
     }
 
     /// The requests a node waits for (its i915_sched_node.signalers_list):
-    /// the previous request of its context on its engine (the timeline,
-    /// __i915_request_add_to_timeline), implicit dependencies and awaited
+    /// the previous request on its context's timeline
+    /// (__i915_request_add_to_timeline), implicit dependencies and awaited
     /// fences (i915_request_await_request), FENCE_SUBMIT's
     /// (__i915_request_await_execution, a weak dependency that PI follows
     /// too). A sw_sync point is no request of ours to raise.
@@ -45,7 +45,7 @@ extension DrmDevice {
         out += node.awaits.requests.filter { $0.softwareTimeline == nil }
         let timeline = node.context.requests
         if let at = timeline.lastIndex(where: { $0 === node }),
-           let prev = timeline[..<at].last(where: { $0.engine == node.engine }) {
+           let prev = timeline[..<at].last(where: { $0.timeline == node.timeline }) {
             out.append(prev)
         }
         return out

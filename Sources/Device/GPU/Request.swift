@@ -47,6 +47,12 @@ final class Request: @unchecked Sendable {
     /// runs, signalled by SW_SYNC_IOC_INC (Exports/SwSync.swift); nil for a
     /// GPU request.
     let softwareTimeline: String?
+    /// Which of its context's timelines orders it (a ring of its own):
+    /// each slot of an engine map is an intel_context with its own
+    /// timeline, the legacy ring map has one per engine. Set before queueing.
+    var timeline = 0
+    var timelineKey: TimelineKey { TimelineKey(context: ObjectIdentifier(context), timeline: timeline) }
+
     /// Relocations into userptr objects: written to the client's memory
     /// when the request starts (DrmDevice.loadUserptrs). Set before queueing.
     var userRelocs: [(object: GemObject, offset: Int, value: UInt64)] = []
@@ -166,4 +172,10 @@ final class Request: @unchecked Sendable {
 
     /// Whether this request may write `obj` (EXEC_OBJECT_WRITE).
     func writes(_ obj: GemObject) -> Bool { targets.contains { $0.object === obj && $0.write } }
+}
+
+/// A context's timeline: its requests on it start in order.
+struct TimelineKey: Hashable {
+    let context: ObjectIdentifier
+    let timeline: Int
 }
