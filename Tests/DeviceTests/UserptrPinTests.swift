@@ -44,3 +44,39 @@ extension UserptrTests {
         #expect(fx.dev.state.withLock { $0.gpu.stats.hangs } == 0)
     }
 }
+
+/// A range in a MAP_SHARED mapping is reached through the file behind it:
+/// a store the client made just before unmapping it (IGT's igt_spin_free
+/// of a userptr spinner: MI_BATCH_BUFFER_END, then munmap) still ends the
+/// batch, as the kernel's munmap would have waited for the request.
+extension UserptrTests {
+    @Test func sharedRangeKeepsItsPagesAfterUnmap() throws {
+        let f = fx.open(inode: 1)
+        let p = mmap(nil, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0)!
+        #expect(p != MAP_FAILED)
+        let base = UInt32(0x10000)
+        let spin: [UInt32] = [0x05 << 23, 0x31 << 23 | 1 << 8 | 1, base, 0, 0x0A << 23]
+        for (i, w) in spin.enumerated() { p.storeBytes(of: w, toByteOffset: 4 * i, as: UInt32.self) }
+        let batch = try fx.dev.gemUserptr(f, pid: me, address: addr(p), size: 4096, flags: 0)
+        let cork = Request(seqno: 1, context: GpuContext(id: 0, vm: GpuVm(), file: nil), engine: .rcs0, batchStart: 0,
+                           batchIndex: 0, targets: [], dependencies: [], softwareTimeline: "cork")
+        var entries = [drm_i915_gem_exec_object2()]
+        entries[0].handle = batch.rawValue
+        entries[0].offset = UInt64(base)
+        entries[0].flags = UInt64(EXEC_OBJECT_PINNED | EXEC_OBJECT_SUPPORTS_48B_ADDRESS)
+        var args = drm_i915_gem_execbuffer2()
+        args.buffer_count = 1
+        args.flags = UInt64(I915_EXEC_RENDER | I915_EXEC_NO_RELOC)
+        try DrmDevice.checkExecbuffer(&args)
+        var out = DrmDevice.ExecbufOutput()
+        let fence = ExecFence(syncobj: Syncobj(), flags: UInt32(I915_EXEC_FENCE_WAIT), point: 0, awaited: DmaFence(cork), chain: false)
+        try fx.dev.execbuffer(f, args, objects: &entries, output: &out, pid: me, fences: { [fence] }, readRelocations: { _ in [] })
+        // The copy taken at execbuf still spins; the client ends it, unmaps.
+        p.storeBytes(of: 0x0A << 23, toByteOffset: 0, as: UInt32.self)
+        munmap(p, 4096)
+        cork.signal()
+        var t: Int64 = 3_000_000_000
+        try fx.dev.gemWait(f, handle: batch, flags: 0, timeoutNs: &t)
+        #expect(fx.dev.state.withLock { $0.gpu.stats.hangs } == 0)
+    }
+}
