@@ -18,7 +18,7 @@ extension GpuTests {
         try exec(f, [(target, 0x40000, UInt64(EXEC_OBJECT_WRITE)), (batch, 0x10000, 0)], ctx: 0, cork: plug)
         let done = DispatchSemaphore(value: 0)
         let dev = fx.dev
-        DispatchQueue.global().async {
+        DispatchQueue(label: "writer").async {
             try? dev.writeDebug(.dropCaches, Self.quiescent)
             done.signal()
         }
@@ -38,7 +38,7 @@ extension GpuTests {
         try exec(f, [(target, 0x40000, UInt64(EXEC_OBJECT_WRITE)), (batch, 0x10000, 0)], ctx: 0, cork: plug)
         try fx.dev.writeDebug(.dropCaches, "0x2")
         let interruption = Interruption()
-        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(20)) { interruption.interrupt() }
+        DispatchQueue(label: "signal").asyncAfter(deadline: .now() + .milliseconds(20)) { interruption.interrupt() }
         #expect(throws: DrmError.EINTR) { try fx.dev.writeDebug(.dropCaches, Self.quiescent, interruption: interruption) }
         #expect(try fx.dev.gemBusy(f, handle: target) != 0)
         #expect(throws: DrmError.EINVAL) { try fx.dev.writeDebug(.dropCaches, "bogus") }

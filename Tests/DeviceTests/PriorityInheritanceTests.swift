@@ -21,8 +21,8 @@ extension GpuTests {
     }
 
     /// `exec` with exec fences: awaiting `cork`, and syncobj fences.
-    func exec(_ f: FileID, _ objs: [(Handle, UInt64, UInt64)], ctx: UInt32, cork: Request? = nil,
-              fences: [(SyncobjHandle, UInt32)] = []) throws {
+    func exec(_ f: FileID, _ objs: [(Handle, UInt64, UInt64)], ctx: UInt32, ring: UInt64 = UInt64(I915_EXEC_RENDER),
+              cork: Request? = nil, fences: [(SyncobjHandle, UInt32)] = []) throws {
         var entries = objs.map { h, addr, flags in
             var e = drm_i915_gem_exec_object2()
             e.handle = h.rawValue
@@ -32,7 +32,7 @@ extension GpuTests {
         }
         var args = drm_i915_gem_execbuffer2()
         args.buffer_count = UInt32(entries.count)
-        args.flags = UInt64(I915_EXEC_RENDER | I915_EXEC_NO_RELOC)
+        args.flags = ring | UInt64(I915_EXEC_NO_RELOC)
         args.rsvd1 = UInt64(ctx)
         try DrmDevice.checkExecbuffer(&args)
         var out = DrmDevice.ExecbufOutput()

@@ -82,7 +82,7 @@ extension DrmDevice {
         // eb_pin_engine -> eb_throttle: a ring without a page free waits for
         // the request that frees half of it; a signal ends the wait with
         // -EINTR itself, not -ERESTARTSYS (GPU/Ring.swift).
-        if let oldest = state.withLock({ _ in plan.context.throttle(on: plan.engine) }),
+        if let oldest = state.withLock({ _ in plan.context.throttle(on: plan.timeline) }),
            oldest.wait(deadline: nil, interruption: interruption) == .interrupted {
             throw DrmError.EINTR
         }
