@@ -156,30 +156,48 @@ extension DrmDevice {
     /// Writes the bytes the GPU changed in each writable userptr target back
     /// to the client's memory, run by run (bytes the GPU left alone are not
     /// written, so concurrent CPU stores to them survive).
-    func storeUserptrs(_ rq: Request, _ snapshots: [Int: [UInt8]], written: [Bool]) {
-        for (i, before) in snapshots where written[i] {
-            let t = rq.targets[i]
-            guard let up = t.object.userptr else { continue }
-            let now = UnsafeRawBufferPointer(start: t.backing.base, count: up.size)
-            before.withUnsafeBytes { old in
-                var at = 0
-                let n = up.size
-                while at < n {
-                    // Skip equal pages fast, then find the changed runs.
-                    if Page.offset(at) == 0, at + Page.size <= n, memcmp(old.baseAddress! + at, now.baseAddress! + at, Page.size) == 0 {
-                        at += Page.size
-                        continue
-                    }
-                    if old[at] == now[at] {
-                        at += 1
-                        continue
-                    }
-                    var end = at + 1
-                    while end < n, old[end] != now[end] { end += 1 }
-                    up.write(at: at, from: now.baseAddress! + at, count: end - at)
-                    at = end
-                }
-            }
-        }
+    func storeUserptrs(_ rq: Request, _ snapshots: UserptrSnapshots, written: [Bool]) {
+        for i in snapshots.before.keys where written[i] { storeUserptr(rq, target: i, snapshots) }
     }
+
+    /// One target's changed bytes to the client, now: a running batch's
+    /// stores reach the client at its poll points, as the GPU's reach pinned
+    /// pages (IGT polls a userptr spinner's start flag). What was stored
+    /// becomes the new baseline.
+    func storeUserptr(_ rq: Request, target i: Int, _ snapshots: UserptrSnapshots) {
+        guard let before = snapshots.before[i] else { return }
+        let t = rq.targets[i]
+        guard let up = t.object.userptr else { return }
+        let now = UnsafeRawBufferPointer(start: t.backing.base, count: up.size)
+        let changed = before.withUnsafeBytes { old -> Bool in
+            var changed = false
+            var at = 0
+            let n = up.size
+            while at < n {
+                // Skip equal pages fast, then find the changed runs.
+                if Page.offset(at) == 0, at + Page.size <= n, memcmp(old.baseAddress! + at, now.baseAddress! + at, Page.size) == 0 {
+                    at += Page.size
+                    continue
+                }
+                if old[at] == now[at] {
+                    at += 1
+                    continue
+                }
+                var end = at + 1
+                while end < n, old[end] != now[end] { end += 1 }
+                up.write(at: at, from: now.baseAddress! + at, count: end - at)
+                changed = true
+                at = end
+            }
+            return changed
+        }
+        if changed { snapshots.before[i] = [UInt8](now) }
+    }
+}
+
+/// What each writable userptr target held when its copy was last synced
+/// with the client (loaded, or written back): the GPU's stores are what
+/// differs. The engine thread's own.
+final class UserptrSnapshots: @unchecked Sendable {
+    var before: [Int: [UInt8]] = [:]
 }

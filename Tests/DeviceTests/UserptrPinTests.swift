@@ -80,3 +80,47 @@ extension UserptrTests {
         #expect(fx.dev.state.withLock { $0.gpu.stats.hangs } == 0)
     }
 }
+
+/// A running batch's stores to a userptr reach the client at its poll
+/// points, not only when it completes: IGT waits for a userptr spinner's
+/// start flag (igt_spin_busywait_until_started) while it spins.
+extension UserptrTests {
+    @Test func runningBatchStoresReachTheClient() throws {
+        let f = fx.open(inode: 1)
+        let p = pages(1)
+        defer { munmap(p, 4096) }
+        let flag = p.assumingMemoryBound(to: UInt32.self)
+        let poll = try fx.dev.gemUserptr(f, pid: me, address: addr(p), size: 4096, flags: 0)
+        // Store 1 to the flag, then spin (MI_ARB_CHECK, jump back) until ended.
+        let spin = try fx.dev.gemCreate(f, size: 4096).handle
+        let words: [UInt32] = [0x20 << 23 | 2, 0x40000, 0, 1, 0x05 << 23, 0x31 << 23 | 1 << 8 | 1, 0x10010, 0]
+        try fx.dev.pwrite(f, handle: spin, offset: 0, size: UInt64(words.count * 4), dataPtr: userPtr) { dst in
+            words.withUnsafeBytes { dst.copyMemory(from: $0) }
+        }
+        var entries = [(poll, UInt64(0x40000), UInt64(EXEC_OBJECT_WRITE)), (spin, UInt64(0x10000), UInt64(0))].map { h, at, flags in
+            var e = drm_i915_gem_exec_object2()
+            e.handle = h.rawValue
+            e.offset = at
+            e.flags = flags | UInt64(EXEC_OBJECT_PINNED | EXEC_OBJECT_SUPPORTS_48B_ADDRESS)
+            return e
+        }
+        var args = drm_i915_gem_execbuffer2()
+        args.buffer_count = 2
+        args.flags = UInt64(I915_EXEC_RENDER | I915_EXEC_NO_RELOC)
+        try DrmDevice.checkExecbuffer(&args)
+        var out = DrmDevice.ExecbufOutput()
+        try fx.dev.execbuffer(f, args, objects: &entries, output: &out, pid: me, fences: { [] }, readRelocations: { _ in [] })
+        var waited = 0
+        while flag[0] != 1, waited < 2000 {
+            usleep(1000)
+            waited += 1
+        }
+        #expect(flag[0] == 1)
+        try fx.dev.withFile(f) { (s, file) throws(DrmError) in
+            try s.lookup(spin, in: file).backing.base.storeBytes(of: UInt32(0x0A << 23), toByteOffset: 16, as: UInt32.self)
+        }
+        var t: Int64 = 5_000_000_000
+        try fx.dev.gemWait(f, handle: spin, flags: 0, timeoutNs: &t)
+        #expect(flag[0] == 1)
+    }
+}

@@ -12,12 +12,12 @@ import Glibc
 final class RunningRequest {
     let rq: Request
     var cs: CommandStreamer
-    let snapshots: [Int: [UInt8]]
+    let snapshots: UserptrSnapshots
     /// The scheduler's clock when it last had the engine (round robin).
     var lastTurn: UInt64 = 0
     var yielded: CommandStreamer.Yield?
 
-    init(_ rq: Request, _ cs: CommandStreamer, _ snapshots: [Int: [UInt8]]) {
+    init(_ rq: Request, _ cs: CommandStreamer, _ snapshots: UserptrSnapshots) {
         self.rq = rq
         self.cs = cs
         self.snapshots = snapshots
@@ -184,10 +184,14 @@ extension DrmDevice {
             return rq.context.registers[rq.engine.index] ?? [:]
         }
         let swizzleX = profile.swizzleX, swizzleY = profile.swizzleY
+        let shadow = UserptrSnapshots()
         let cs = CommandStreamer(request: rq, regs: Registers(mmioBase: rq.engine.mmioBase, saved: saved),
                                  swizzle: { $0 == UInt32(I915_TILING_X) ? swizzleX : $0 == UInt32(I915_TILING_Y) ? swizzleY : 0 },
                                  poll: { [unowned self] i in self.flushCPU(rq, target: i) },
-                                 publish: { [unowned self] i in self.dropCached(rq, target: i) },
+                                 publish: { [unowned self] i in
+                                     self.dropCached(rq, target: i)
+                                     self.storeUserptr(rq, target: i, shadow)
+                                 },
                                  contended: { engine.contended },
                                  preemptSince: { engine.preemptSince.load(ordering: .relaxed) },
                                  properties: engine.properties,
@@ -198,7 +202,8 @@ extension DrmDevice {
                                       + " objects=" + String(rq.targets.count)
                                       + (profile.gpu == .noop ? " (--gpu noop: no command is executed)" : ""))
         }
-        let r = RunningRequest(rq, cs, loadUserptrs(rq))
+        shadow.before = loadUserptrs(rq)
+        let r = RunningRequest(rq, cs, shadow)
         if rq.cancelled != .none || profile.gpu == .noop {
             let outcome: CommandStreamer.Outcome = rq.cancelled != .none ? .cancelled(rq.cancelled) : .completed
             storeUserptrs(rq, r.snapshots, written: r.cs.written)
