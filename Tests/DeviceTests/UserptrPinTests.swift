@@ -124,3 +124,20 @@ extension UserptrTests {
         #expect(flag[0] == 1)
     }
 }
+
+/// A store through the VM to a userptr the execbuf did not list reaches
+/// the client's memory (gem_exec_schedule@u-submit-*-slice ends a userptr
+/// spinner of another context so).
+extension UserptrTests {
+    @Test func unlistedUserptrStoreReachesTheClient() throws {
+        let f = fx.open(inode: 1)
+        let p = pages(1)
+        defer { munmap(p, 4096) }
+        let up = try fx.dev.gemUserptr(f, pid: me, address: addr(p), size: 4096, flags: 0)
+        let batch = try storeBatch(f, value: 0x1234)          // stores to 0x10008
+        let other = try fx.dev.gemCreate(f, size: 4096).handle
+        try exec(f, [(up, 0x10000, 0), (try storeBatch(f, value: 0), 0x20000, 0)])
+        try exec(f, [(other, 0x30000, 0), (batch, 0x40000, 0)])
+        #expect(p.load(fromByteOffset: 8, as: UInt32.self) == 0x1234)
+    }
+}

@@ -214,14 +214,16 @@ extension DrmDevice {
     }
 
     /// What the request's ppGTT maps at [addr, addr+len) outside its own
-    /// objects: another bound object's pages (a userptr's are a copy the
-    /// client never sees: left unmapped here).
+    /// objects: another bound object's pages. A userptr's store goes to
+    /// the client's memory as well (its copy is refilled from there).
     private func unlisted(_ rq: Request, _ addr: UInt64, _ len: UInt64) -> CommandStreamer.Unlisted? {
         state.withLock { s -> CommandStreamer.Unlisted? in
             guard let b = rq.context.vm.overlapping(addr, len).first, b.start <= addr, addr + len <= b.end,
-                  let obj = b.object, obj.userptr == nil, obj.backing.reserved, addr - b.start + len <= obj.size else { return nil }
+                  let obj = b.object, obj.backing.reserved, addr - b.start + len <= obj.size else { return nil }
             let held = UnlistedObject(object: obj)
-            return CommandStreamer.Unlisted(backing: obj.backing, offset: Int(addr - b.start), readonly: obj.readonly) { [unowned self] in
+            let offset = Int(addr - b.start), backing = obj.backing, user = obj.userptr
+            return CommandStreamer.Unlisted(backing: backing, offset: offset, readonly: obj.readonly) { [unowned self] in
+                if let user { user.write(at: offset, from: backing.base + offset, count: Int(len)) }
                 self.flush(self.state.withLock { $0.takeCached(of: held.object) })
             }
         }
