@@ -66,8 +66,30 @@ extension DrmDevice {
     /// i915_debugfs.c's DROP_* bits.
     public enum DropCaches {
         public static let bound: UInt64 = 1 << 1     // DROP_BOUND
+        public static let active: UInt64 = 1 << 3    // DROP_ACTIVE
+        public static let idle: UInt64 = 1 << 6      // DROP_IDLE
+        public static let resetActive: UInt64 = 1 << 7 // DROP_RESET_ACTIVE
         public static let shrinkAll: UInt64 = 1 << 5 // DROP_SHRINK_ALL
         public static let all: UInt64 = 0x3ff        // DROP_ALL
+    }
+
+    /// gt_drop_caches: DROP_ACTIVE, DROP_IDLE and DROP_RESET_ACTIVE wait
+    /// until every request in flight has retired (intel_gt_wait_for_idle
+    /// with MAX_SCHEDULE_TIMEOUT), interruptibly: EINTR for the writer.
+    /// IGT's gem_quiescent_gpu relies on it (gem_exec_schedule@independent
+    /// then finds its object idle).
+    public func waitForIdle(_ interruption: Interruption?) throws(DrmError) {
+        while true {
+            let busy = state.withLock { s -> [Request] in
+                var seen = Set<ObjectIdentifier>(), out: [Request] = []
+                for rqs in s.gpu.active.values {
+                    for rq in rqs where !rq.isDone && seen.insert(ObjectIdentifier(rq)).inserted { out.append(rq) }
+                }
+                return out
+            }
+            if busy.isEmpty { return }
+            try awaitAll(busy, interruption)
+        }
     }
 
     /// Writing i915_gem_drop_caches: DROP_BOUND or DROP_SHRINK_ALL unbind

@@ -6,24 +6,29 @@ extension DrmDevice {
     /// A write to a control file; false (EINVAL for the writer) when the
     /// text does not parse or the file takes no write. i915_wedged resets as
     /// the `reset` parameter allows (i915_wedged_set is given an engine
-    /// mask; 0 does nothing), i915_gem_drop_caches takes DROP_* bits, the
+    /// mask; 0 does nothing), i915_gem_drop_caches takes DROP_* bits (and
+    /// may wait for the GPU to idle: EINTR when `interruption` fires), the
     /// fault-injection files arm failures.
-    public func writeDebug(_ file: DebugFile, _ text: String) -> Bool {
-        if file.isInjection { return configureInjection(file, text) }
+    public func writeDebug(_ file: DebugFile, _ text: String, interruption: Interruption? = nil) throws(DrmError) {
+        if file.isInjection {
+            guard configureInjection(file, text) else { throw DrmError.EINVAL }
+            return
+        }
         // i915_gpu_error_write / error_state_write: any write clears it.
         if file == .gpuError {
             state.withLock { $0.gpu.errorState = nil }
-            return true
+            return
         }
         let t = text.split(whereSeparator: { $0 == "\n" || $0 == " " }).first.map(String.init) ?? ""
         let value = t.lowercased().hasPrefix("0x") ? UInt64(t.dropFirst(2), radix: 16) : UInt64(t)
-        guard let value else { return false }
+        guard let value else { throw DrmError.EINVAL }
         switch file {
         case .wedged: handleError(engineMask: value)
-        case .dropCaches: dropCaches(value)
-        default: return false
+        case .dropCaches:
+            if value & (DropCaches.active | DropCaches.idle | DropCaches.resetActive) != 0 { try waitForIdle(interruption) }
+            dropCaches(value)
+        default: throw DrmError.EINVAL
         }
-        return true
     }
 
     /// Applies a write to a fault-injection control file; false (EINVAL for

@@ -7,8 +7,9 @@ import Glibc
 /// process's own memory.
 ///
 /// The GPU here reads and writes a daemon-side copy (`backing`): filled from
-/// the client's memory when a request starts executing (the GPU sees the
-/// client's bytes at that moment), and the bytes the GPU changed written
+/// the client's memory at execbuf (an idle object's) and again when a
+/// request starts executing (the GPU sees the client's bytes at that
+/// moment; a range unmapped meanwhile keeps the execbuf's), and the bytes the GPU changed written
 /// back to the client before the request's fence signals. A readonly
 /// userptr's copy is never written back: the daemon never stores to it.
 extension DrmDevice {
@@ -62,8 +63,13 @@ extension DrmDevice {
     /// i915_gem_object_userptr_submit_init: only the creating process may pin
     /// the pages (its mm), every page must be mapped normal memory, writable
     /// unless the object is readonly (FOLL_WRITE). EFAULT otherwise. Runs
-    /// without the device lock.
-    func pinUserptr(_ memory: UserptrMemory, readonly: Bool, caller pid: Int32, maps known: [ProcMapping]? = nil) throws(DrmError) {
+    /// without the device lock. With `fill`, what was read becomes the
+    /// object's copy while no request uses it: the pinned pages hold the
+    /// client's bytes of this moment, so a range unmapped before the request
+    /// starts still runs them (IGT frees a queued userptr spinner: the
+    /// kernel's munmap waits for the request, i915_gem_userptr_invalidate).
+    func pinUserptr(_ memory: UserptrMemory, readonly: Bool, caller pid: Int32, maps known: [ProcMapping]? = nil,
+                    fill: (object: ObjectIdentifier, backing: Backing)? = nil) throws(DrmError) {
         guard let tgid = UserptrMemory.tgid(of: pid), tgid == memory.tgid else { throw DrmError.EFAULT }
         guard let maps = known ?? ProcMapping.all(of: tgid),
               ProcMapping.check(maps, address: memory.address, length: UInt64(memory.size), device: mountDevice,
@@ -74,11 +80,21 @@ extension DrmDevice {
         // file mapping past its end, a page nobody provides) is EFAULT. Read
         // into scratch: the object's copy may be in use by the engine.
         let chunk = min(memory.size, 64 << 10)
+        var fill = fill
         let ok = withUnsafeTemporaryAllocation(byteCount: chunk, alignment: 16) { buf -> Bool in
             var at = 0
             while at < memory.size {
                 let n = min(chunk, memory.size - at)
                 guard memory.read(at: at, into: buf.baseAddress!, count: n) else { return false }
+                if let (key, backing) = fill, backing.reserved {
+                    let idle = state.withLock { s -> Bool in
+                        guard (s.gpu.active[key] ?? []).allSatisfy(\.isDone) else { return false }
+                        backing.willWrite()
+                        (backing.base + at).copyMemory(from: buf.baseAddress!, byteCount: n)
+                        return true
+                    }
+                    if !idle { fill = nil }
+                }
                 at += n
             }
             return true
@@ -91,17 +107,17 @@ extension DrmDevice {
     /// read under the lock.)
     func pinUserptrs(_ objects: [GemObject], caller pid: Int32) throws(DrmError) {
         guard objects.contains(where: { $0.userptr != nil }) else { return }
-        let pins = state.withLock { _ -> [(UserptrMemory, Bool, Bool)] in
+        let pins = state.withLock { _ -> [(ObjectIdentifier, Backing, UserptrMemory, Bool, Bool)] in
             var seen = Set<ObjectIdentifier>()
             return objects.compactMap { obj in
                 guard let up = obj.userptr, seen.insert(ObjectIdentifier(obj)).inserted else { return nil }
-                return (up, obj.readonly, obj.backing.reserved)
+                return (ObjectIdentifier(obj), obj.backing, up, obj.readonly, obj.backing.reserved)
             }
         }
         // One read of the caller's maps for the whole list.
         let maps = pins.count > 1 ? UserptrMemory.tgid(of: pid).flatMap(ProcMapping.all(of:)) : nil
-        for (up, readonly, reserved) in pins {
-            try pinUserptr(up, readonly: readonly, caller: pid, maps: maps)
+        for (key, backing, up, readonly, reserved) in pins {
+            try pinUserptr(up, readonly: readonly, caller: pid, maps: maps, fill: (key, backing))
             if !reserved { throw DrmError.ENOMEM }
         }
     }
@@ -140,30 +156,48 @@ extension DrmDevice {
     /// Writes the bytes the GPU changed in each writable userptr target back
     /// to the client's memory, run by run (bytes the GPU left alone are not
     /// written, so concurrent CPU stores to them survive).
-    func storeUserptrs(_ rq: Request, _ snapshots: [Int: [UInt8]], written: [Bool]) {
-        for (i, before) in snapshots where written[i] {
-            let t = rq.targets[i]
-            guard let up = t.object.userptr else { continue }
-            let now = UnsafeRawBufferPointer(start: t.backing.base, count: up.size)
-            before.withUnsafeBytes { old in
-                var at = 0
-                let n = up.size
-                while at < n {
-                    // Skip equal pages fast, then find the changed runs.
-                    if Page.offset(at) == 0, at + Page.size <= n, memcmp(old.baseAddress! + at, now.baseAddress! + at, Page.size) == 0 {
-                        at += Page.size
-                        continue
-                    }
-                    if old[at] == now[at] {
-                        at += 1
-                        continue
-                    }
-                    var end = at + 1
-                    while end < n, old[end] != now[end] { end += 1 }
-                    up.write(at: at, from: now.baseAddress! + at, count: end - at)
-                    at = end
-                }
-            }
-        }
+    func storeUserptrs(_ rq: Request, _ snapshots: UserptrSnapshots, written: [Bool]) {
+        for i in snapshots.before.keys where written[i] { storeUserptr(rq, target: i, snapshots) }
     }
+
+    /// One target's changed bytes to the client, now: a running batch's
+    /// stores reach the client at its poll points, as the GPU's reach pinned
+    /// pages (IGT polls a userptr spinner's start flag). What was stored
+    /// becomes the new baseline.
+    func storeUserptr(_ rq: Request, target i: Int, _ snapshots: UserptrSnapshots) {
+        guard let before = snapshots.before[i] else { return }
+        let t = rq.targets[i]
+        guard let up = t.object.userptr else { return }
+        let now = UnsafeRawBufferPointer(start: t.backing.base, count: up.size)
+        let changed = before.withUnsafeBytes { old -> Bool in
+            var changed = false
+            var at = 0
+            let n = up.size
+            while at < n {
+                // Skip equal pages fast, then find the changed runs.
+                if Page.offset(at) == 0, at + Page.size <= n, memcmp(old.baseAddress! + at, now.baseAddress! + at, Page.size) == 0 {
+                    at += Page.size
+                    continue
+                }
+                if old[at] == now[at] {
+                    at += 1
+                    continue
+                }
+                var end = at + 1
+                while end < n, old[end] != now[end] { end += 1 }
+                up.write(at: at, from: now.baseAddress! + at, count: end - at)
+                changed = true
+                at = end
+            }
+            return changed
+        }
+        if changed { snapshots.before[i] = [UInt8](now) }
+    }
+}
+
+/// What each writable userptr target held when its copy was last synced
+/// with the client (loaded, or written back): the GPU's stores are what
+/// differs. The engine thread's own.
+final class UserptrSnapshots: @unchecked Sendable {
+    var before: [Int: [UInt8]] = [:]
 }

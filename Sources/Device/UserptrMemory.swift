@@ -24,6 +24,9 @@ public final class UserptrMemory: @unchecked Sendable {
     public var tgid: Int32 { mm.tgid }
     private var fd: Int32 { mm.fd }
     private var witness: UInt64 { mm.witness }
+    /// A range inside one MAP_SHARED mapping: its own pages, through the
+    /// file behind it, else nil.
+    private let shared: SharedPages?
 
     /// The memory of the calling thread `pid` (as FUSE reports it).
     public init?(pid: Int32, address: UInt64, size: Int) {
@@ -31,6 +34,7 @@ public final class UserptrMemory: @unchecked Sendable {
         self.mm = mm
         self.address = address
         self.size = size
+        shared = SharedPages(tgid: mm.tgid, address: address, size: size)
     }
 
     /// The vDSO's address (AT_SYSINFO_EHDR in /proc/PID/auxv): short to read.
@@ -95,7 +99,8 @@ public final class UserptrMemory: @unchecked Sendable {
     }
 
     private func readMem(at offset: Int, into dst: UnsafeMutableRawPointer, count: Int) -> Bool {
-        readMem(address &+ UInt64(offset), into: dst, count: count)
+        if let shared { return shared.transfer(at: offset, dst, count, write: false) }
+        return readMem(address &+ UInt64(offset), into: dst, count: count)
     }
 
     private func readMem(_ at: UInt64, into dst: UnsafeMutableRawPointer, count: Int) -> Bool {
@@ -114,6 +119,7 @@ public final class UserptrMemory: @unchecked Sendable {
     /// /proc/PID/mem writes even read-only private mappings.
     @discardableResult
     public func write(at offset: Int, from src: UnsafeRawPointer, count: Int) -> Bool {
+        if let shared { return shared.transfer(at: offset, UnsafeMutableRawPointer(mutating: src), count, write: true) }
         var done = 0
         while done < count {
             let n = pwrite(fd, src + done, count - done, off_t(Int64(bitPattern: address &+ UInt64(offset + done))))
@@ -128,6 +134,52 @@ public final class UserptrMemory: @unchecked Sendable {
     public var isAlive: Bool {
         var b: UInt8 = 0
         return readMem(witness, into: &b, count: 1)
+    }
+}
+
+/// The pages of a range that lies in one MAP_SHARED mapping (shared
+/// anonymous memory is shmem, else a file): the file behind the mapping,
+/// opened through /proc/TGID/map_files, at the range's file offset. The
+/// kernel's userptr keeps the pages it pinned while a request runs (munmap
+/// waits for it: i915_gem_userptr_invalidate); through the file the GPU
+/// keeps its pages after the client unmaps them (IGT ends a userptr spinner
+/// by a store, then unmaps it at once) and never reads a new mapping at the
+/// same address. Needs CAP_SYS_ADMIN (map_files): without it, nil.
+final class SharedPages: @unchecked Sendable {
+    let fd: Int32
+    let offset: Int64
+
+    init?(tgid: Int32, address: UInt64, size: Int) {
+        guard let vma = ProcMapping.all(of: tgid)?.first(where: { $0.start <= address && address + UInt64(size) <= $0.end }),
+              vma.shared, Self.isShmem(vma.path) else { return nil }
+        let path = "/proc/\(tgid)/map_files/" + String(vma.start, radix: 16) + "-" + String(vma.end, radix: 16)
+        var fd = Glibc.open(path, O_RDWR | O_CLOEXEC)
+        if fd < 0 { fd = Glibc.open(path, O_RDONLY | O_CLOEXEC) }
+        guard fd >= 0 else { return nil }
+        self.fd = fd
+        offset = Int64(vma.offset + (address - vma.start))
+    }
+
+    deinit { close(fd) }
+
+    /// Memory, not a file of some filesystem (least of all this daemon's
+    /// own FUSE mount): shared anonymous memory, memfd, SysV and POSIX shm.
+    static func isShmem(_ path: String) -> Bool {
+        ["/dev/zero", "/memfd:", "/SYSV", "/dev/shm/"].contains { path.hasPrefix($0) }
+    }
+
+    /// Reads or writes `count` bytes at `at` in the range; false when the
+    /// file ends first (a truncated file) or refuses.
+    func transfer(at: Int, _ buf: UnsafeMutableRawPointer, _ count: Int, write: Bool) -> Bool {
+        var done = 0
+        while done < count {
+            let off = off_t(offset + Int64(at + done))
+            let n = write ? pwrite(fd, buf + done, count - done, off) : pread(fd, buf + done, count - done, off)
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { return false }
+            done += n
+        }
+        return true
     }
 }
 
@@ -179,6 +231,12 @@ struct ProcMapping {
     let end: UInt64
     let readable: Bool
     let writable: Bool
+    /// MAP_SHARED ('s'), not a private copy-on-write mapping ('p').
+    let shared: Bool
+    /// Where in its file the mapping starts.
+    let offset: UInt64
+    /// The file's path as maps shows it ("" for anonymous memory).
+    let path: String
     let major: UInt32
     let minor: UInt32
 
@@ -189,11 +247,15 @@ struct ProcMapping {
         let range = f[0].split(separator: "-")
         let dev = f[3].split(separator: ":")
         guard range.count == 2, dev.count == 2, let s = UInt64(range[0], radix: 16), let e = UInt64(range[1], radix: 16),
-              let ma = UInt32(dev[0], radix: 16), let mi = UInt32(dev[1], radix: 16) else { return nil }
+              let ma = UInt32(dev[0], radix: 16), let mi = UInt32(dev[1], radix: 16),
+              let off = UInt64(f[2], radix: 16) else { return nil }
         start = s
         end = e
         readable = f[1].hasPrefix("r")
         writable = f[1].dropFirst().hasPrefix("w")
+        shared = f[1].dropFirst(3).hasPrefix("s")
+        offset = off
+        path = f.count > 5 ? String(f[5].drop(while: { $0 == " " })) : ""
         major = ma
         minor = mi
     }

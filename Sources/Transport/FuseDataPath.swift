@@ -113,10 +113,16 @@ extension FuseServer {
             return
         }
         let text = String(decoding: data, as: UTF8.self)
-        let ok = device.writeDebug(file, text)
+        // i915_gem_drop_caches may wait for the GPU: the writer's signal ends it.
+        let interruption = Interruption()
+        channel.onInterrupt(req, interruption)
+        var failure: Int32 = 0
+        do throws(DrmError) { try device.writeDebug(file, text, interruption: interruption) } catch { failure = error.errno }
+        channel.onInterrupt(req, nil)
         // Armed injections and resets belong in the story the trace tells.
-        trace?.note("DEBUG \(file.rawValue) <- \(text.split(separator: "\n").joined(separator: "; "))" + (ok ? "" : " = -1 EINVAL"))
-        if ok { channel.replyWrite(req, data.count) } else { channel.replyErr(req, EINVAL) }
+        trace?.note("DEBUG \(file.rawValue) <- \(text.split(separator: "\n").joined(separator: "; "))"
+                    + (failure == 0 ? "" : " = -1 \(DrmError.name(of: failure))"))
+        if failure == 0 { channel.replyWrite(req, data.count) } else { channel.replyErr(req, failure) }
     }
 
     // MARK: IOCTL

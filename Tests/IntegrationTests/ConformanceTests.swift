@@ -12,7 +12,7 @@ struct ConformanceTests {
                            "hostile_inputs", "partial_mmap", "gpu_store", "gpu_spin", "gpu_blit", "gpu_reloc",
                            "gpu_errno", "coherency_views", "refused_writeback", "sync_fence", "prime_share",
                            "syncobj_basic", "syncobj_exec", "syncobj_fd", "syncobj_eventfd", "userptr", "gpu_trace", "gpu_predicate", "gpu_interrupt", "gpu_timeslice",
-                           "reloc_shared_page", "gpu_vm", "gpu_reset"]
+                           "reloc_shared_page", "gpu_vm", "gpu_reset", "gpu_priority"]
 
     @Test(arguments: programs)
     func program(_ name: String) throws {

@@ -129,12 +129,15 @@ struct CommandStreamer {
         if i < written.count { written[i] = true } else { resident?.written.insert(i - written.count) }
     }
 
-    /// A dword read; unbound addresses read the scratch page (zeros) unless
-    /// `fetch`, where an instruction fetch outside the objects hangs.
-    func read32(_ addr: UInt64) -> UInt32? {
+    /// An instruction fetch: outside the request's objects it hangs (nil).
+    func fetch32(_ addr: UInt64) -> UInt32? {
         guard let (i, off) = resolve(addr) else { return nil }
         return target(i).backing.base.loadUnaligned(fromByteOffset: off, as: UInt32.self)
     }
+
+    /// A dword read: the request's objects or another binding of its VM;
+    /// unbound addresses read the scratch page (nil: zeros).
+    func read32(_ addr: UInt64) -> UInt32? { fetch32(addr) }
 
     /// A dword store: dropped on an unbound address (scratch) or a readonly
     /// object (read-only PTE), as on hardware.
@@ -144,6 +147,9 @@ struct CommandStreamer {
         guard !t.readonly else { return }
         t.backing.base.storeBytes(of: value, toByteOffset: off, as: UInt32.self)
         markWritten(i)
+        // A userptr reached through the VM: the store reaches the client's
+        // memory at once (gem_exec_schedule@u-submit-*-slice ends a spinner so).
+        if let user = t.unlistedUserptr { user.write(at: off, from: t.backing.base + off, count: 4) }
     }
 
     mutating func write64(_ addr: UInt64, _ value: UInt64) {
@@ -169,14 +175,14 @@ struct CommandStreamer {
         while true {
             let why = request.cancelled
             if why != .none { return .cancelled(why) }
-            guard let header = read32(ip) else {
+            guard let header = fetch32(ip) else {
                 return .hung("instruction fetch at 0x" + String(ip, radix: 16) + " outside the request's objects")
             }
             do throws(Hang) {
                 let len = try length(of: header)
                 var dw = [UInt32](repeating: 0, count: len)
                 for i in 0..<len {
-                    guard let d = read32(ip + UInt64(i) * 4) else {
+                    guard let d = fetch32(ip + UInt64(i) * 4) else {
                         throw Hang(reason: "command at 0x" + String(ip, radix: 16) + " runs past its object")
                     }
                     dw[i] = d

@@ -12,12 +12,12 @@ import Glibc
 final class RunningRequest {
     let rq: Request
     var cs: CommandStreamer
-    let snapshots: [Int: [UInt8]]
+    let snapshots: UserptrSnapshots
     /// The scheduler's clock when it last had the engine (round robin).
     var lastTurn: UInt64 = 0
     var yielded: CommandStreamer.Yield?
 
-    init(_ rq: Request, _ cs: CommandStreamer, _ snapshots: [Int: [UInt8]]) {
+    init(_ rq: Request, _ cs: CommandStreamer, _ snapshots: UserptrSnapshots) {
         self.rq = rq
         self.cs = cs
         self.snapshots = snapshots
@@ -61,8 +61,9 @@ extension DrmDevice {
     /// the next to run is the ready one of highest priority that had the
     /// engine least recently (a request not yet started first), except that
     /// a request yielding on an unsatisfied semaphore lets anyone else run
-    /// first. A context's requests start in order, each once the previous
-    /// one completed (one ring per context and engine). When every started
+    /// first. A timeline's requests start in order, each once the previous
+    /// one completed (one ring per context and engine-map slot, or per
+    /// context and engine for the legacy map). When every started
     /// request waits (semaphore, spinner), the thread sleeps 20 µs doubling
     /// to 1 ms per round; with nothing started and nothing ready it sleeps
     /// until a fence it waits for signals, a submission, or 1 ms.
@@ -84,13 +85,13 @@ extension DrmDevice {
                 for (rq, w) in zip(new, waits) { queued.append(QueuedRequest(rq, w.0, w.1)) }
             }
             // Candidates: every started request, and the oldest queued
-            // request of each context with none on the run list, when ready.
+            // request of each timeline with none on the run list, when ready.
             var pick: (index: Int, started: Bool)?
             var pickKey: (Int, Int64, UInt64) = (0, 0, 0)
             var candidates = 0
-            var contexts = Set<ObjectIdentifier>()
+            var timelines = Set<TimelineKey>()
             for (i, r) in running.enumerated() {
-                contexts.insert(ObjectIdentifier(r.rq.context))
+                timelines.insert(r.rq.timelineKey)
                 candidates += 1
                 // Only the latest turn's semaphore waiter steps back for everyone.
                 let key = (r.yielded == .semaphore && r.lastTurn == clock ? 0 : 1, r.rq.priority, UInt64.max - r.lastTurn)
@@ -98,7 +99,7 @@ extension DrmDevice {
             }
             var submitWait = false
             for (i, q) in queued.enumerated() {
-                guard contexts.insert(ObjectIdentifier(q.rq.context)).inserted else { continue }
+                guard timelines.insert(q.rq.timelineKey).inserted else { continue }
                 guard q.ready else {
                     q.arm(engine)
                     submitWait = submitWait || q.waitsForSubmit
@@ -126,6 +127,9 @@ extension DrmDevice {
                     continue
                 }
             } else {
+                // What was submitted while we looked may be ready too (one
+                // fence can free them all) and come first: take it, look again.
+                if engine.hasPending { continue }
                 guard let started = start(queued.remove(at: pick.index), engine) else {
                     blockedStreak = 0
                     backoff = 20_000
@@ -174,10 +178,14 @@ extension DrmDevice {
             return rq.context.registers[rq.engine.index] ?? [:]
         }
         let swizzleX = profile.swizzleX, swizzleY = profile.swizzleY
+        let shadow = UserptrSnapshots()
         let cs = CommandStreamer(request: rq, regs: Registers(mmioBase: rq.engine.mmioBase, saved: saved),
                                  swizzle: { $0 == UInt32(I915_TILING_X) ? swizzleX : $0 == UInt32(I915_TILING_Y) ? swizzleY : 0 },
                                  poll: { [unowned self] i in self.flushCPU(rq, target: i) },
-                                 publish: { [unowned self] i in self.dropCached(rq, target: i) },
+                                 publish: { [unowned self] i in
+                                     self.dropCached(rq, target: i)
+                                     self.storeUserptr(rq, target: i, shadow)
+                                 },
                                  contended: { engine.contended },
                                  preemptSince: { engine.preemptSince.load(ordering: .relaxed) },
                                  properties: engine.properties,
@@ -188,7 +196,8 @@ extension DrmDevice {
                                       + " objects=" + String(rq.targets.count)
                                       + (profile.gpu == .noop ? " (--gpu noop: no command is executed)" : ""))
         }
-        let r = RunningRequest(rq, cs, loadUserptrs(rq))
+        shadow.before = loadUserptrs(rq)
+        let r = RunningRequest(rq, cs, shadow)
         if rq.cancelled != .none || profile.gpu == .noop {
             let outcome: CommandStreamer.Outcome = rq.cancelled != .none ? .cancelled(rq.cancelled) : .completed
             storeUserptrs(rq, r.snapshots, written: r.cs.written)

@@ -49,6 +49,9 @@ extension DrmDevice {
         var sizes: [UInt64]
         var context: GpuContext
         var engine: EngineID
+        /// The context's timeline (Request.timeline): the engine-map slot,
+        /// or one per engine for the legacy ring map.
+        var timeline: Int
         var batch: Int
         var flush: Flush
         /// Relocations into userptr objects, for the client's memory.
@@ -79,7 +82,7 @@ extension DrmDevice {
         // eb_pin_engine -> eb_throttle: a ring without a page free waits for
         // the request that frees half of it; a signal ends the wait with
         // -EINTR itself, not -ERESTARTSYS (GPU/Ring.swift).
-        if let oldest = state.withLock({ _ in plan.context.throttle(on: plan.engine) }),
+        if let oldest = state.withLock({ _ in plan.context.throttle(on: plan.timeline) }),
            oldest.wait(deadline: nil, interruption: interruption) == .interrupted {
             throw DrmError.EINTR
         }
@@ -291,7 +294,8 @@ extension DrmDevice {
         }
         for i in 0..<count { entries[i].offset = Self.canonical(addresses[i]) }
         return Placement(objects: objects, flags: entries.map(\.flags), addresses: addresses, sizes: sizes,
-                         context: ctx, engine: engine, batch: batch, flush: objects.reduce(Flush()) { $0 + s.takeCached(of: $1) })
+                         context: ctx, engine: engine,
+                         timeline: ctx.engines != nil ? Int(args.flags & UInt64(I915_EXEC_RING_MASK)) : -1 - engine.index, batch: batch, flush: objects.reduce(Flush()) { $0 + s.takeCached(of: $1) })
     }
 
     /// eb_select_engine: the context's engine map, or the legacy ring flags.
@@ -396,10 +400,13 @@ extension DrmDevice {
                          targets: targets, dependencies: deps, submitDependencies: submitFence?.requests ?? [],
                          awaits: awaits)
         rq.userRelocs = plan.userRelocs
+        rq.timeline = plan.timeline
         for t in targets { s.gpu.active[ObjectIdentifier(t.object), default: []].append(rq) }
         plan.context.requests.append(rq)
         s.gpu.stats.submitted += 1
-        rq.priority = plan.context.priority
+        // i915_request_add -> __i915_request_queue: the context's priority,
+        // passed on to what the request waits for.
+        schedule(s, rq, priority: plan.context.priority)
         let engine = engines[plan.engine.index]
         engine.submit(rq, ready: QueuedRequest.isReady(rq, deps: deps, awaited: awaits)) { [self] in runEngine(engine) }
         return rq

@@ -91,6 +91,9 @@ final class Engine: Sendable {
         }
     }
 
+    /// Whether a submission waits to be taken.
+    var hasPending: Bool { port.withLock { !$0.pending.isEmpty } }
+
     /// Asks the running request to give the engine up (a higher-priority
     /// request, a killed context's request that must be retired).
     func requestPreemption() {

@@ -16,6 +16,9 @@ final class Request: @unchecked Sendable {
         let readonly: Bool
         /// EXEC_OBJECT_CAPTURE: its contents go into the error state of a hang.
         var capture = false
+        /// A userptr reached through the VM, not the exec list
+        /// (ResidentVmas): the engine writes its stores through to the client.
+        var unlistedUserptr: UserptrMemory?
         var end: UInt64 { start + size }
     }
 
@@ -47,12 +50,27 @@ final class Request: @unchecked Sendable {
     /// runs, signalled by SW_SYNC_IOC_INC (Exports/SwSync.swift); nil for a
     /// GPU request.
     let softwareTimeline: String?
+    /// Which of its context's timelines orders it (a ring of its own):
+    /// each slot of an engine map is an intel_context with its own
+    /// timeline, the legacy ring map has one per engine. Set before queueing.
+    var timeline = 0
+    var timelineKey: TimelineKey { TimelineKey(context: ObjectIdentifier(context), timeline: timeline) }
+
     /// Relocations into userptr objects: written to the client's memory
     /// when the request starts (DrmDevice.loadUserptrs). Set before queueing.
     var userRelocs: [(object: GemObject, offset: Int, value: UInt64)] = []
-    /// Its context's priority at submission (the engine's scheduler
-    /// reads it without the lock). Set before queueing.
-    var priority: Int64 = 0
+    /// Its priority (i915_sched_attr.priority): its context's at
+    /// submission, raised when a request of higher priority comes to
+    /// depend on it (DrmDevice.schedule). `unscheduled` until then. The
+    /// engine's scheduler reads it without the lock.
+    var priority: Int64 { effectivePriority.load(ordering: .relaxed) }
+    static let unscheduled = Int64.min
+    private let effectivePriority = Atomic<Int64>(Request.unscheduled)
+
+    /// Only raises it; under the device lock (i915_schedule's schedule_lock).
+    func raisePriority(to p: Int64) {
+        if p > priority { effectivePriority.store(p, ordering: .relaxed) }
+    }
 
     private let completed = DispatchGroup()
     private let doneFlag = Atomic<Bool>(false)
@@ -160,4 +178,10 @@ final class Request: @unchecked Sendable {
 
     /// Whether this request may write `obj` (EXEC_OBJECT_WRITE).
     func writes(_ obj: GemObject) -> Bool { targets.contains { $0.object === obj && $0.write } }
+}
+
+/// A context's timeline: its requests on it start in order.
+struct TimelineKey: Hashable {
+    let context: ObjectIdentifier
+    let timeline: Int
 }

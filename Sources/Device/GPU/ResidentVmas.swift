@@ -6,8 +6,9 @@
 /// what it found is kept until the request ends.
 ///
 /// Such an object gets no implicit sync and no busy bits (as in the kernel:
-/// only the exec list is tracked). Deviation: a userptr reached this way is
-/// not re-read from or written back to the client's memory.
+/// only the exec list is tracked). A userptr reached this way takes each
+/// store through to the client's memory (CommandStreamer.write32); it is
+/// not re-read from it (deviation).
 ///
 /// Touched only on the engine's thread, by the request's command streamer.
 final class ResidentVmas: @unchecked Sendable {
@@ -49,8 +50,10 @@ extension DrmDevice {
                 guard let b = rq.context.vm.overlapping(addr, 1).first, let obj = b.object,
                       obj.madv == .willNeed, obj.pagesError == nil else { return nil }
                 if !obj.readonly { obj.backing.willWrite() }
-                return Request.Target(object: obj, backing: obj.backing, start: b.start, size: min(b.size, obj.size),
-                                      write: false, readonly: obj.readonly)
+                var t = Request.Target(object: obj, backing: obj.backing, start: b.start, size: min(b.size, obj.size),
+                                       write: false, readonly: obj.readonly)
+                t.unlistedUserptr = obj.userptr
+                return t
             }
         }, drop: { [unowned self] found, j in
             flush(state.withLock { $0.takeCached(of: found.list[j].object) })

@@ -1,4 +1,6 @@
-/// A context's ring on one engine (intel_ring): each request takes ring
+/// A context's ring on one of its timelines (intel_ring: one per
+/// intel_context, so per engine-map slot, or per engine for the legacy
+/// map; Request.timeline): each request takes ring
 /// space until it completes, so a context that queues far ahead of its
 /// engine blocks in execbuf (eb_throttle) instead of queueing for ever.
 /// Only the accounting is modelled: commands never go through a ring.
@@ -15,8 +17,8 @@ extension GpuContext {
     /// eb_throttle: nil while the ring has a page free; else the oldest
     /// request after whose completion more than half the ring is free,
     /// which the execbuf waits for. Under the device lock.
-    func throttle(on engine: EngineID) -> Request? {
-        let live = requests.filter { $0.engine == engine && !$0.isDone }
+    func throttle(on timeline: Int) -> Request? {
+        let live = requests.filter { $0.timeline == timeline && !$0.isDone }
         let space = Self.ringSize - Self.ringGap - live.count * Self.requestRingBytes
         if space >= 4096 { return nil }
         for (i, rq) in live.enumerated() {
