@@ -29,6 +29,8 @@ extension DrmDevice {
         guard flags & ~(I915_CONTEXT_CREATE_FLAGS_USE_EXTENSIONS | I915_CONTEXT_CREATE_FLAGS_SINGLE_TIMELINE) == 0 else {
             throw DrmError.EINVAL
         }
+        // intel_gt_terminally_wedged (gem_eio@context-create).
+        if isWedged { throw DrmError.EIO }
         return try withFile(file) { (s, f) throws(DrmError) -> UInt32 in
             let fg = s.gpu.file(f.id)
             // client_is_banned.
