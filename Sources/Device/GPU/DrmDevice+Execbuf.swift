@@ -295,7 +295,7 @@ extension DrmDevice {
         for i in 0..<count { entries[i].offset = Self.canonical(addresses[i]) }
         return Placement(objects: objects, flags: entries.map(\.flags), addresses: addresses, sizes: sizes,
                          context: ctx, engine: engine,
-                         timeline: ctx.engines != nil ? Int(args.flags & UInt64(I915_EXEC_RING_MASK)) : -1 - engine.index, batch: batch, flush: objects.reduce(Flush()) { $0 + s.takeCached(of: $1) })
+                         timeline: ctx.singleTimeline ? Int.min : ctx.engines != nil ? Int(args.flags & UInt64(I915_EXEC_RING_MASK)) : -1 - engine.index, batch: batch, flush: objects.reduce(Flush()) { $0 + s.takeCached(of: $1) })
     }
 
     /// eb_select_engine: the context's engine map, or the legacy ring flags.
@@ -390,6 +390,13 @@ extension DrmDevice {
                                    write: write, readonly: obj.readonly)
             t.capture = plan.objects.indices.contains { plan.objects[$0] === obj && plan.flags[$0] & UInt64(EXEC_OBJECT_CAPTURE) != 0 }
             targets.append(t)
+        }
+        // I915_CONTEXT_CREATE_FLAGS_SINGLE_TIMELINE: one timeline for all the
+        // context's engines; the previous request on another engine must
+        // complete first (__i915_request_add_to_timeline awaits it).
+        if plan.context.singleTimeline, let prev = plan.context.requests.last(where: { !$0.isDone }),
+           prev.engine != plan.engine, !deps.contains(where: { $0 === prev }) {
+            deps.append(prev)
         }
         targets.sort { $0.start < $1.start }
         let batchObj = plan.objects[plan.batch]
