@@ -60,11 +60,12 @@ public final class SyncFile: @unchecked Sendable {
         return Self.driverName(rq) + "-" + Self.timelineName(rq) + String(rq.context.id) + "-" + String(rq.seqno)
     }
 
-    /// i915_fence_get_timeline_name: the engine's name here; "signaled"
-    /// once retired. A sw_sync point's: its timeline's.
+    /// i915_fence_get_timeline_name: the GEM context's name ("comm[pid]"),
+    /// the engine's for a file's default context here; "signaled" once
+    /// retired. A sw_sync point's: its timeline's.
     static func timelineName(_ rq: Request) -> String {
         if let tl = rq.softwareTimeline { return tl }
-        return rq.isDone ? "signaled" : rq.engine.name
+        return rq.isDone ? "signaled" : rq.context.creatorPid.map(contextName) ?? rq.engine.name
     }
 
     /// get_driver_name: "i915", or "sw_sync" for a sw_sync point.

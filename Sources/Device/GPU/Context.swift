@@ -19,6 +19,9 @@ final class GpuContext {
     /// default context, which takes the parameter's value at each request.
     var watchdogNs: UInt64?
     var singleTimeline = false
+    /// Who created it (ctx->name is "comm[pid]": ContextName.swift); nil
+    /// for a file's default context.
+    var creatorPid: Int32?
     /// Still a proto-context: on gen12 and older CONTEXT_CREATE registers a
     /// proto-context that the first lookup (execbuf, GETPARAM, reset stats)
     /// finalizes; until then SETPARAM may still set what only creation may

@@ -53,6 +53,7 @@ extension DrmDevice {
             registered.persistence = ctx.persistence
             registered.noErrorCapture = ctx.noErrorCapture
             registered.singleTimeline = ctx.singleTimeline
+            registered.creatorPid = f.pid
             registered.watchdogNs = self.params.requestTimeoutNs
             // Graphics version 13+ finalizes at create; older parts register a proto-context.
             registered.proto = profile.graphicsVersion <= 12
