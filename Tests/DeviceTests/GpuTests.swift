@@ -28,13 +28,7 @@ import Testing
 
     /// Softpinned objects (batch last) on `ring` of context `ctx`.
     func exec(_ f: FileID, _ objs: [(Handle, UInt64, UInt64)], ring: UInt64 = UInt64(I915_EXEC_RENDER), ctx: UInt32 = 0) throws {
-        var entries = objs.map { h, addr, flags in
-            var e = drm_i915_gem_exec_object2()
-            e.handle = h.rawValue
-            e.offset = addr
-            e.flags = flags | UInt64(EXEC_OBJECT_PINNED | EXEC_OBJECT_SUPPORTS_48B_ADDRESS)
-            return e
-        }
+        var entries = pinnedEntries(objs)
         var args = drm_i915_gem_execbuffer2()
         args.buffer_count = UInt32(entries.count)
         args.flags = ring | UInt64(I915_EXEC_NO_RELOC)

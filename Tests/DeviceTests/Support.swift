@@ -115,6 +115,17 @@ extension DrmDevice {
     }
 }
 
+/// Exec-list entries softpinned at their addresses (48-bit), with extra flags.
+func pinnedEntries(_ objs: [(Handle, UInt64, UInt64)]) -> [drm_i915_gem_exec_object2] {
+    objs.map { h, addr, flags in
+        var e = drm_i915_gem_exec_object2()
+        e.handle = h.rawValue
+        e.offset = addr
+        e.flags = flags | UInt64(EXEC_OBJECT_PINNED | EXEC_OBJECT_SUPPORTS_48B_ADDRESS)
+        return e
+    }
+}
+
 extension DrmDevice {
     /// EXECBUFFER2 of `entries` on `ring`, with no fences; every entry that
     /// has a relocation_count reads `relocs`.

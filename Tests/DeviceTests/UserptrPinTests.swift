@@ -20,13 +20,7 @@ extension UserptrTests {
         // Held back by a software fence until the range is gone.
         let cork = Request(seqno: 1, context: GpuContext(id: 0, vm: GpuVm(), file: nil), engine: .rcs0, batchStart: 0,
                            batchIndex: 0, targets: [], dependencies: [], softwareTimeline: "cork")
-        var entries = [(target, UInt64(0x40000), UInt64(EXEC_OBJECT_WRITE)), (batch, UInt64(0x10000), UInt64(0))].map { h, at, flags in
-            var e = drm_i915_gem_exec_object2()
-            e.handle = h.rawValue
-            e.offset = at
-            e.flags = flags | UInt64(EXEC_OBJECT_PINNED | EXEC_OBJECT_SUPPORTS_48B_ADDRESS)
-            return e
-        }
+        var entries = pinnedEntries([(target, UInt64(0x40000), UInt64(EXEC_OBJECT_WRITE)), (batch, UInt64(0x10000), UInt64(0))])
         var args = drm_i915_gem_execbuffer2()
         args.buffer_count = 2
         args.flags = UInt64(I915_EXEC_RENDER | I915_EXEC_NO_RELOC)
@@ -97,13 +91,7 @@ extension UserptrTests {
         try fx.dev.pwrite(f, handle: spin, offset: 0, size: UInt64(words.count * 4), dataPtr: userPtr) { dst in
             words.withUnsafeBytes { dst.copyMemory(from: $0) }
         }
-        var entries = [(poll, UInt64(0x40000), UInt64(EXEC_OBJECT_WRITE)), (spin, UInt64(0x10000), UInt64(0))].map { h, at, flags in
-            var e = drm_i915_gem_exec_object2()
-            e.handle = h.rawValue
-            e.offset = at
-            e.flags = flags | UInt64(EXEC_OBJECT_PINNED | EXEC_OBJECT_SUPPORTS_48B_ADDRESS)
-            return e
-        }
+        var entries = pinnedEntries([(poll, UInt64(0x40000), UInt64(EXEC_OBJECT_WRITE)), (spin, UInt64(0x10000), UInt64(0))])
         var args = drm_i915_gem_execbuffer2()
         args.buffer_count = 2
         args.flags = UInt64(I915_EXEC_RENDER | I915_EXEC_NO_RELOC)
