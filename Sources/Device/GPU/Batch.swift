@@ -49,6 +49,10 @@ struct CommandStreamer {
     let preemptSince: () -> UInt64
     /// The engine's heartbeat interval and preempt timeout.
     let properties: EngineProperties
+    /// The request watchdog (Watchdog.swift): nanoseconds, 0 for none, and
+    /// when the engine first started the request.
+    let watchdogNs: UInt64
+    let startedNs: UInt64
     /// Where the streamer resumes: the next command and the second-level
     /// batch's return address (the ring's saved context).
     var ip: UInt64
@@ -82,12 +86,15 @@ struct CommandStreamer {
     init(request: Request, regs: Registers, swizzle: @escaping (UInt32) -> UInt32, poll: @escaping (Int) -> Void,
          publish: @escaping (Int) -> Void = { _ in }, contended: @escaping () -> Bool = { false },
          preemptSince: @escaping () -> UInt64 = { 0 }, properties: EngineProperties = EngineProperties(),
+         watchdogNs: UInt64 = 0,
          resident: ResidentVmas? = nil,
          tracer: (any CommandTraceSink)? = nil) {
         self.resident = resident
         self.contended = contended
         self.preemptSince = preemptSince
         self.properties = properties
+        self.watchdogNs = watchdogNs
+        self.startedNs = watchdogNs != 0 ? Registers.monotonicNs() : 0
         self.ip = request.batchStart
         self.tracer = tracer
         self.tracePrefix = tracer == nil ? "" : Self.tracePrefix(request)
@@ -264,6 +271,7 @@ struct CommandStreamer {
     /// Called on every jump back to a target already taken.
     mutating func heartbeat() throws(Hang) {
         defer { arbitrated = false }
+        expireIfOverdue()
         if arbitrated {
             unpreemptibleSince = nil
             return
@@ -321,6 +329,7 @@ struct CommandStreamer {
         var n = 0
         while !check(read32(addr) ?? 0) {
             if request.cancelled != .none { return true }
+            expireIfOverdue()
             refresh(addr)
             if check(read32(addr) ?? 0) { return true }
             if contended() { return false }

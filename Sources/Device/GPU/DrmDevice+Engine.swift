@@ -174,7 +174,6 @@ extension DrmDevice {
             rq.awaits = .stub
             if rq.context.banned { rq.cancel(.banned) }
             rq.markStarted()
-            armWatchdog(rq)
             return rq.context.registers[rq.engine.index] ?? [:]
         }
         let swizzleX = profile.swizzleX, swizzleY = profile.swizzleY
@@ -189,6 +188,7 @@ extension DrmDevice {
                                  contended: { engine.contended },
                                  preemptSince: { engine.preemptSince.load(ordering: .relaxed) },
                                  properties: engine.properties,
+                                 watchdogNs: rq.context.watchdogNs ?? params.requestTimeoutNs,
                                  resident: residentVmas(rq),
                                  tracer: commandTrace)
         if let commandTrace {
