@@ -12,13 +12,7 @@ import Glibc
 extension UserptrTests {
     @Test func unmappedBeforeItStartsStillRunsWhatWasPinned() throws {
         let f = fx.open(inode: 1)
-        // Far below where mmap places mappings (top down from mmap_base):
-        // after the munmap below, a test running beside this one does not
-        // get the address back before the request starts (the kernel's
-        // munmap would wait for the request).
-        let hint = UnsafeMutableRawPointer(bitPattern: 0x2000_0000_0000 + (UInt(getpid()) & 0xFFFF) << 24)
-        let p = try #require(mmap(hint, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0))
-        try #require(p != MAP_FAILED)
+        let p = pages(1)
         let words: [UInt32] = [0x20 << 23 | 2, 0x40000, 0, 0xC0DE, 0x0A << 23]
         for (i, w) in words.enumerated() { p.storeBytes(of: w, toByteOffset: 4 * i, as: UInt32.self) }
         let batch = try fx.dev.gemUserptr(f, pid: me, address: addr(p), size: 4096, flags: 0)
@@ -34,10 +28,19 @@ extension UserptrTests {
         var out = DrmDevice.ExecbufOutput()
         let fence = ExecFence(syncobj: Syncobj(), flags: UInt32(I915_EXEC_FENCE_WAIT), point: 0, awaited: DmaFence(cork), chain: false)
         try fx.dev.execbuffer(f, args, objects: &entries, output: &out, pid: me, fences: { [fence] }, readRelocations: { _ in [] })
-        munmap(p, 4096)
+        // Gone for the daemon, in one step: an empty file mapped over the
+        // range reads as a hole (EFAULT). After a plain munmap a test running
+        // beside this one could map the address again before the request
+        // starts (the kernel's munmap would wait for the request).
+        var name = Array("/tmp/fakedrm-hole-XXXXXX".utf8CString)
+        let empty = mkstemp(&name)
+        unlink(name)
+        #expect(mmap(p, 4096, PROT_READ, MAP_SHARED | MAP_FIXED, empty, 0) == p)
+        close(empty)
         cork.signal()
         var t: Int64 = 5_000_000_000
         try fx.dev.gemWait(f, handle: target, flags: 0, timeoutNs: &t)
+        munmap(p, 4096)
         var v: UInt32 = 0
         try fx.dev.pread(f, handle: target, offset: 0, size: 4, dataPtr: userPtr) { v = $0.load(as: UInt32.self) }
         #expect(v == 0xC0DE)
